@@ -1,0 +1,41 @@
+/*
+ * Clocks and ISO-8601 times. Eddy's times are int64 milliseconds since the
+ * Unix epoch (UTC) unless a name says otherwise; durations measured for
+ * latency use the monotonic clock in nanoseconds.
+ */
+#ifndef EDDY_RT_TIME_H
+#define EDDY_RT_TIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Monotonic nanoseconds, for intervals and timeouts only. */
+int64_t rt_mono_ns(void);
+
+/* Wall-clock microseconds since the epoch (UTC). */
+int64_t rt_wall_us(void);
+
+/* Wall-clock milliseconds since the epoch (UTC). */
+int64_t rt_wall_ms(void);
+
+/* Formats ms since the epoch as "2026-11-20T10:00:03.250Z" into out (at least
+ * RT_TIME_ISO_MS_LEN bytes). Returns out. */
+enum { RT_TIME_ISO_MS_LEN = 64, RT_TIME_ISO_US_LEN = 64 };
+char *rt_time_format_ms(int64_t ms, char *out);
+
+/* Formats us since the epoch as "2026-11-20T10:00:03.250123Z" (six padded
+ * fraction digits, as the Jupyter protocol wants). Returns out. */
+char *rt_time_format_us(int64_t us, char *out);
+
+/*
+ * Parses an ISO-8601 date-time of n bytes ("2026-11-20T10:00:03Z",
+ * "2026-11-20 10:00:03.25+02:00", "2026-11-20T10:00:03" taken as UTC, or a
+ * date alone) into ms since the epoch. Returns 0, or RT_EINVAL when s is not
+ * such a time.
+ */
+int rt_time_parse(const char *s, size_t n, int64_t *ms);
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (no table, no timegm). */
+int64_t rt_days_from_civil(int64_t y, unsigned m, unsigned d);
+
+#endif
