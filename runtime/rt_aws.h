@@ -1,0 +1,82 @@
+/*
+ * AWS configuration: region, credentials and service endpoints, resolved the
+ * way the AWS CLI and SDKs do from the standard environment variables and the
+ * shared ~/.aws/credentials and ~/.aws/config files, with a per-session
+ * override on top (what a notebook's `%set region` / `%set endpoint` /
+ * `%set profile` put there). The result is a plain struct the Kinesis and
+ * DynamoDB clients copy, so resolving once per query start is enough and no
+ * global state is kept.
+ *
+ * Order, first match wins:
+ *   profile:     session > AWS_PROFILE > "default"
+ *   credentials: profile named by the session (files only) > AWS_ACCESS_KEY_ID +
+ *                AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN) > credentials file
+ *                [PROFILE] > config file [profile PROFILE] / [default]
+ *   region:      session > AWS_REGION > AWS_DEFAULT_REGION > config file
+ *                `region` > "us-east-1"
+ *   endpoint:    session > AWS_ENDPOINT_URL_<SERVICE> > AWS_ENDPOINT_URL >
+ *                config file `endpoint_url` > https://<service>.<region>.amazonaws.com
+ *                (AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true skips env and file)
+ * Files: AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE, else $HOME/.aws/...
+ * Not supported: SSO, assume-role, credential_process, instance metadata.
+ */
+#ifndef EDDY_RT_AWS_H
+#define EDDY_RT_AWS_H
+
+#include "rt_err.h"
+
+/* Field sizes; longer values are rejected with RT_ETOOBIG, never truncated. */
+enum {
+  RT_AWS_REGION_MAX = 64,
+  RT_AWS_KEY_MAX = 256,
+  RT_AWS_TOKEN_MAX = 4096,
+  RT_AWS_URL_MAX = 512,
+  RT_AWS_NAME_MAX = 128,
+};
+
+/* Per-session overrides; empty strings mean "not set". Plain struct, filled by
+ * the session from %set and passed to rt_aws_resolve(). */
+typedef struct rt_aws_settings {
+  char region[RT_AWS_REGION_MAX];   /* %set region "eu-west-1" */
+  char endpoint[RT_AWS_URL_MAX];    /* %set endpoint "http://127.0.0.1:4567" (Kinesis) */
+  char dynamodb_endpoint[RT_AWS_URL_MAX]; /* %set dynamodb_endpoint "..." */
+  char profile[RT_AWS_NAME_MAX];    /* %set profile "dev" */
+} rt_aws_settings;
+
+/* The resolved configuration. */
+typedef struct rt_aws_config {
+  char region[RT_AWS_REGION_MAX];            /* never empty after resolve */
+  char access_key[RT_AWS_KEY_MAX];           /* AWS_ACCESS_KEY_ID */
+  char secret_key[RT_AWS_KEY_MAX];           /* AWS_SECRET_ACCESS_KEY */
+  char session_token[RT_AWS_TOKEN_MAX];      /* empty unless temporary creds */
+  char kinesis_endpoint[RT_AWS_URL_MAX];     /* base URL, no trailing slash */
+  char dynamodb_endpoint[RT_AWS_URL_MAX];    /* base URL, no trailing slash */
+  char profile[RT_AWS_NAME_MAX];             /* the profile consulted */
+  char cred_source[64];                      /* "environment", "credentials file", ... */
+} rt_aws_config;
+
+/*
+ * Resolves the configuration into *out (fully overwritten) from the session
+ * overrides (may be NULL), the environment and the shared files. Missing
+ * credentials are not an error here (cred_source is then "none"): see
+ * rt_aws_credentials(). Returns 0; RT_ETOOBIG when a value does not fit;
+ * RT_EINVAL on an endpoint that is not http:// or https://. Missing or
+ * unreadable files are skipped. err (may be NULL) gets a message naming the
+ * source of the bad value.
+ */
+int rt_aws_resolve(rt_aws_config *out, const rt_aws_settings *session, rt_err *err);
+
+/*
+ * The key and secret to sign requests to endpoint with: *key and *secret
+ * point into cfg (borrowed). With no credentials configured and a loopback
+ * endpoint (kinesalite and dynalite only check that a signature is present)
+ * placeholder credentials "local"/"local" are returned. Returns 0, or RT_EAUTH
+ * with a message saying which variables or files to set.
+ */
+int rt_aws_credentials(const rt_aws_config *cfg, const char *endpoint, const char **key,
+                       const char **secret, rt_err *err);
+
+/* True when url's host is 127.0.0.1, localhost or [::1]. */
+int rt_aws_is_loopback(const char *url);
+
+#endif
