@@ -1,0 +1,44 @@
+/*
+ * rt_dedup: the state of `dedup EXPR [within D] [on FIELD]`. It remembers
+ * the 64-bit hashes (rt_value_hash) of the keys it kept, with the time each
+ * was kept, and forgets them D after that time, so memory is bounded by the
+ * keys seen within D (and by a hard cap on entries, evicting the oldest).
+ * Hash-only memory means two different keys collide with probability about
+ * n^2 / 2^65: negligible for any stream that fits in memory.
+ *
+ * A record is a duplicate when its key was kept less than D before it
+ * (time - kept_time < D); duplicates do not extend the period, so a key that
+ * keeps arriving is kept once per D. With event time, "now" for expiry is
+ * the maximum event time seen; with processing time it is the time passed.
+ */
+#ifndef EDDY_RT_DEDUP_H
+#define EDDY_RT_DEDUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rt_value.h"
+
+typedef struct rt_dedup rt_dedup;
+
+/* Creates the state. within_ms 0 remembers keys forever (up to max_keys);
+ * max_keys 0 picks a default (16M). Caller owns it; free with
+ * rt_dedup_free(). */
+rt_dedup *rt_dedup_new(int64_t within_ms, size_t max_keys);
+
+/* Frees the state; NULLs *d. Accepts NULL. */
+void rt_dedup_free(rt_dedup **d);
+
+/* Decides one record with key value key (borrowed) at time_ms (event or
+ * processing time). Returns true to keep the record (first sighting within
+ * D; the key is remembered), false to drop it as a duplicate. */
+bool rt_dedup_check(rt_dedup *d, rt_value key, int64_t time_ms);
+
+/* Same with a precomputed hash (e.g. of several values). */
+bool rt_dedup_check_hash(rt_dedup *d, uint64_t hash, int64_t time_ms);
+
+/* Number of keys currently remembered. */
+size_t rt_dedup_size(const rt_dedup *d);
+
+#endif
