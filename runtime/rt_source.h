@@ -1,0 +1,173 @@
+/*
+ * rt_source: where a query's records come from. One interface for every
+ * source of the language (LANGUAGE.md "Sources"): `file`, `demo sensors`,
+ * and `kinesis` (implemented in rt_src_kinesis.c by the Kinesis module).
+ *
+ * The query thread drives a source by polling it once per tick:
+ *
+ *   tick (every `batch` interval, default 1 s, down to 100 ms)
+ *     batch reset
+ *     rc = rt_source_poll(src, batch, max_rows)   <- what arrived since the last poll
+ *     run the batch through the pipeline
+ *     if rc == RT_SOURCE_MORE: poll again at once (a backlog, or a file being read)
+ *     if rc == RT_EEOF: close every window, write the final checkpoint, end
+ *     rt_source_commit(src)                       <- the batch is fully processed
+ *
+ * Contract for implementations (a Kinesis source in particular):
+ *  - Columns. A source yields a fixed list of named fields, given to
+ *    rt_source_new(); poll() writes field i of each record into column i of
+ *    the batch (rt_batch_add_row(), rt_batch_set_str() / rt_batch_set()).
+ *    Kinesis yields data, partition_key, sequence, shard, arrival (RT_TIME).
+ *  - Poll is non-blocking. It hands over what has already arrived (records a
+ *    background reader buffered since the last poll) and returns at once;
+ *    the query does the waiting between ticks. Never more than max_rows per
+ *    call: return RT_SOURCE_MORE when more is ready right now.
+ *  - Partitions. A source reads any number of partitions (shards) and keeps,
+ *    per partition, the position of the last record it handed over. The
+ *    positions of records handed over before rt_source_commit() are
+ *    processed: commit is where a source persists its checkpoint (on a timer
+ *    of its own choosing, and always on close after a final commit).
+ *    rt_source_positions() lists them for %queries and tests.
+ *  - End of stream. poll() returns RT_EEOF once nothing more will ever come
+ *    (end of a file, a demo limit, `until now` reached the tip, every shard
+ *    closed); the batch may still hold the last records. Later polls keep
+ *    returning RT_EEOF with no rows.
+ *  - Bad input. Records the source itself cannot decode (a broken KPL
+ *    aggregate) are skipped and counted in stats.bad, never fatal. poll()
+ *    returns another negative RT_E* only for a failure that ends the query
+ *    (stream not found, access denied after retries), with a message in err.
+ *  - Threads. Every op is called from the query thread, except wake(), which
+ *    another thread may call at any time to cut a blocking wait short (a
+ *    stop). A source that runs background threads joins them in close().
+ */
+#ifndef EDDY_RT_SOURCE_H
+#define EDDY_RT_SOURCE_H
+
+#include "rt_batch.h"
+#include "rt_err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* poll(): the batch is full (max_rows) and more records are ready now. */
+enum { RT_SOURCE_MORE = 1 };
+
+/* Cumulative counters of a source; the query derives rates from them. */
+typedef struct rt_source_stats {
+  uint64_t records;   /* records handed over by poll() since the source opened */
+  uint64_t bytes;     /* payload bytes of those records */
+  uint64_t bad;       /* records the source skipped as undecodable */
+  int64_t lag_ms;     /* how far the reader is behind the tip (Kinesis
+                       * millisBehindLatest, max over partitions); 0 when
+                       * caught up, -1 when unknown */
+  int partitions;     /* partitions (shards) being read */
+} rt_source_stats;
+
+/* Receives one partition's position (both strings borrowed for the call). */
+typedef void (*rt_source_position_fn)(void *ctx, const char *partition,
+                                      const char *position);
+
+/* What an implementation provides. Optional ops may be NULL. */
+typedef struct rt_source_ops {
+  const char *kind; /* "file", "demo", "kinesis" */
+  /* Required: appends at most max_rows records to batch; returns 0 (nothing
+   * more ready now), RT_SOURCE_MORE, RT_EEOF, or a fatal RT_E* with err set. */
+  int (*poll)(void *impl, rt_batch *batch, size_t max_rows, rt_err *err);
+  /* Required: fills *out with the counters. */
+  void (*stats)(void *impl, rt_source_stats *out);
+  /* Optional: everything handed over so far is processed; may persist a
+   * checkpoint. final is true for the last call before close (a stop or the
+   * end), which must persist. Returns 0 or RT_E* (logged, not fatal). */
+  int (*commit)(void *impl, bool final, rt_err *err);
+  /* Optional: calls fn once per partition with its current position. */
+  void (*positions)(void *impl, rt_source_position_fn fn, void *ctx);
+  /* Optional, thread-safe: cut any wait short; the query is stopping. */
+  void (*wake)(void *impl);
+  /* Required: releases impl and everything it owns (joins its threads). */
+  void (*close)(void *impl);
+} rt_source_ops;
+
+typedef struct rt_source rt_source;
+
+/*
+ * Wraps an implementation. ops must be static (borrowed for the life of the
+ * source); impl is owned by the source from now on (ops->close frees it);
+ * the ncols column names are copied. Caller owns the result; free with
+ * rt_source_free().
+ */
+rt_source *rt_source_new(const rt_source_ops *ops, void *impl, int ncols,
+                         const char *const *cols);
+
+/* Closes the implementation and frees the source; NULLs *src. Accepts NULL. */
+void rt_source_free(rt_source **src);
+
+/* The implementation's kind ("file"). Static. */
+const char *rt_source_kind(const rt_source *src);
+
+/* A one-line description for %queries ("file data.jsonl"); set by whoever
+ * creates the source. Borrowed; valid while the source lives. */
+const char *rt_source_describe(const rt_source *src);
+void rt_source_set_description(rt_source *src, const char *text);
+
+/* The source's columns. Names are borrowed; valid while the source lives. */
+int rt_source_ncols(const rt_source *src);
+const char *rt_source_col(const rt_source *src, int i);
+
+/* Index of the column named name, or -1. */
+int rt_source_col_index(const rt_source *src, const char *name);
+
+/* See rt_source_ops. Wrappers that check the optional ops. */
+int rt_source_poll(rt_source *src, rt_batch *batch, size_t max_rows, rt_err *err);
+void rt_source_stats_get(rt_source *src, rt_source_stats *out);
+int rt_source_commit(rt_source *src, bool final, rt_err *err);
+void rt_source_positions(rt_source *src, rt_source_position_fn fn, void *ctx);
+void rt_source_wake(rt_source *src);
+
+/* ---- the sources of this module ---------------------------------------- */
+
+/*
+ * `file "PATH"`: one record per line in column `data` (the line without its
+ * end of line; blank lines are skipped), then RT_EEOF. A relative path is
+ * taken from base_dir when it is not NULL. Returns 0 and *out, or RT_EIO
+ * with err when the file cannot be opened.
+ */
+int rt_src_file_open(const char *path, const char *base_dir, rt_source **out, rt_err *err);
+
+/* `demo sensors [rate N] [devices N] [seed N] [limit N]`; see rt_sensors.h. */
+typedef struct rt_src_demo_opts {
+  double rate;     /* records per second, > 0 (default 10) */
+  int devices;     /* >= 1 (default 10) */
+  uint64_t seed;   /* default 1 */
+  int64_t limit;   /* records, then RT_EEOF; < 0 for endless */
+  int64_t start_ms; /* event time of record 0; 0 takes the wall clock */
+  bool unpaced;    /* hand over records as fast as polled (tests), instead
+                    * of at `rate` per second of wall time */
+} rt_src_demo_opts;
+
+/* Columns device_id, temperature, humidity, ts (RT_TIME). Never fails. */
+rt_source *rt_src_demo_open(const rt_src_demo_opts *opts);
+
+/*
+ * `kinesis "NAME" ...`: implemented by the Kinesis module (rt_src_kinesis.c).
+ * Declared here so the pipeline can open it (the pipeline references it
+ * weakly: until that module provides it, a kinesis query fails with
+ * "kinesis source not available"). Returns 0 and *out (columns data,
+ * partition_key, sequence, shard, arrival), or RT_E* with err.
+ */
+typedef struct rt_src_kinesis_opts {
+  const char *stream;   /* stream name */
+  int from;             /* dsl_from (dsl_ast.h) */
+  int64_t from_ms;      /* DSL_FROM_TIMESTAMP */
+  bool until_now;       /* end at the tip as of the start */
+  const char *app;      /* application name for checkpoints, or NULL */
+  const char *region;   /* session setting `region`, or NULL */
+  const char *endpoint; /* session setting `endpoint`, or NULL */
+  const char *dynamodb_endpoint; /* session setting, or NULL */
+  const char *checkpoint_dir;    /* session setting, or NULL */
+} rt_src_kinesis_opts;
+
+int rt_src_kinesis_open(const rt_src_kinesis_opts *opts, rt_source **out,
+                        rt_err *err);
+
+#endif
