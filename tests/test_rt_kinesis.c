@@ -1,0 +1,371 @@
+/*
+ * Tests of the Kinesis client: helpers (base64, sequence order, hash keys,
+ * backoff) offline, then every operation against a real kinesalite started
+ * on 127.0.0.1 through tests/services/kinesalite.js (skipped when node or
+ * node_modules are missing), including the multi-handle path and the error
+ * classes kinesalite can produce.
+ */
+#include "rt_kinesis.h"
+#include "rt_mem.h"
+#include "test.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void test_b64(void) {
+  const char *cases[][2] = {{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
+                            {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+                            {"foobar", "Zm9vYmFy"}};
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char enc[32];
+    uint8_t dec[32];
+    ASSERT_EQ(rt_kin_b64_encode(cases[i][0], strlen(cases[i][0]), enc), strlen(cases[i][1]));
+    ASSERT_STR_EQ(enc, cases[i][1]);
+    long n = rt_kin_b64_decode(enc, strlen(enc), dec);
+    ASSERT_EQ(n, strlen(cases[i][0]));
+    ASSERT(memcmp(dec, cases[i][0], (size_t)n) == 0);
+  }
+  uint8_t out[8];
+  ASSERT_EQ(rt_kin_b64_decode("Zm9v!", 5, out), -1);
+  ASSERT_EQ(rt_kin_b64_decode("Z", 1, out), -1);
+  uint8_t all[256];
+  for (int i = 0; i < 256; i++)
+    all[i] = (uint8_t)i;
+  char enc[400];
+  uint8_t dec[300];
+  size_t n = rt_kin_b64_encode(all, 256, enc);
+  ASSERT_EQ(rt_kin_b64_decode(enc, n, dec), 256);
+  ASSERT(memcmp(all, dec, 256) == 0);
+}
+
+static void test_seq_cmp(void) {
+  ASSERT(rt_kin_seq_cmp("9", "10") < 0);
+  ASSERT(rt_kin_seq_cmp("0010", "10") == 0);
+  ASSERT(rt_kin_seq_cmp("49680412731732612428094868629861160867719022173403217922",
+                        "49680412731732612428094868629861160867719022173403217923") < 0);
+  ASSERT(rt_kin_seq_cmp("5", "49") < 0);
+  ASSERT(rt_kin_seq_cmp("0", "0") == 0);
+}
+
+static void test_hash_key(void) {
+  char out[40];
+  /* md5("a") = 0cc175b9c0f1b6a831c399e269772661 */
+  rt_kin_hash_key("a", out);
+  ASSERT_STR_EQ(out, "16955237001963240173058271559858726497");
+  rt_kin_hash_key("", out); /* d41d8cd98f00b204e9800998ecf8427e */
+  ASSERT_STR_EQ(out, "281949768489412648962353822266799178366");
+}
+
+static void test_backoff(void) {
+  uint64_t rng = 12345;
+  for (int attempt = 0; attempt < 20; attempt++) {
+    for (int i = 0; i < 100; i++) {
+      long d = rt_kin_backoff_ms(attempt, 100, 5000, &rng);
+      ASSERT(d >= 50);
+      long hi = 100L << (attempt > 6 ? 6 : attempt);
+      ASSERT(d <= (hi > 5000 ? 5000 : hi));
+    }
+  }
+}
+
+/* --- against kinesalite ----------------------------------------------------- */
+
+typedef struct server {
+  pid_t pid;
+  int stdin_fd;
+  char url[64];
+} server;
+
+/* Starts tests/services/kinesalite.js; returns 0, or -1 to skip. */
+static int server_start(server *s) {
+  char script[512];
+  snprintf(script, sizeof(script), "%s/services/kinesalite.js", EDDY_TEST_DATA);
+  if (access(script, R_OK) != 0 || access(EDDY_TEST_DATA "/../node_modules/kinesalite", R_OK))
+    return -1;
+  int in[2], out[2];
+  ASSERT(pipe(in) == 0 && pipe(out) == 0);
+  s->pid = fork();
+  ASSERT(s->pid >= 0);
+  if (s->pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    close(in[1]);
+    close(out[0]);
+    execlp("node", "node", script, "0", (char *)NULL);
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  s->stdin_fd = in[1];
+  char buf[32] = "";
+  ssize_t n = 0, got;
+  while (n < (ssize_t)sizeof(buf) - 1 && (got = read(out[0], buf + n, 1)) == 1 && buf[n] != '\n')
+    n++;
+  buf[n] = '\0';
+  close(out[0]);
+  if (atoi(buf) <= 0) {
+    close(s->stdin_fd);
+    waitpid(s->pid, NULL, 0);
+    return -1;
+  }
+  snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%d", atoi(buf));
+  return 0;
+}
+
+static void server_stop(server *s) {
+  close(s->stdin_fd); /* the server exits when its stdin closes */
+  int st;
+  for (int i = 0; i < 50; i++) {
+    if (waitpid(s->pid, &st, WNOHANG) == s->pid)
+      return;
+    usleep(100000);
+  }
+  kill(s->pid, SIGKILL);
+  waitpid(s->pid, &st, 0);
+}
+
+static rt_kin *client_for(const char *url) {
+  rt_aws_config cfg;
+  memset(&cfg, 0, sizeof(cfg));
+  snprintf(cfg.region, sizeof(cfg.region), "us-east-1");
+  snprintf(cfg.kinesis_endpoint, sizeof(cfg.kinesis_endpoint), "%s", url);
+  rt_err err;
+  rt_kin_opts opts = {.timeout_ms = 5000};
+  rt_kin *k = rt_kin_new(&cfg, &opts, &err);
+  ASSERT(k != NULL);
+  return k;
+}
+
+static void check_streams(rt_kin *k) {
+  rt_err err;
+  int crc = rt_kin_create_stream(k, "s1", 2, &err);
+  if (crc)
+    fprintf(stderr, "%s\n", err.msg);
+  ASSERT_EQ(crc, 0);
+  ASSERT_EQ(rt_kin_create_stream(k, "s1", 2, &err), RT_EEXIST);
+  ASSERT(strstr(err.msg, "ResourceInUseException") != NULL);
+  ASSERT_EQ(rt_kin_wait_active(k, "s1", 5000, &err), 0);
+  rt_kin_stream_info info;
+  ASSERT_EQ(rt_kin_describe_stream(k, "s1", &info, &err), 0);
+  ASSERT_STR_EQ(info.status, "ACTIVE");
+  ASSERT_EQ(info.open_shards, 2);
+  ASSERT_EQ(info.retention_hours, 24);
+  ASSERT_EQ(rt_kin_describe_stream(k, "nope", &info, &err), RT_ENOTFOUND);
+  ASSERT(strstr(err.msg, "ResourceNotFoundException") != NULL);
+  rt_kin_names names = {0};
+  ASSERT_EQ(rt_kin_list_streams(k, &names, &err), 0);
+  ASSERT_EQ(names.n, 1);
+  ASSERT_STR_EQ(names.v[0], "s1");
+  rt_kin_names_clear(&names);
+}
+
+/* Puts 6 records with keys a..f and returns them through both shards. */
+static void check_put_get(rt_kin *k) {
+  rt_err err;
+  rt_kin_put_entry e[6];
+  char keys[6][2], data[6][24];
+  for (int i = 0; i < 6; i++) {
+    keys[i][0] = (char)('a' + i);
+    keys[i][1] = '\0';
+    snprintf(data[i], sizeof(data[i]), "{\"i\":%d}", i);
+    e[i] = (rt_kin_put_entry){keys[i], NULL, data[i], strlen(data[i])};
+  }
+  rt_kin_req *r = rt_kin_req_new(k);
+  ASSERT_EQ(rt_kin_put_records_prepare(r, "s1", e, 6, &err), 0);
+  rt_kin_put_status st[6];
+  size_t failed = 99;
+  ASSERT_EQ(rt_kin_put_records_parse(r, rt_kin_req_perform(r), st, 6, &failed, &err), 0);
+  ASSERT_EQ(failed, 0);
+  for (int i = 0; i < 6; i++)
+    ASSERT(st[i].ok && st[i].sequence[0]);
+  /* routing matches MD5: "a" -> shard 0, "b" -> shard 1 (see notes) */
+  ASSERT_STR_EQ(st[0].shard_id, "shardId-000000000000");
+  ASSERT_STR_EQ(st[1].shard_id, "shardId-000000000001");
+  ASSERT_EQ(rt_kin_put_records_prepare(r, "s1", e, 0, &err), RT_EINVAL);
+  rt_kin_req_free(&r);
+
+  rt_kin_shards shards = {0};
+  ASSERT_EQ(rt_kin_list_shards(k, "s1", &shards, &err), 0);
+  ASSERT_EQ(shards.n, 2);
+  ASSERT(shards.next_token == NULL);
+  int seen = 0;
+  for (size_t s = 0; s < shards.n; s++) {
+    rt_kin_position pos = {.type = RT_KIN_TRIM_HORIZON};
+    char *it = NULL;
+    ASSERT_EQ(rt_kin_get_iterator(k, "s1", shards.v[s].shard_id, &pos, &it, &err), 0);
+    rt_kin_get_result g = {0};
+    ASSERT_EQ(rt_kin_get_records(k, it, 100, &g, &err), 0);
+    for (size_t i = 0; i < g.n; i++) {
+      int idx = g.records[i].partition_key[0] - 'a';
+      ASSERT_STR_EQ((const char *)g.records[i].data, data[idx]);
+      ASSERT_EQ(g.records[i].data_len, strlen(data[idx]));
+      for (int j = 0; j < 6; j++)
+        if (j == idx)
+          ASSERT_STR_EQ(g.records[i].sequence, st[j].sequence);
+      ASSERT(g.records[i].arrival_ms > 1700000000000);
+      if (i)
+        ASSERT(rt_kin_seq_cmp(g.records[i - 1].sequence, g.records[i].sequence) < 0);
+      seen++;
+    }
+    ASSERT(g.next_iterator != NULL);
+    ASSERT_EQ(g.millis_behind, 0);
+    /* AFTER_SEQUENCE_NUMBER of the last record: nothing more */
+    if (g.n) {
+      rt_kin_position after = {.type = RT_KIN_AFTER_SEQUENCE_NUMBER,
+                               .sequence = g.records[g.n - 1].sequence};
+      char *it2 = NULL;
+      rt_kin_get_result g2 = {0};
+      ASSERT_EQ(rt_kin_get_iterator(k, "s1", shards.v[s].shard_id, &after, &it2, &err), 0);
+      ASSERT_EQ(rt_kin_get_records(k, it2, 100, &g2, &err), 0);
+      ASSERT_EQ(g2.n, 0);
+      rt_kin_get_result_clear(&g2);
+      rt_free(it2);
+    }
+    rt_kin_get_result_clear(&g);
+    rt_free(it);
+  }
+  ASSERT_EQ(seen, 6);
+  rt_kin_shards_clear(&shards);
+}
+
+static void check_errors(rt_kin *k) {
+  rt_err err;
+  rt_kin_get_result g = {0};
+  ASSERT_EQ(rt_kin_get_records(k, "not-an-iterator", 10, &g, &err), RT_EINVAL);
+  rt_kin_position pos = {.type = RT_KIN_AT_SEQUENCE_NUMBER, .sequence = "123"};
+  char *it = NULL;
+  ASSERT(rt_kin_get_iterator(k, "s1", "shardId-000000000000", &pos, &it, &err) < 0);
+  ASSERT(it == NULL);
+  pos.sequence = NULL;
+  ASSERT_EQ(rt_kin_get_iterator(k, "s1", "shardId-000000000000", &pos, &it, &err), RT_EINVAL);
+  pos = (rt_kin_position){.type = RT_KIN_LATEST};
+  ASSERT_EQ(rt_kin_get_iterator(k, "nope", "shardId-000000000000", &pos, &it, &err),
+            RT_ENOTFOUND);
+}
+
+/* Two GetRecords in flight at once on one multi handle. */
+static void check_multi(rt_kin *k) {
+  rt_err err;
+  rt_kin_req *reqs[2] = {rt_kin_req_new(k), rt_kin_req_new(k)};
+  CURLM *m = curl_multi_init();
+  for (int s = 0; s < 2; s++) {
+    char shard[32];
+    snprintf(shard, sizeof(shard), "shardId-00000000000%d", s);
+    rt_kin_position pos = {.type = RT_KIN_TRIM_HORIZON};
+    char *it = NULL;
+    ASSERT_EQ(rt_kin_get_iterator(k, "s1", shard, &pos, &it, &err), 0);
+    ASSERT_EQ(rt_kin_get_records_prepare(reqs[s], it, 1000, &err), 0);
+    rt_free(it);
+    curl_multi_add_handle(m, rt_kin_req_easy(reqs[s]));
+  }
+  int running = 1, done = 0, total = 0;
+  for (int spins = 0; done < 2 && spins < 1000; spins++) {
+    curl_multi_perform(m, &running);
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(m, &left))) {
+      if (msg->msg != CURLMSG_DONE)
+        continue;
+      for (int s = 0; s < 2; s++) {
+        if (msg->easy_handle != rt_kin_req_easy(reqs[s]))
+          continue;
+        CURLcode cc = msg->data.result;
+        curl_multi_remove_handle(m, rt_kin_req_easy(reqs[s]));
+        rt_kin_get_result g = {0};
+        ASSERT_EQ(rt_kin_get_records_parse(reqs[s], cc, &g, &err), 0);
+        total += (int)g.n;
+        rt_kin_get_result_clear(&g);
+        done++;
+      }
+    }
+    if (done < 2)
+      curl_multi_poll(m, NULL, 0, 100, NULL);
+  }
+  ASSERT_EQ(done, 2);
+  ASSERT_EQ(total, 6);
+  curl_multi_cleanup(m);
+  rt_kin_req_free(&reqs[0]);
+  rt_kin_req_free(&reqs[1]);
+}
+
+/* Split shard 0, then read it to its end: no NextShardIterator. */
+static void check_split(rt_kin *k) {
+  rt_err err;
+  ASSERT_EQ(rt_kin_split_shard(k, "s1", "shardId-000000000000",
+                               "85070591730234615865843651857942052864", &err), 0);
+  ASSERT_EQ(rt_kin_wait_active(k, "s1", 5000, &err), 0);
+  rt_kin_shards shards = {0};
+  ASSERT_EQ(rt_kin_list_shards(k, "s1", &shards, &err), 0);
+  ASSERT_EQ(shards.n, 4);
+  ASSERT(shards.v[0].ending_sequence != NULL);
+  ASSERT_STR_EQ(shards.v[2].parent_shard_id, "shardId-000000000000");
+  rt_kin_position pos = {.type = RT_KIN_TRIM_HORIZON};
+  char *it = NULL;
+  ASSERT_EQ(rt_kin_get_iterator(k, "s1", "shardId-000000000000", &pos, &it, &err), 0);
+  rt_kin_get_result g = {0};
+  int closed = 0;
+  for (int i = 0; i < 10 && it; i++) {
+    ASSERT_EQ(rt_kin_get_records(k, it, 100, &g, &err), 0);
+    rt_free(it);
+    it = g.next_iterator;
+    g.next_iterator = NULL;
+    closed = it == NULL;
+    rt_kin_get_result_clear(&g);
+  }
+  ASSERT(closed);
+  ASSERT_EQ(rt_kin_merge_shards(k, "s1", "shardId-000000000002", "shardId-000000000003", &err),
+            0);
+  ASSERT_EQ(rt_kin_wait_active(k, "s1", 5000, &err), 0);
+  rt_kin_shards_clear(&shards);
+  ASSERT_EQ(rt_kin_list_shards(k, "s1", &shards, &err), 0);
+  ASSERT_EQ(shards.n, 5);
+  ASSERT_STR_EQ(shards.v[4].adjacent_parent_shard_id, "shardId-000000000003");
+  rt_kin_shards_clear(&shards);
+}
+
+static void test_against_kinesalite(void) {
+  server s;
+  if (server_start(&s) != 0) {
+    fprintf(stderr, "   skipped: kinesalite not available\n");
+    return;
+  }
+  rt_kin *k = client_for(s.url);
+  check_streams(k);
+  check_put_get(k);
+  check_errors(k);
+  check_multi(k);
+  check_split(k);
+  rt_kin_free(&k);
+  server_stop(&s);
+}
+
+static void test_connection_refused(void) {
+  rt_kin *k = client_for("http://127.0.0.1:1");
+  rt_err err;
+  rt_kin_stream_info info;
+  ASSERT_EQ(rt_kin_describe_stream(k, "x", &info, &err), RT_ENET);
+  ASSERT(strstr(err.msg, "cannot connect") != NULL);
+  rt_kin_free(&k);
+}
+
+static void test_no_credentials(void) {
+  rt_aws_config cfg;
+  memset(&cfg, 0, sizeof(cfg));
+  snprintf(cfg.region, sizeof(cfg.region), "us-east-1");
+  snprintf(cfg.kinesis_endpoint, sizeof(cfg.kinesis_endpoint), "https://kinesis.example");
+  rt_err err;
+  ASSERT(rt_kin_new(&cfg, NULL, &err) == NULL);
+  ASSERT_EQ(err.code, RT_EAUTH);
+}
+
+int main(void) {
+  TEST_RUN(test_b64);
+  TEST_RUN(test_seq_cmp);
+  TEST_RUN(test_hash_key);
+  TEST_RUN(test_backoff);
+  TEST_RUN(test_connection_refused);
+  TEST_RUN(test_no_credentials);
+  TEST_RUN(test_against_kinesalite);
+  return test_summary();
+}
