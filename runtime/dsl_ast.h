@@ -178,6 +178,7 @@ typedef struct dsl_stage {
       int64_t slide_ms;  /* == size_ms for tumbling windows */
       dsl_expr *on;      /* event-time field, or NULL for processing time */
       int64_t watermark_ms; /* allowed lateness with `on`; 0 if not given */
+      int64_t pane_ms;   /* gcd(size_ms, slide_ms): the unit of partial state */
     } window;
     struct {
       int64_t gap_ms;
