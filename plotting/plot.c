@@ -215,18 +215,31 @@ static int plot__run(plot_renderer *r, const plot_spec *spec,
   return rc;
 }
 
+static int plot__render(plot_renderer *r, const plot_spec *spec,
+                        plot__geom *g, plot_err *err) {
+  if (!r || !spec)
+    return plot__fail(err, PLOT_EINVAL, "renderer and spec are required");
+  int rc = plot__check(spec, g, err);
+  if (rc == PLOT_OK)
+    rc = plot__surface(r, g, err);
+  if (rc == PLOT_OK)
+    rc = plot__run(r, spec, g, err);
+  return rc;
+}
+
+cairo_surface_t *plot__draw_only(plot_renderer *r, const plot_spec *spec,
+                                 plot_err *err) {
+  plot__geom g;
+  return plot__render(r, spec, &g, err) == PLOT_OK ? r->surface : NULL;
+}
+
 int plot_render_png(plot_renderer *r, const plot_spec *spec, plot_png *out,
                     plot_err *err) {
   plot__geom g;
-  if (out)
-    memset(out, 0, sizeof(*out));
-  if (!r || !spec || !out)
-    return plot__fail(err, PLOT_EINVAL, "renderer, spec and out are required");
-  int rc = plot__check(spec, &g, err);
-  if (rc == PLOT_OK)
-    rc = plot__surface(r, &g, err);
-  if (rc == PLOT_OK)
-    rc = plot__run(r, spec, &g, err);
+  if (!out)
+    return plot__fail(err, PLOT_EINVAL, "out is required");
+  memset(out, 0, sizeof(*out));
+  int rc = plot__render(r, spec, &g, err);
   if (rc == PLOT_OK)
     rc = plot__png_encode(r->png, r->surface, &out->data, &out->len, err);
   if (rc != PLOT_OK)

@@ -153,6 +153,14 @@ int plot__png_encode(plot__png_enc *e, cairo_surface_t *s, unsigned char **out,
                      size_t *len, plot_err *err);
 
 /*
+ * Draws spec on r's surface without encoding it, for the benchmark. Returns
+ * the surface (borrowed from r, valid until r's next render or free), or
+ * NULL with err filled.
+ */
+cairo_surface_t *plot__draw_only(plot_renderer *r, const plot_spec *spec,
+                                 plot_err *err);
+
+/*
  * plot__png_encode() with explicit zlib level, strategy and PNG filter type
  * (0 None, 1 Sub, 2 Up): for the benchmark that chose the defaults.
  */

@@ -5,7 +5,8 @@
  * Charts are mostly flat colour, so a cheap encoder loses little size:
  * rows are converted from cairo's premultiplied ARGB32 to RGB (our canvas is
  * always opaque; RGBA with un-premultiplied colour otherwise), filtered with
- * Sub (flat runs become zeros, which Z_RLE and level 1 compress well), and
+ * Up (repeated rows, common in charts, become zeros, which Z_RLE at level 1
+ * compresses well: as fast as Sub or None and smaller than Sub), and
  * deflated in one IDAT chunk by a z_stream that is reset, not re-allocated,
  * between charts. The measured choice is recorded in PLOT__PNG_* below.
  */
@@ -19,7 +20,7 @@
 /* Chosen by bench/plot_bench.c on 800x400 and 1600x800 charts. */
 #define PLOT__PNG_LEVEL 1
 #define PLOT__PNG_STRATEGY Z_RLE
-#define PLOT__PNG_FILTER 1 /* PNG filter type: 0 none, 1 Sub, 2 Up */
+#define PLOT__PNG_FILTER 2 /* PNG filter type: 0 none, 1 Sub, 2 Up */
 
 struct plot__png_enc {
   z_stream zs;        /* deflate state, reused between images */
@@ -74,13 +75,16 @@ static int plot__zs_ready(plot__png_enc *e, int level, int strategy) {
   return e->zs_ready ? PLOT_OK : PLOT_EZLIB;
 }
 
-/* Converts one ARGB32 row to RGB (bpp 3) or un-premultiplied RGBA (bpp 4). */
-static void plot__row_convert(const unsigned char *src, int w, int bpp,
-                              unsigned char *dst) {
+/* Converts one ARGB32 row to RGB (bpp 3) or un-premultiplied RGBA (bpp 4).
+ * Returns 255 when every pixel of the row is opaque. */
+static unsigned plot__row_convert(const unsigned char *src, int w, int bpp,
+                                  unsigned char *dst) {
+  unsigned all = 255;
   for (int x = 0; x < w; x++) {
     uint32_t p;
     memcpy(&p, src + 4 * (size_t)x, 4);
     unsigned a = p >> 24, r = (p >> 16) & 255, g = (p >> 8) & 255, b = p & 255;
+    all &= a;
     if (bpp == 4 && a != 255 && a != 0) {
       r = (r * 255 + a / 2) / a;
       g = (g * 255 + a / 2) / a;
@@ -93,6 +97,7 @@ static void plot__row_convert(const unsigned char *src, int w, int bpp,
       dst[3] = (unsigned char)a;
     dst += bpp;
   }
+  return all;
 }
 
 /* Filters raw row cur (prev = row above, or NULL) into out[1..]. */
@@ -114,28 +119,19 @@ static void plot__row_filter(int filter, const unsigned char *cur,
   }
 }
 
-static int plot__is_opaque(const unsigned char *data, int w, int h, int stride) {
-  for (int y = 0; y < h; y++) {
-    const unsigned char *row = data + (size_t)y * (size_t)stride;
-    for (int x = 0; x < w; x++) {
-      uint32_t p;
-      memcpy(&p, row + 4 * (size_t)x, 4); /* native-endian ARGB32 */
-      if ((p >> 24) != 255)
-        return 0;
-    }
-  }
-  return 1;
-}
-
 typedef struct plot__png_job {
   const unsigned char *data; /* surface pixels */
   int w, h, stride, bpp;     /* geometry; bpp 3 (RGB) or 4 (RGBA) */
   int filter;                /* PNG filter type for every row */
 } plot__png_job;
 
-/* Deflates all rows into out (cap bytes); returns bytes written or 0. */
+/* Deflates all rows into out (cap bytes); returns bytes written, or 0 on a
+ * zlib failure, or 0 with *translucent set when an RGB job meets a pixel that
+ * is not opaque (the caller then starts again as RGBA). Finding that out
+ * while converting saves a separate pass over the image. */
 static size_t plot__deflate_rows(plot__png_enc *e, const plot__png_job *j,
-                                 unsigned char *out, size_t cap) {
+                                 unsigned char *out, size_t cap,
+                                 int *translucent) {
   size_t n = (size_t)j->w * (size_t)j->bpp;
   unsigned char *raw[2] = {e->rows, e->rows + n};
   unsigned char *filt = e->rows + 2 * n;
@@ -143,7 +139,12 @@ static size_t plot__deflate_rows(plot__png_enc *e, const plot__png_job *j,
   e->zs.avail_out = (uInt)cap;
   for (int y = 0; y < j->h; y++) {
     unsigned char *cur = raw[y & 1], *prev = y ? raw[(y - 1) & 1] : NULL;
-    plot__row_convert(j->data + (size_t)y * (size_t)j->stride, j->w, j->bpp, cur);
+    unsigned alpha = plot__row_convert(j->data + (size_t)y * (size_t)j->stride,
+                                       j->w, j->bpp, cur);
+    if (j->bpp == 3 && alpha != 255) {
+      *translucent = 1;
+      return 0;
+    }
     plot__row_filter(j->filter, cur, prev, n, j->bpp, filt);
     e->zs.next_in = filt;
     e->zs.avail_in = (uInt)(n + 1);
@@ -199,18 +200,26 @@ int plot__png_encode_with(plot__png_enc *e, cairo_surface_t *s, int level,
     return plot__fail(err, PLOT_EINVAL, "PNG source is not an ARGB32 image");
   double sx = 1, sy = 1;
   cairo_surface_get_device_scale(s, &sx, &sy);
-  j.bpp = plot__is_opaque(j.data, j.w, j.h, j.stride) ? 3 : 4;
-  size_t row = (size_t)j.w * (size_t)j.bpp;
-  if (plot__rows_alloc(e, row) != PLOT_OK)
-    return plot__fail(err, PLOT_ENOMEM, "no memory for PNG rows");
-  if (plot__zs_ready(e, level, strategy) != PLOT_OK)
-    return plot__fail(err, PLOT_EZLIB, "deflate initialisation failed");
-  size_t bound = deflateBound(&e->zs, (uLong)((row + 1) * (size_t)j.h));
-  unsigned char *buf = malloc(bound + 128);
-  if (!buf)
-    return plot__fail(err, PLOT_ENOMEM, "no memory for a %zu-byte PNG", bound);
-  size_t o = plot__png_head(buf, &j, sx);
-  size_t z = plot__deflate_rows(e, &j, buf + o + 8, bound);
+  int translucent = 0;
+  unsigned char *buf = NULL;
+  size_t o = 0, z = 0;
+  for (j.bpp = 3; j.bpp <= 4; j.bpp++) { /* RGB first; RGBA if it must */
+    free(buf);
+    size_t row = (size_t)j.w * (size_t)j.bpp;
+    if (plot__rows_alloc(e, row) != PLOT_OK)
+      return plot__fail(err, PLOT_ENOMEM, "no memory for PNG rows");
+    if (plot__zs_ready(e, level, strategy) != PLOT_OK)
+      return plot__fail(err, PLOT_EZLIB, "deflate initialisation failed");
+    size_t bound = deflateBound(&e->zs, (uLong)((row + 1) * (size_t)j.h));
+    buf = malloc(bound + 128);
+    if (!buf)
+      return plot__fail(err, PLOT_ENOMEM, "no memory for a %zu-byte PNG", bound);
+    o = plot__png_head(buf, &j, sx);
+    translucent = 0;
+    z = plot__deflate_rows(e, &j, buf + o + 8, bound, &translucent);
+    if (!translucent)
+      break;
+  }
   if (z == 0 || z > UINT32_MAX) {
     free(buf);
     return plot__fail(err, PLOT_EZLIB, "deflate failed: %s",
