@@ -2,8 +2,9 @@
  * Dedup state: an open-addressing map from key hash to the time the key was
  * kept, plus a FIFO ring of (hash, time) in the order keys were kept. The
  * ring makes expiry O(1) amortized: the oldest kept keys sit at its front.
- * With event time the ring is only roughly ordered, so an out-of-order key
- * may be forgotten a little late, never early. A ring entry whose map entry
+ * Expiry runs against the newest time seen, so with out-of-order event time
+ * a record more than D behind the newest one may find its key forgotten and
+ * be kept (memory stays bounded; that is the trade). A ring entry whose map entry
  * has since been renewed (a newer time) is skipped, not deleted.
  */
 #include "rt_dedup.h"

@@ -9,7 +9,8 @@
  * A record is a duplicate when its key was kept less than D before it
  * (time - kept_time < D); duplicates do not extend the period, so a key that
  * keeps arriving is kept once per D. With event time, "now" for expiry is
- * the maximum event time seen; with processing time it is the time passed.
+ * the maximum event time seen (a record more than D behind it may be kept
+ * although its key was seen); with processing time it is the time passed.
  */
 #ifndef EDDY_RT_DEDUP_H
 #define EDDY_RT_DEDUP_H
