@@ -48,8 +48,10 @@ static double plot__ladder(int e0, int i) {
   return mant[i % 3] * pow(10.0, e0 + q);
 }
 
-/* Makes [*lo, *hi] a usable, finite, non-degenerate range. */
-static void plot__sane_range(double *lo, double *hi) {
+/* Makes [*lo, *hi] a usable, finite, non-degenerate range: one narrower
+ * than min_span (absolute) or than rel times its magnitude is widened. */
+static void plot__sane_range(double *lo, double *hi, double min_span,
+                             double rel) {
   double a = *lo, b = *hi;
   if (!isfinite(a) && !isfinite(b)) {
     a = 0;
@@ -65,11 +67,11 @@ static void plot__sane_range(double *lo, double *hi) {
     b = t;
   }
   double mid = a / 2 + b / 2;
-  if (b / 2 - a / 2 <= fabs(mid) * 1e-9 || b - a < 1e-300) {
-    double d = mid == 0 ? 1 : fabs(mid) * 0.1;
+  if (b / 2 - a / 2 <= fabs(mid) * rel || b - a < min_span) {
+    double d = min_span > 1e-300 ? min_span : mid == 0 ? 1 : fabs(mid) * 0.1;
     a = mid - d;
     b = mid + d;
-    if (mid == 0)
+    if (mid == 0 && min_span <= 1e-300)
       a = 0; /* a flat zero line sits on the axis, not in the middle */
   }
   *lo = a;
@@ -120,12 +122,15 @@ void plot_ticks_nice(double lo, double hi, int min_ticks, int max_ticks,
   memset(out, 0, sizeof(*out));
   max_ticks = plot__clamp_int(max_ticks, 2, PLOT_MAX_TICKS);
   min_ticks = plot__clamp_int(min_ticks, 2, max_ticks);
-  plot__sane_range(&lo, &hi);
+  plot__sane_range(&lo, &hi, 1e-300, 1e-9);
   double half = hi / 2 - lo / 2;
   int e0 = (int)floor(log10(half) + log10(2.0 / max_ticks)) - 1;
   double s = 0, k0 = 0, k1 = 0, n = 0;
   for (int i = 0; i < 12; i++) {
-    s = plot__ladder(e0, i);
+    double next = plot__ladder(e0, i);
+    if (!isfinite(next) && s > 0)
+      break; /* near DBL_MAX: keep the last finite step, even if dense */
+    s = next;
     n = plot__count(lo, hi, s, expand, &k0, &k1);
     if (n <= max_ticks)
       break;
@@ -136,6 +141,8 @@ void plot_ticks_nice(double lo, double hi, int min_ticks, int max_ticks,
   if (expand && isfinite(k0 * s) && isfinite(k1 * s)) {
     out->lo = k0 * s;
     out->hi = k1 * s;
+  } else if (expand) {
+    plot__count(lo, hi, s, 0, &k0, &k1); /* the ends would overflow */
   }
   plot__fill(out, k0, k1, 0);
   (void)min_ticks; /* the 1-2-5 ladder lands between min and max on its own */
@@ -154,7 +161,7 @@ static plot_tick_fmt plot__time_fmt(double step) {
 
 void plot_ticks_time(double lo, double hi, int max_ticks, int tz_offset_min,
                      plot_ticks *out) {
-  plot__sane_range(&lo, &hi);
+  plot__sane_range(&lo, &hi, 1.0, 0); /* under a millisecond: +-1 ms */
   max_ticks = plot__clamp_int(max_ticks, 2, PLOT_MAX_TICKS);
   size_t nsteps = sizeof(plot__time_steps) / sizeof(plot__time_steps[0]);
   double off = tz_offset_min * PLOT__MS_MIN;

@@ -74,7 +74,7 @@ static double plot__ytick_width(plot__ctx *c) {
 
 static void plot__y_scale(plot__ctx *c) {
   const plot__data *d = &c->data;
-  int maxn = plot__clampi((int)(c->plot.h / 36), 3, 8);
+  int maxn = plot__clampi((int)(c->plot.h / 24), 5, 8);
   double lo = d->ylo, hi = d->yhi;
   if (!(lo <= hi)) {
     lo = 0;
@@ -85,12 +85,13 @@ static void plot__y_scale(plot__ctx *c) {
 
 static void plot__x_scale(plot__ctx *c) {
   const plot__data *d = &c->data;
-  int maxn = plot__clampi((int)(c->plot.w / 90), 2, 8);
+  int maxn = plot__clampi((int)(c->plot.w / 75), 2, 8);
   double lo = d->xlo, hi = d->xhi;
   if (c->x_categorical) {
     plot_ticks_nice(0, d->n_grid ? d->n_grid - 1.0 : 1, 2, maxn, 0, &c->xt);
     c->xt.lo = -0.5;
     c->xt.hi = (d->n_grid ? (double)d->n_grid : 1) - 0.5;
+    c->xt.n = 0; /* slots are labelled by plot__x_slots() */
     return;
   }
   if (!(lo <= hi)) {
