@@ -26,7 +26,7 @@ static const char *kind_name(chk_kind k) {
   switch (k) {
   case CHK_NUMBER: return "a number";
   case CHK_STRING: return "a string";
-  case CHK_BOOL: return "true or false";
+  case CHK_BOOL: return "a boolean";
   default: return "a value";
   }
 }
@@ -304,6 +304,10 @@ int dsl__check_cond(dsl_parse_ctx *p, const dsl_expr *e, const char *stage) {
   return 0;
 }
 
+#define CHK__AGG_LIST                                                        \
+  "count(), count_distinct, sum, avg, min, max, stddev, first, last, p50, "  \
+  "p90, p95 or p99"
+
 static int not_an_aggregate(dsl_parse_ctx *p, const dsl_expr *e) {
   if (e->kind == DSL_EX_CALL && !find_fn(e->u.call.name)) {
     dsl_span ns = e->u.call.name_span;
@@ -312,21 +316,26 @@ static int not_an_aggregate(dsl_parse_ctx *p, const dsl_expr *e) {
       return dsl__error_at(p, RT_ETYPE, ns.off, ns.len,
                            "unknown aggregate `%s`; did you mean `%s`?",
                            e->u.call.name, sug);
+    return dsl__error_at(p, RT_ETYPE, ns.off, ns.len,
+                         "unknown aggregate `%.*s`; `agg` takes " CHK__AGG_LIST,
+                         ns.len > 40 ? 40 : ns.len, e->u.call.name);
   }
+  if (e->kind == DSL_EX_BINARY || e->kind == DSL_EX_UNARY)
+    return dsl__error_at(p, RT_ETYPE, e->span.off, e->span.len,
+                         "an `agg` item is one aggregate; compute with the "
+                         "results in a later stage, as in agg sum(x) as s, "
+                         "count() as n | extend mean = s / n");
   const char *what = e->kind == DSL_EX_CALL ? e->u.call.name : NULL;
   int off = e->kind == DSL_EX_CALL ? e->u.call.name_span.off : e->span.off;
   int len = e->kind == DSL_EX_CALL ? e->u.call.name_span.len : e->span.len;
   if (what && find_fn(what))
     return dsl__error_at(p, RT_ETYPE, off, len,
                          "`%s` is a function, not an aggregate; `agg` takes "
-                         "count(), count_distinct, sum, avg, min, max, stddev, "
-                         "first, last, p50, p90, p95 or p99",
+                         CHK__AGG_LIST,
                          what);
   return dsl__error_at(p, RT_ETYPE, off, len,
                        "expected an aggregate such as count() or "
-                       "avg(temperature); `agg` takes count(), count_distinct, "
-                       "sum, avg, min, max, stddev, first, last, p50, p90, p95 "
-                       "or p99");
+                       "avg(temperature); `agg` takes " CHK__AGG_LIST);
 }
 
 int dsl__check_agg(dsl_parse_ctx *p, dsl_expr *call, dsl_agg *agg) {

@@ -185,6 +185,9 @@ static const char *const demo_options[] = {"rate", "devices", "seed", "limit",
 
 static int unknown_option(dsl_parse_ctx *p, const char *source,
                           const char *const *options, const char *list) {
+  const dsl_word *w = dsl_word_lookup(p->src + p->tok.off, (size_t)p->tok.len);
+  if (w && w->kind == DSL_WORD_STAGE)
+    return dsl__syntax(p, "expected `|` before the stage `%s`", w->word);
   const char *s = dsl__suggest_in(p->src + p->tok.off, p->tok.len, options);
   if (s)
     return dsl__error_at(p, RT_ESYNTAX, p->tok.off, p->tok.len,
@@ -587,9 +590,9 @@ static int magic_arity(dsl_parse_ctx *p, dsl_stmt *st, int name_end) {
   } else {
     usage = "no arguments";
   }
-  if (na < min)
-    return dsl__error_at(p, RT_ESYNTAX, name_end, end > name_end ? end - name_end : 0,
-                         "`%%%s` needs %s", n, usage);
+  (void)name_end;
+  if (na < min) /* the caret goes where the missing argument belongs */
+    return dsl__error_at(p, RT_ESYNTAX, end, 0, "`%%%s` needs %s", n, usage);
   if (na > max)
     return dsl__error_at(p, RT_ESYNTAX, a[max]->span.off,
                          end - a[max]->span.off, "`%%%s` takes %s", n, usage);
