@@ -1,0 +1,490 @@
+/*
+ * The record phase over a selection vector, the feed into the window
+ * operator, and the result phase. A selection vector (the rows still alive,
+ * ascending) lets where, parse and dedup drop rows without moving any
+ * column; while every row is alive, expressions read the columns in place.
+ */
+#include "rt_pipeline.h"
+
+#include "dsl_plan_int.h"
+#include "rt_dedup.h"
+#include "rt_mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct rt_pipeline {
+  const dsl_plan *plan;  /* borrowed */
+  rt_window *win;        /* the agg operator, or NULL */
+  rt_dedup **dedups;     /* per op: dedup state (NULL for other ops) */
+  uint64_t *seen;        /* per op: LIMIT records passed so far */
+  bool exhausted;        /* a LIMIT is reached */
+  rt_batch *scratch;     /* result phase: a result's rows as columns */
+  rt_value *tmp;         /* parse: one record's values */
+  int tmp_cap;
+  rt_pipeline_stats st;  /* counters */
+};
+
+/* What an emit from the window operator needs to reach the caller. */
+typedef struct emit_ctx {
+  rt_pipeline *p;
+  rt_result_kind kind;
+  rt_pipeline_emit_fn emit;
+  void *ctx;
+  int64_t now; /* processing time of the tick, for now() */
+} emit_ctx;
+
+rt_pipeline *rt_pipeline_new(const dsl_plan *plan, rt_err *err) {
+  rt_pipeline *p = rt_xcalloc(1, sizeof(*p));
+  p->plan = plan;
+  if (plan->agg && !(p->win = rt_window_new(&plan->agg->wopts, err))) {
+    rt_free(p);
+    return NULL;
+  }
+  int nops = plan->nops ? plan->nops : 1;
+  p->dedups = rt_xcalloc((size_t)nops, sizeof(*p->dedups));
+  p->seen = rt_xcalloc((size_t)nops, sizeof(*p->seen));
+  for (int i = 0; i < plan->nops; i++)
+    if (plan->ops[i].kind == PL_DEDUP)
+      p->dedups[i] = rt_dedup_new(plan->ops[i].within_ms, 0);
+  p->scratch = rt_batch_new(plan->nres_cols > 16 ? plan->nres_cols : 16);
+  return p;
+}
+
+void rt_pipeline_free(rt_pipeline **pp) {
+  if (!pp || !*pp)
+    return;
+  rt_pipeline *p = *pp;
+  for (int i = 0; i < p->plan->nops; i++)
+    rt_dedup_free(&p->dedups[i]);
+  rt_free(p->dedups);
+  rt_free(p->seen);
+  rt_window_free(&p->win);
+  rt_batch_free(&p->scratch);
+  rt_free(p->tmp);
+  rt_free(p);
+  *pp = NULL;
+}
+
+int rt_pipeline_ncols(const rt_pipeline *p) { return p->plan->ncols; }
+bool rt_pipeline_exhausted(const rt_pipeline *p) { return p->exhausted; }
+void rt_pipeline_get_stats(const rt_pipeline *p, rt_pipeline_stats *out) {
+  *out = p->st;
+  if (p->win) {
+    rt_window_stats ws;
+    rt_window_get_stats(p->win, &ws);
+    out->late = ws.late;
+  }
+}
+
+/* ---- the record phase -------------------------------------------------- */
+
+/* The rows alive in a batch. */
+typedef struct selv {
+  uint32_t *rows; /* ascending row indexes */
+  size_t n;       /* alive */
+  size_t total;   /* rows in the batch: n == total means "all" */
+} selv;
+
+static dsl_eval_ctx ectx(rt_batch *b, const selv *s, int64_t now) {
+  return (dsl_eval_ctx){.batch = b, .sel = s->n == s->total ? NULL : s->rows, .n = s->n,
+                        .now_ms = now};
+}
+
+static rt_value *tmp_values(rt_pipeline *p, int n) {
+  if (n > p->tmp_cap) {
+    p->tmp_cap = n * 2;
+    p->tmp = rt_xrealloc(p->tmp, (size_t)p->tmp_cap * sizeof(rt_value));
+  }
+  return p->tmp;
+}
+
+static void op_parse_json(rt_pipeline *p, const pl_op *op, rt_batch *b, selv *s) {
+  const rt_value *data = rt_batch_col(b, op->in_col);
+  rt_value *out = tmp_values(p, op->nslots + 1);
+  rt_value **cols = rt_arena_alloc(rt_batch_arena(b), (size_t)(op->nslots + 1) * sizeof(*cols));
+  for (int k = 0; k < op->nslots; k++)
+    cols[k] = rt_batch_col(b, op->slot_cols[k]);
+  size_t m = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    uint32_t r = s->rows[i];
+    rt_value d = data[r];
+    if (d.type != RT_STRING ||
+        rt_json_scan(op->paths, d.u.str.ptr, d.u.str.len, out, rt_batch_arena(b)) < 0) {
+      p->st.bad++;
+      continue;
+    }
+    for (int k = 0; k < op->nslots; k++)
+      cols[k][r] = out[k];
+    s->rows[m++] = r;
+  }
+  s->n = m;
+}
+
+/* Splits a CSV line into at most max fields (quotes with "" escapes);
+ * returns the field count, or -1 on an unterminated quote. */
+static int csv_split(const char *s, size_t n, rt_arena *a, rt_value *f, int max) {
+  int k = 0;
+  size_t i = 0;
+  for (;;) {
+    char *buf = rt_arena_alloc(a, n - i + 1);
+    size_t len = 0;
+    if (i < n && s[i] == '"') {
+      for (i++;; i++) {
+        if (i >= n)
+          return -1;
+        if (s[i] == '"' && (i + 1 >= n || s[i + 1] != '"'))
+          break;
+        buf[len++] = s[i];
+        i += s[i] == '"';
+      }
+      i++;
+    }
+    for (; i < n && s[i] != ','; i++)
+      buf[len++] = s[i];
+    if (k < max)
+      f[k] = rt_string(buf, len);
+    k++;
+    if (i >= n)
+      return k;
+    i++;
+  }
+}
+
+/* Converts one CSV field to its column type; false when it does not parse. */
+static bool csv_convert(dsl_type t, rt_value in, rt_value *out) {
+  if (t == DSL_TY_ANY) {
+    *out = in;
+    return true;
+  }
+  if (in.u.str.len == 0) {
+    *out = rt_null();
+    return true;
+  }
+  char buf[64], *end;
+  size_t n = in.u.str.len < 63 ? in.u.str.len : 63;
+  memcpy(buf, in.u.str.ptr, n);
+  buf[n] = 0;
+  switch (t) {
+  case DSL_TY_NUMBER:
+    *out = rt_number(strtod(buf, &end));
+    return end != buf && *end == 0 && in.u.str.len < 63;
+  case DSL_TY_BOOL:
+    *out = rt_bool(strcmp(buf, "true") == 0);
+    return strcmp(buf, "true") == 0 || strcmp(buf, "false") == 0;
+  case DSL_TY_TIME: {
+    int64_t ms;
+    rt_value num = rt_number(strtod(buf, &end));
+    bool ok = (end != buf && *end == 0) ? dsl_value_to_ms(num, &ms) : dsl_value_to_ms(in, &ms);
+    *out = rt_time(ok ? ms : 0);
+    return ok;
+  }
+  default:
+    *out = in;
+    return true;
+  }
+}
+
+static bool csv_row(const pl_op *op, rt_batch *b, uint32_t r, rt_value *f) {
+  for (int k = 0; k < op->nslots; k++) {
+    rt_value v;
+    if (!csv_convert(op->csv_types[k], f[k], &v))
+      return false;
+    rt_batch_col(b, op->csv_cols[k])[r] = v;
+  }
+  return true;
+}
+
+static void op_parse_csv(rt_pipeline *p, const pl_op *op, rt_batch *b, selv *s) {
+  const rt_value *data = rt_batch_col(b, op->in_col);
+  rt_value *f = tmp_values(p, op->nslots + 1);
+  size_t m = 0, hl = strlen(op->header);
+  for (size_t i = 0; i < s->n; i++) {
+    uint32_t r = s->rows[i];
+    rt_value d = data[r];
+    if (d.type == RT_STRING && d.u.str.len == hl && memcmp(d.u.str.ptr, op->header, hl) == 0)
+      continue; /* the header line */
+    if (d.type != RT_STRING ||
+        csv_split(d.u.str.ptr, d.u.str.len, rt_batch_arena(b), f, op->nslots) != op->nslots ||
+        !csv_row(op, b, r, f)) {
+      p->st.bad++;
+      continue;
+    }
+    s->rows[m++] = r;
+  }
+  s->n = m;
+}
+
+static void op_where(rt_pipeline *p, const pl_op *op, rt_batch *b, selv *s, int64_t now) {
+  dsl_eval_ctx c = ectx(b, s, now);
+  const rt_value *v = dsl_eval(op->expr, &c);
+  size_t m = 0;
+  for (size_t i = 0; i < s->n; i++)
+    if (dsl_truthy(v[i]))
+      s->rows[m++] = s->rows[i];
+  p->st.filtered += s->n - m;
+  s->n = m;
+}
+
+static void op_project(const pl_op *op, rt_batch *b, selv *s, int64_t now) {
+  dsl_eval_ctx c = ectx(b, s, now);
+  const rt_value **vals = rt_arena_alloc(rt_batch_arena(b), (size_t)op->nitems * sizeof(*vals));
+  for (int k = 0; k < op->nitems; k++) /* all first: items may read each other's inputs */
+    vals[k] = dsl_eval(op->items[k], &c);
+  for (int k = 0; k < op->nitems; k++) {
+    rt_value *col = rt_batch_col(b, op->item_cols[k]);
+    for (size_t i = 0; i < s->n; i++)
+      col[s->rows[i]] = vals[k][i];
+  }
+}
+
+static void op_dedup(rt_pipeline *p, int idx, rt_batch *b, selv *s, int64_t now) {
+  const pl_op *op = &p->plan->ops[idx];
+  dsl_eval_ctx c = ectx(b, s, now);
+  const rt_value *key = dsl_eval(op->expr, &c);
+  const rt_value *tv = op->time ? dsl_eval(op->time, &c) : NULL;
+  size_t m = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    int64_t t = now;
+    if (tv && !dsl_value_to_ms(tv[i], &t)) {
+      p->st.bad++;
+      continue;
+    }
+    if (rt_dedup_check(p->dedups[idx], key[i], t))
+      s->rows[m++] = s->rows[i];
+    else
+      p->st.duplicates++;
+  }
+  s->n = m;
+}
+
+static void op_limit(rt_pipeline *p, int idx, selv *s) {
+  uint64_t lim = (uint64_t)p->plan->ops[idx].limit, left = lim - p->seen[idx];
+  if (s->n > left)
+    s->n = (size_t)left;
+  p->seen[idx] += s->n;
+  if (p->seen[idx] >= lim)
+    p->exhausted = true;
+}
+
+static void run_ops(rt_pipeline *p, rt_batch *b, selv *s, int64_t now) {
+  for (int i = 0; i < p->plan->nops && s->n; i++) {
+    const pl_op *op = &p->plan->ops[i];
+    switch (op->kind) {
+    case PL_PARSE_JSON: op_parse_json(p, op, b, s); break;
+    case PL_PARSE_CSV: op_parse_csv(p, op, b, s); break;
+    case PL_WHERE: op_where(p, op, b, s, now); break;
+    case PL_PROJECT: op_project(op, b, s, now); break;
+    case PL_DEDUP: op_dedup(p, i, b, s, now); break;
+    case PL_LIMIT: op_limit(p, i, s); break;
+    }
+  }
+}
+
+/* ---- into the agg --------------------------------------------------------- */
+
+static void feed_window(rt_pipeline *p, rt_batch *b, const selv *s, int64_t now) {
+  const pl_agg *a = p->plan->agg;
+  int nk = a->wopts.nkeys;
+  dsl_eval_ctx c = ectx(b, s, now);
+  rt_arena *ar = rt_batch_arena(b);
+  const rt_value **keys = rt_arena_alloc(ar, (size_t)(nk + a->nargs + 1) * sizeof(*keys));
+  const rt_value **args = keys + nk;
+  for (int k = 0; k < nk; k++)
+    keys[k] = dsl_eval(a->keys[k], &c);
+  for (int k = 0; k < a->nargs; k++)
+    args[k] = dsl_eval(a->args[k], &c);
+  const rt_value *tv = a->time ? dsl_eval(a->time, &c) : NULL;
+  rt_value *row = tmp_values(p, nk + a->nargs + 1), *arow = row + nk;
+  for (size_t i = 0; i < s->n; i++) {
+    int64_t t = now;
+    if (tv && !dsl_value_to_ms(tv[i], &t)) {
+      p->st.bad++;
+      continue;
+    }
+    for (int k = 0; k < nk; k++)
+      row[k] = keys[k][i];
+    for (int k = 0; k < a->nargs; k++)
+      arow[k] = args[k][i];
+    rt_window_add(p->win, row, arow, t);
+    p->st.aggregated++;
+  }
+}
+
+/* ---- the result phase ---------------------------------------------------- */
+
+/* Loads res's rows into the scratch batch as columns (values borrowed). */
+static rt_batch *load_result(rt_pipeline *p, const rt_result *res) {
+  int nc = rt_result_ncols(res);
+  if (rt_batch_ncols(p->scratch) < nc) {
+    rt_batch_free(&p->scratch);
+    p->scratch = rt_batch_new(nc);
+  }
+  rt_batch *b = p->scratch;
+  rt_batch_reset(b);
+  for (size_t i = 0; i < rt_result_nrows(res); i++) {
+    size_t r = rt_batch_add_row(b);
+    const rt_value *row = rt_result_row(res, i);
+    for (int c = 0; c < nc; c++)
+      rt_batch_set(b, r, c, row[c]);
+  }
+  return b;
+}
+
+static rt_result *result_like(const rt_result *old, int nc, const char *const *names) {
+  rt_result *res = rt_result_new(nc, names);
+  rt_result_set_window(res, rt_result_window_start(old), rt_result_window_end(old));
+  return res;
+}
+
+static rt_result *rop_where(const pl_rop *r, rt_result *res, const rt_value *v) {
+  int nc = rt_result_ncols(res);
+  const char **names = rt_xcalloc((size_t)nc + 1, sizeof(char *));
+  for (int c = 0; c < nc; c++)
+    names[c] = rt_result_col_name(res, c);
+  rt_result *out = result_like(res, nc, names);
+  rt_free(names);
+  for (size_t i = 0; i < rt_result_nrows(res); i++)
+    if (dsl_truthy(v[i]))
+      rt_result_add_row(out, rt_result_row(res, i));
+  rt_result_free(&res);
+  return out;
+}
+
+static rt_result *rop_project(const pl_rop *r, rt_result *res, const rt_value **vals) {
+  rt_result *out = result_like(res, r->ncols_out, r->cols_out);
+  rt_value *row = rt_xcalloc((size_t)r->ncols_out + 1, sizeof(rt_value));
+  for (size_t i = 0; i < rt_result_nrows(res); i++) {
+    const rt_value *in = rt_result_row(res, i);
+    for (int c = 0; c < r->ncols_out; c++)
+      row[c] = r->src_col[c] >= 0 ? in[r->src_col[c]] : vals[r->item_of[c]][i];
+    rt_result_add_row(out, row);
+  }
+  rt_free(row);
+  rt_result_free(&res);
+  return out;
+}
+
+static rt_result *apply_rop(rt_pipeline *p, const pl_rop *r, rt_result *res, int64_t now) {
+  if (r->kind == PL_R_LIMIT) {
+    rt_result_limit(res, (size_t)r->n);
+    return res;
+  }
+  rt_batch *b = load_result(p, res);
+  dsl_eval_ctx c = {.batch = b, .n = rt_batch_nrows(b), .now_ms = now};
+  int n = r->nitems > 0 ? r->nitems : 1;
+  const rt_value **vals = rt_arena_alloc(rt_batch_arena(b), (size_t)n * sizeof(*vals));
+  rt_sort_key *keys = rt_arena_alloc(rt_batch_arena(b), (size_t)n * sizeof(*keys));
+  switch (r->kind) {
+  case PL_R_WHERE:
+    return rop_where(r, res, dsl_eval(r->expr, &c));
+  case PL_R_PROJECT:
+    for (int k = 0; k < r->nitems; k++)
+      vals[k] = dsl_eval(r->items[k], &c);
+    return rop_project(r, res, vals);
+  case PL_R_TOP:
+    rt_result_top(res, (size_t)r->n,
+                  (rt_sort_key){.col = -1, .values = dsl_eval(r->expr, &c), .desc = r->top_desc});
+    return res;
+  default: /* PL_R_SORT */
+    for (int k = 0; k < r->nitems; k++)
+      keys[k] = (rt_sort_key){.col = -1, .values = dsl_eval(r->items[k], &c), .desc = r->desc[k]};
+    rt_result_sort(res, keys, r->nitems);
+    return res;
+  }
+}
+
+/* The chart frame of a result: x, the ys and by, one row per result row. */
+static rt_result *chart_frame(rt_pipeline *p, const rt_result *res, int64_t now) {
+  const pl_output *o = &p->plan->out;
+  int nc = 1 + o->nys + (o->by ? 1 : 0);
+  const char **names = rt_xcalloc((size_t)nc, sizeof(char *));
+  const rt_value **vals = rt_xcalloc((size_t)nc, sizeof(*vals));
+  rt_batch *b = load_result(p, res);
+  dsl_eval_ctx c = {.batch = b, .n = rt_batch_nrows(b), .now_ms = now};
+  names[0] = o->x_name;
+  vals[0] = dsl_eval(o->x, &c);
+  for (int k = 0; k < o->nys; k++) {
+    names[1 + k] = o->y_names[k];
+    vals[1 + k] = dsl_eval(o->ys[k], &c);
+  }
+  if (o->by) {
+    names[nc - 1] = o->by_name;
+    vals[nc - 1] = dsl_eval(o->by, &c);
+  }
+  rt_result *frame = result_like(res, nc, names);
+  rt_value *row = rt_xcalloc((size_t)nc, sizeof(rt_value));
+  for (size_t i = 0; i < c.n; i++) {
+    for (int k = 0; k < nc; k++)
+      row[k] = vals[k][i];
+    rt_result_add_row(frame, row);
+  }
+  rt_free(row);
+  rt_free(vals);
+  rt_free(names);
+  return frame;
+}
+
+static void finish_result(rt_pipeline *p, rt_result_kind kind, rt_result *res, int64_t now,
+                          rt_pipeline_emit_fn emit, void *ctx) {
+  for (int i = 0; i < p->plan->nrops; i++)
+    res = apply_rop(p, &p->plan->rops[i], res, now);
+  rt_result *chart = p->plan->out.kind == DSL_OUT_CHART ? chart_frame(p, res, now) : NULL;
+  p->st.results++;
+  emit(ctx, kind, res, chart);
+}
+
+static void on_window(void *vctx, rt_result *res) {
+  emit_ctx *e = vctx;
+  finish_result(e->p, e->kind, res, e->now, e->emit, e->ctx);
+}
+
+static void emit_records(rt_pipeline *p, rt_batch *b, const selv *s, int64_t now,
+                         rt_pipeline_emit_fn emit, void *ctx) {
+  const dsl_plan *pl = p->plan;
+  rt_result *res = rt_result_new(pl->nvis, pl->vis_names);
+  rt_value *row = tmp_values(p, pl->nvis + 1);
+  for (size_t i = 0; i < s->n; i++) {
+    for (int c = 0; c < pl->nvis; c++)
+      row[c] = rt_batch_col(b, pl->vis_cols[c])[s->rows[i]];
+    rt_result_add_row(res, row);
+  }
+  p->st.aggregated += s->n;
+  finish_result(p, RT_RESULT_RECORDS, res, now, emit, ctx);
+}
+
+void rt_pipeline_batch(rt_pipeline *p, rt_batch *b, int64_t now, rt_pipeline_emit_fn emit,
+                       void *ctx) {
+  size_t n = rt_batch_nrows(b);
+  p->st.records_in += n;
+  if (!n || p->exhausted)
+    return;
+  selv s = {rt_arena_alloc(rt_batch_arena(b), n * sizeof(uint32_t)), n, n};
+  for (size_t i = 0; i < n; i++)
+    s.rows[i] = (uint32_t)i;
+  run_ops(p, b, &s, now);
+  if (!s.n)
+    return;
+  if (p->win)
+    feed_window(p, b, &s, now);
+  else
+    emit_records(p, b, &s, now, emit, ctx);
+}
+
+static rt_result_kind agg_kind(const rt_pipeline *p) {
+  return p->plan->agg->wopts.kind == RT_WINDOW_RUNNING ? RT_RESULT_RUNNING : RT_RESULT_WINDOW;
+}
+
+void rt_pipeline_tick(rt_pipeline *p, int64_t now, rt_pipeline_emit_fn emit, void *ctx) {
+  if (!p->win)
+    return;
+  emit_ctx e = {p, agg_kind(p), emit, ctx, now};
+  rt_window_advance(p->win, now, on_window, &e);
+}
+
+void rt_pipeline_finish(rt_pipeline *p, int64_t now, rt_pipeline_emit_fn emit, void *ctx) {
+  if (!p->win)
+    return;
+  emit_ctx e = {p, agg_kind(p), emit, ctx, now};
+  rt_window_close_all(p->win, on_window, &e);
+}

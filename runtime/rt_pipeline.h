@@ -1,0 +1,81 @@
+/*
+ * rt_pipeline: the operators of one compiled plan, run over micro-batches.
+ * The record phase (parse, where, select/extend, dedup, limit) narrows a
+ * selection vector over the batch's rows and adds columns; the survivors go
+ * into the window operator (window/session/running agg) or, without an agg,
+ * become the batch's result. Each result then passes the result phase (top,
+ * sort, limit, and where/select/extend after an agg) before it is handed to
+ * the caller's emit function.
+ *
+ * No threads, no clocks, no sources: rt_query drives it (and tests and the
+ * benchmark drive it directly). Not thread-safe.
+ */
+#ifndef EDDY_RT_PIPELINE_H
+#define EDDY_RT_PIPELINE_H
+
+#include "dsl_compile.h"
+#include "rt_batch.h"
+#include "rt_result.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct rt_pipeline rt_pipeline;
+
+/* What a result is. */
+typedef enum rt_result_kind {
+  RT_RESULT_WINDOW,  /* a closed window (or a closed session batch) */
+  RT_RESULT_RUNNING, /* current totals of a running agg */
+  RT_RESULT_RECORDS, /* the records of one batch, when there is no agg */
+} rt_result_kind;
+
+/* Receives a finished result (after the result phase) and, for a chart
+ * output, its chart frame (columns x, y..., [by]; NULL otherwise). The
+ * callee owns both (rt_result_free). */
+typedef void (*rt_pipeline_emit_fn)(void *ctx, rt_result_kind kind, rt_result *res,
+                                    rt_result *chart);
+
+/* Counters, cumulative. */
+typedef struct rt_pipeline_stats {
+  uint64_t records_in;  /* rows given to rt_pipeline_batch() */
+  uint64_t bad;         /* rows that did not parse, or had no valid event time */
+  uint64_t filtered;    /* rows dropped by where */
+  uint64_t duplicates;  /* rows dropped by dedup */
+  uint64_t late;        /* rows the window dropped as late */
+  uint64_t aggregated;  /* rows that reached the agg (or the output) */
+  uint64_t results;     /* results emitted */
+} rt_pipeline_stats;
+
+/* Creates the operators of plan (borrowed: must outlive the pipeline).
+ * Returns NULL with err on a plan the window operator rejects. Caller owns
+ * the result; free with rt_pipeline_free(). */
+rt_pipeline *rt_pipeline_new(const dsl_plan *plan, rt_err *err);
+
+/* Frees the operators and their state; NULLs *p. Accepts NULL. */
+void rt_pipeline_free(rt_pipeline **p);
+
+/* Number of batch columns the plan needs (create batches with it). */
+int rt_pipeline_ncols(const rt_pipeline *p);
+
+/*
+ * Runs the rows of batch through the record phase and into the agg; without
+ * an agg, emits the surviving records as one RT_RESULT_RECORDS result (none
+ * when no row survived). now_ms is the batch's processing time.
+ */
+void rt_pipeline_batch(rt_pipeline *p, rt_batch *batch, int64_t now_ms,
+                       rt_pipeline_emit_fn emit, void *ctx);
+
+/* Emits the windows complete at processing time now_ms (event-time windows
+ * follow their watermark), or the running totals when they changed. */
+void rt_pipeline_tick(rt_pipeline *p, int64_t now_ms, rt_pipeline_emit_fn emit, void *ctx);
+
+/* The stream ended (or the query stops): emits every open window. */
+void rt_pipeline_finish(rt_pipeline *p, int64_t now_ms, rt_pipeline_emit_fn emit, void *ctx);
+
+/* True once a record `limit` has been reached: the query can end. */
+bool rt_pipeline_exhausted(const rt_pipeline *p);
+
+/* Copies the counters into *out. */
+void rt_pipeline_get_stats(const rt_pipeline *p, rt_pipeline_stats *out);
+
+#endif

@@ -1,0 +1,388 @@
+/*
+ * A query's thread: poll, run, tick, report, and end cleanly. The loop never
+ * blocks anywhere but in its wait for the next tick, which a stop cuts short,
+ * so %stop and interrupts take effect within one batch.
+ */
+#include "rt_query.h"
+
+#include "dsl_plan_int.h"
+#include "rt_log.h"
+#include "rt_mem.h"
+#include "rt_sink_file.h"
+#include "rt_time.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#pragma weak rt_src_kinesis_open
+
+struct rt_query {
+  dsl_plan *plan;          /* owned */
+  rt_pipeline *pipe;       /* owned */
+  rt_source *src;          /* owned */
+  rt_batch *batch;         /* owned; reset per poll */
+  rt_file_sink *file;      /* INTO_FILE, or NULL */
+  rt_query_opts o;         /* options (strings below) */
+  char *cell, *text;       /* owned copies */
+  rt_query_info info;      /* identity handed to callbacks */
+  rt_output_desc desc;     /* its output */
+  rt_output_ops ops;       /* callbacks */
+  void *ud;                /* their user data */
+  pthread_t thread;        /* the query's thread */
+  bool joined;             /* thread joined */
+  atomic_bool stop;        /* stop requested */
+  pthread_mutex_t mu;      /* guards stats, finished and the waits below */
+  pthread_cond_t cv;       /* signalled on stop and on finish */
+  bool finished;           /* on_end returned */
+  rt_query_stats st;       /* counters, under mu */
+  uint64_t seq;            /* updates emitted */
+  bool ending;             /* emitting final results */
+  int64_t start_mono_ms;   /* for elapsed and `for D` */
+  uint64_t rate_records;   /* records at the last rate sample */
+  uint64_t rate_bytes;
+  int64_t rate_at;         /* mono ms of the last rate sample */
+  int rc;                  /* how it ended */
+  rt_err err;              /* why, when it failed */
+};
+
+const char *rt_query_state_name(rt_query_state s) {
+  static const char *const names[] = {"starting", "running", "done", "stopped", "failed"};
+  return (unsigned)s < 5 ? names[s] : "?";
+}
+
+static int64_t mono_ms(void) { return rt_mono_ns() / 1000000; }
+
+static int64_t proc_time(const rt_query *q) { return q->o.clock_ms ? q->o.clock_ms : rt_wall_ms(); }
+
+/* ---- opening ------------------------------------------------------------ */
+
+static int open_source(rt_query *q, rt_err *err) {
+  const dsl_source *s = &q->plan->source;
+  if (q->o.source) {
+    q->src = q->o.source;
+    q->o.source = NULL;
+    return 0;
+  }
+  if (s->kind == DSL_SRC_FILE)
+    return rt_src_file_open(s->u.file.path, q->o.base_dir, &q->src, err);
+  if (s->kind == DSL_SRC_DEMO) {
+    rt_src_demo_opts d = {.rate = s->u.demo.rate,
+                          .devices = (int)s->u.demo.devices,
+                          .seed = s->u.demo.seed >= 0 ? (uint64_t)s->u.demo.seed : 1,
+                          .limit = s->u.demo.limit,
+                          .start_ms = q->o.clock_ms};
+    q->src = rt_src_demo_open(&d);
+    return 0;
+  }
+  if (!rt_src_kinesis_open)
+    return rt_err_set(err, RT_EUNSUPPORTED, "kinesis source not available in this build");
+  rt_src_kinesis_opts k = {0};
+  if (q->o.kinesis)
+    k = *q->o.kinesis;
+  k.stream = s->u.kinesis.stream;
+  k.from = (int)s->u.kinesis.from;
+  k.from_ms = s->u.kinesis.from_ms;
+  k.until_now = s->u.kinesis.until_now;
+  k.app = s->u.kinesis.app;
+  return rt_src_kinesis_open(&k, &q->src, err);
+}
+
+static void fill_desc(rt_query *q) {
+  const dsl_plan *p = q->plan;
+  rt_output_desc *d = &q->desc;
+  d->kind = p->out.kind;
+  d->table_limit = p->out.table_limit;
+  d->path = p->out.path;
+  d->chart = p->out.chart_kind;
+  d->title = p->out.title;
+  d->x_name = p->out.x_name;
+  d->y_names = p->out.y_names;
+  d->ny = p->out.nys;
+  d->by_name = p->out.by_name;
+  d->ncols = p->nres_cols;
+  d->cols = p->res_cols;
+  d->windowed = p->agg && p->agg->wopts.kind != RT_WINDOW_RUNNING;
+  d->running = p->agg && p->agg->wopts.kind == RT_WINDOW_RUNNING;
+  q->info = (rt_query_info){.id = q->o.id, .cell = q->cell, .index = q->o.index,
+                            .text = q->text, .source = p->source_desc,
+                            .bounded = p->bounded, .output = d};
+}
+
+static void opts_defaults(rt_query_opts *o) {
+  if (o->batch_ms <= 0)
+    o->batch_ms = 1000;
+  if (o->batch_ms < 100)
+    o->batch_ms = 100;
+  if (o->refresh_ms <= 0)
+    o->refresh_ms = 1000;
+  if (!o->max_rows)
+    o->max_rows = 8192;
+}
+
+/* ---- the loop ------------------------------------------------------------- */
+
+static void on_result(void *ctx, rt_result_kind kind, rt_result *res, rt_result *chart) {
+  rt_query *q = ctx;
+  rt_update u = {.kind = kind, .result = res, .chart = chart, .seq = ++q->seq,
+                 .final = q->ending};
+  if (kind == RT_RESULT_WINDOW) {
+    u.window_start = rt_result_window_start(res);
+    u.window_end = rt_result_window_end(res);
+  }
+  if (q->file && q->rc == 0) {
+    rt_err e;
+    if (rt_file_sink_write(q->file, res, &e) < 0) {
+      q->rc = e.code;
+      q->err = e;
+      atomic_store(&q->stop, true);
+    }
+  }
+  if (q->ops.on_update)
+    q->ops.on_update(q->ud, &q->info, &u);
+  pthread_mutex_lock(&q->mu);
+  q->st.updates++;
+  pthread_mutex_unlock(&q->mu);
+  rt_result_free(&res);
+  rt_result_free(&chart);
+}
+
+/* Copies the source's and the pipeline's counters into q->st. */
+static void refresh_stats(rt_query *q, bool rates) {
+  rt_source_stats ss;
+  rt_pipeline_stats ps;
+  rt_source_stats_get(q->src, &ss);
+  rt_pipeline_get_stats(q->pipe, &ps);
+  int64_t now = mono_ms();
+  pthread_mutex_lock(&q->mu);
+  q->st.records_in = ss.records;
+  q->st.bytes_in = ss.bytes;
+  q->st.lag_ms = ss.lag_ms;
+  q->st.bad = ss.bad + ps.bad;
+  q->st.late = ps.late;
+  q->st.duplicates = ps.duplicates;
+  q->st.elapsed_ms = now - q->start_mono_ms;
+  if (rates && now > q->rate_at) {
+    double dt = (double)(now - q->rate_at) / 1000.0;
+    q->st.records_per_s = (double)(ss.records - q->rate_records) / dt;
+    q->st.bytes_per_s = (double)(ss.bytes - q->rate_bytes) / dt;
+    q->rate_records = ss.records;
+    q->rate_bytes = ss.bytes;
+    q->rate_at = now;
+  }
+  pthread_mutex_unlock(&q->mu);
+}
+
+static void report_status(rt_query *q) {
+  refresh_stats(q, true);
+  rt_query_stats st;
+  rt_query_get_stats(q, &st);
+  if (q->ops.on_status)
+    q->ops.on_status(q->ud, &q->info, &st);
+}
+
+/* Waits until mono time `until` or a stop. */
+static void wait_tick(rt_query *q, int64_t until) {
+  int64_t now_wall = rt_wall_ms(), wait = until - mono_ms();
+  if (wait <= 0)
+    return;
+  int64_t deadline = now_wall + wait;
+  struct timespec ts = {.tv_sec = deadline / 1000, .tv_nsec = (deadline % 1000) * 1000000};
+  pthread_mutex_lock(&q->mu);
+  while (!atomic_load(&q->stop) && mono_ms() < until)
+    if (pthread_cond_timedwait(&q->cv, &q->mu, &ts) == ETIMEDOUT)
+      break;
+  pthread_mutex_unlock(&q->mu);
+}
+
+/* One poll and its batch. Returns the poll's code. */
+static int run_batch(rt_query *q) {
+  int64_t now = proc_time(q);
+  rt_batch_reset(q->batch);
+  rt_batch_set_time(q->batch, now);
+  rt_err e;
+  rt_err_clear(&e);
+  int rc = rt_source_poll(q->src, q->batch, q->o.max_rows, &e);
+  if (rc < 0 && rc != RT_EEOF) {
+    q->rc = rc;
+    q->err = e;
+    return rc;
+  }
+  rt_pipeline_batch(q->pipe, q->batch, now, on_result, q);
+  if (rt_source_commit(q->src, false, &e) < 0)
+    rt_log(RT_LOG_WARN, "query %llu: checkpoint failed: %s", (unsigned long long)q->o.id, e.msg);
+  return rc;
+}
+
+static rt_query_state run_loop(rt_query *q) {
+  int64_t next_tick = mono_ms() + q->o.batch_ms, next_status = mono_ms() + q->o.refresh_ms;
+  int64_t deadline = q->plan->for_ms > 0 ? q->start_mono_ms + q->plan->for_ms : INT64_MAX;
+  for (;;) {
+    if (atomic_load(&q->stop))
+      return q->rc < 0 ? RT_QUERY_FAILED : RT_QUERY_STOPPED;
+    int rc = run_batch(q);
+    if (rc < 0 && rc != RT_EEOF)
+      return RT_QUERY_FAILED;
+    if (rc == RT_EEOF || rt_pipeline_exhausted(q->pipe) || mono_ms() >= deadline)
+      return RT_QUERY_DONE;
+    int64_t now = mono_ms();
+    if (now >= next_tick) {
+      rt_pipeline_tick(q->pipe, proc_time(q), on_result, q);
+      next_tick = now - next_tick > q->o.batch_ms ? now + q->o.batch_ms : next_tick + q->o.batch_ms;
+    }
+    if (now >= next_status) {
+      report_status(q);
+      next_status = now + q->o.refresh_ms;
+    }
+    if (rc != RT_SOURCE_MORE)
+      wait_tick(q, next_tick < deadline ? next_tick : deadline);
+  }
+}
+
+static void *query_main(void *arg) {
+  rt_query *q = arg;
+  pthread_mutex_lock(&q->mu);
+  q->st.state = RT_QUERY_RUNNING;
+  pthread_mutex_unlock(&q->mu);
+  if (q->ops.on_start)
+    q->ops.on_start(q->ud, &q->info);
+  rt_query_state end = run_loop(q);
+  q->ending = true;
+  rt_pipeline_finish(q->pipe, proc_time(q), on_result, q);
+  if (q->rc < 0)
+    end = RT_QUERY_FAILED;
+  rt_err e;
+  if (rt_source_commit(q->src, true, &e) < 0)
+    rt_log(RT_LOG_WARN, "query %llu: final checkpoint failed: %s",
+           (unsigned long long)q->o.id, e.msg);
+  refresh_stats(q, true);
+  pthread_mutex_lock(&q->mu);
+  q->st.state = end;
+  rt_query_stats st = q->st;
+  pthread_mutex_unlock(&q->mu);
+  if (q->ops.on_end)
+    q->ops.on_end(q->ud, &q->info, &st, end == RT_QUERY_FAILED ? &q->err : NULL);
+  pthread_mutex_lock(&q->mu);
+  q->finished = true;
+  pthread_cond_broadcast(&q->cv);
+  pthread_mutex_unlock(&q->mu);
+  return NULL;
+}
+
+/* ---- the handle ----------------------------------------------------------- */
+
+static rt_query *query_alloc(dsl_plan **plan, const rt_query_opts *opts, const rt_output_ops *ops,
+                             void *ud) {
+  rt_query *q = rt_xcalloc(1, sizeof(*q));
+  q->plan = *plan;
+  *plan = NULL;
+  q->o = *opts;
+  opts_defaults(&q->o);
+  q->cell = rt_xstrdup(opts->cell ? opts->cell : "");
+  q->text = rt_xstrdup(opts->text ? opts->text : "");
+  q->o.cell = q->cell;
+  q->o.text = q->text;
+  if (ops)
+    q->ops = *ops;
+  q->ud = ud;
+  q->joined = true;
+  atomic_init(&q->stop, false);
+  pthread_mutex_init(&q->mu, NULL);
+  pthread_cond_init(&q->cv, NULL);
+  fill_desc(q);
+  return q;
+}
+
+int rt_query_start(dsl_plan **plan, const rt_query_opts *opts, const rt_output_ops *ops,
+                   void *ud, rt_query **out, rt_err *err) {
+  rt_query *q = query_alloc(plan, opts, ops, ud);
+  int rc = open_source(q, err);
+  if (rc == 0 && q->plan->out.kind == DSL_OUT_INTO_FILE)
+    rc = rt_file_sink_open(q->plan->out.path, q->o.base_dir, &q->file, err);
+  if (rc == 0 && rt_source_ncols(q->src) != q->plan->nsrc_cols)
+    rc = rt_err_set(err, RT_EINVAL, "source yields %d fields, plan expects %d",
+                    rt_source_ncols(q->src), q->plan->nsrc_cols);
+  if (rc == 0 && !(q->pipe = rt_pipeline_new(q->plan, err)))
+    rc = RT_EINVAL;
+  if (rc < 0) {
+    q->finished = true;
+    rt_query_free(&q);
+    *out = NULL;
+    return rc;
+  }
+  q->batch = rt_batch_new(rt_pipeline_ncols(q->pipe));
+  q->start_mono_ms = q->rate_at = mono_ms();
+  q->st.started_ms = rt_wall_ms();
+  q->st.lag_ms = -1;
+  q->joined = false;
+  if (pthread_create(&q->thread, NULL, query_main, q) != 0) {
+    q->joined = true;
+    q->finished = true;
+    rt_query_free(&q);
+    *out = NULL;
+    return rt_err_set(err, RT_EINVAL, "cannot start a thread for the query");
+  }
+  *out = q;
+  return 0;
+}
+
+void rt_query_stop(rt_query *q) {
+  pthread_mutex_lock(&q->mu);
+  atomic_store(&q->stop, true);
+  pthread_cond_broadcast(&q->cv);
+  pthread_mutex_unlock(&q->mu);
+  if (q->src)
+    rt_source_wake(q->src);
+}
+
+int rt_query_wait(rt_query *q, int64_t timeout_ms) {
+  int64_t deadline = rt_wall_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
+  struct timespec ts = {.tv_sec = deadline / 1000, .tv_nsec = (deadline % 1000) * 1000000};
+  int rc = 0;
+  pthread_mutex_lock(&q->mu);
+  while (!q->finished && rc == 0)
+    rc = timeout_ms < 0 ? pthread_cond_wait(&q->cv, &q->mu)
+                        : pthread_cond_timedwait(&q->cv, &q->mu, &ts);
+  bool done = q->finished;
+  pthread_mutex_unlock(&q->mu);
+  return done ? 0 : RT_ETIMEDOUT;
+}
+
+bool rt_query_finished(rt_query *q) {
+  pthread_mutex_lock(&q->mu);
+  bool f = q->finished;
+  pthread_mutex_unlock(&q->mu);
+  return f;
+}
+
+void rt_query_get_stats(rt_query *q, rt_query_stats *out) {
+  pthread_mutex_lock(&q->mu);
+  *out = q->st;
+  pthread_mutex_unlock(&q->mu);
+}
+
+const rt_query_info *rt_query_get_info(const rt_query *q) { return &q->info; }
+
+void rt_query_free(rt_query **qp) {
+  if (!qp || !*qp)
+    return;
+  rt_query *q = *qp;
+  if (!q->joined) {
+    rt_query_stop(q);
+    pthread_join(q->thread, NULL);
+  }
+  rt_pipeline_free(&q->pipe);
+  rt_source_free(&q->src);
+  rt_source_free(&q->o.source);
+  rt_batch_free(&q->batch);
+  rt_file_sink_free(&q->file);
+  dsl_plan_free(&q->plan);
+  pthread_mutex_destroy(&q->mu);
+  pthread_cond_destroy(&q->cv);
+  rt_free(q->cell);
+  rt_free(q->text);
+  rt_free(q);
+  *qp = NULL;
+}

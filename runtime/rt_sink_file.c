@@ -1,0 +1,70 @@
+/*
+ * The JSON-lines file sink.
+ */
+#include "rt_sink_file.h"
+
+#include "rt_buf.h"
+#include "rt_mem.h"
+#include "rt_record.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+struct rt_file_sink {
+  FILE *fp;   /* opened for appending */
+  rt_buf buf; /* one result's lines */
+};
+
+int rt_file_sink_open(const char *path, const char *base_dir, rt_file_sink **out, rt_err *err) {
+  char full[4096];
+  if (base_dir && *base_dir && path[0] != '/')
+    snprintf(full, sizeof(full), "%s/%s", base_dir, path);
+  else
+    snprintf(full, sizeof(full), "%s", path);
+  *out = NULL;
+  FILE *fp = fopen(full, "a");
+  if (!fp)
+    return rt_err_set(err, RT_EIO, "cannot open \"%s\" for appending: %s", path, strerror(errno));
+  rt_file_sink *s = rt_xcalloc(1, sizeof(*s));
+  s->fp = fp;
+  rt_buf_init(&s->buf, 0);
+  *out = s;
+  return 0;
+}
+
+int rt_result_write_json_row(const rt_result *res, size_t i, rt_buf *out) {
+  const rt_value *row = rt_result_row(res, i);
+  int rc = rt_buf_puts(out, "{");
+  for (int c = 0; c < rt_result_ncols(res) && rc == 0; c++) {
+    const char *name = rt_result_col_name(res, c);
+    rc = c ? rt_buf_puts(out, ",") : 0;
+    if (rc == 0)
+      rc = rt_value_write_json(rt_string(name, strlen(name)), out);
+    if (rc == 0)
+      rc = rt_buf_puts(out, ":");
+    if (rc == 0)
+      rc = rt_value_write_json(row[c], out);
+  }
+  return rc ? rc : rt_buf_puts(out, "}");
+}
+
+int rt_file_sink_write(rt_file_sink *s, const rt_result *res, rt_err *err) {
+  rt_buf_clear(&s->buf);
+  for (size_t i = 0; i < rt_result_nrows(res); i++) {
+    rt_result_write_json_row(res, i, &s->buf);
+    rt_buf_puts(&s->buf, "\n");
+  }
+  if (s->buf.len && (fwrite(s->buf.data, 1, s->buf.len, s->fp) != s->buf.len || fflush(s->fp)))
+    return rt_err_set(err, RT_EIO, "writing the output file failed: %s", strerror(errno));
+  return 0;
+}
+
+void rt_file_sink_free(rt_file_sink **s) {
+  if (!s || !*s)
+    return;
+  fclose((*s)->fp);
+  rt_buf_free(&(*s)->buf);
+  rt_free(*s);
+  *s = NULL;
+}

@@ -1,0 +1,32 @@
+/*
+ * `into file "PATH"`: appends every result row as one JSON object per line
+ * ({"window_start":"2026-...Z","device_id":"sensor-001","avg_t":23.5}),
+ * times as ISO-8601 UTC with milliseconds. The file is opened in append mode
+ * when the query starts (so a bad path fails the query before it runs) and
+ * flushed after each result, so a reader tailing it sees whole lines.
+ */
+#ifndef EDDY_RT_SINK_FILE_H
+#define EDDY_RT_SINK_FILE_H
+
+#include "rt_buf.h"
+#include "rt_err.h"
+#include "rt_result.h"
+
+typedef struct rt_file_sink rt_file_sink;
+
+/* Opens path (relative paths start at base_dir when it is not NULL) for
+ * appending. Returns 0 and *out (caller owns it; rt_file_sink_free), or
+ * RT_EIO with err. */
+int rt_file_sink_open(const char *path, const char *base_dir, rt_file_sink **out, rt_err *err);
+
+/* Appends res's rows and flushes. Returns 0 or RT_EIO with err. */
+int rt_file_sink_write(rt_file_sink *s, const rt_result *res, rt_err *err);
+
+/* Closes the file; NULLs *s. Accepts NULL. */
+void rt_file_sink_free(rt_file_sink **s);
+
+/* Appends row i of res as one JSON object {"col":value,...} (no newline).
+ * Returns 0 or RT_ETOOBIG. */
+int rt_result_write_json_row(const rt_result *res, size_t i, rt_buf *out);
+
+#endif

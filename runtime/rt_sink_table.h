@@ -1,0 +1,50 @@
+/*
+ * The table output: what a query shows when it ends in `table` (or in no
+ * output stage at all). It keeps the latest results (the newest closed
+ * window, the current running totals, or the last N records) and renders
+ * them as an HTML table with a plain-text twin for the kernel's
+ * display_data, and as aligned text for `eddy run`. Values are written by
+ * rt_record.h: times as ISO-8601 UTC with milliseconds.
+ *
+ * Not thread-safe: feed and render it from one thread (the query's own, in
+ * the on_update callback).
+ */
+#ifndef EDDY_RT_SINK_TABLE_H
+#define EDDY_RT_SINK_TABLE_H
+
+#include "rt_buf.h"
+#include "rt_query.h"
+#include "rt_result.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Appends res as aligned text: a header line, a rule, then at most max_rows
+ * rows (0: all) and a "... N more rows" line when cut. Numbers are right
+ * aligned. Returns 0 or RT_ETOOBIG. */
+int rt_result_format_text(const rt_result *res, size_t max_rows, rt_buf *out);
+
+/* Appends res as an HTML <table> (text escaped), at most max_rows rows (0:
+ * all). Returns 0 or RT_ETOOBIG. */
+int rt_result_format_html(const rt_result *res, size_t max_rows, rt_buf *out);
+
+typedef struct rt_table_sink rt_table_sink;
+
+/* Creates a table for a query's output (borrowed for the call): it shows at
+ * most `table limit N` rows, else 100 (20 for a record stream). Caller owns
+ * it; free with rt_table_sink_free(). */
+rt_table_sink *rt_table_sink_new(const rt_output_desc *desc);
+
+/* Frees the table; NULLs *t. Accepts NULL. */
+void rt_table_sink_free(rt_table_sink **t);
+
+/* Takes an update into the table (copies what it keeps): a window result
+ * replaces the shown rows when it is newer, running totals replace them,
+ * records are appended and the oldest dropped past the limit. */
+void rt_table_sink_update(rt_table_sink *t, const rt_update *u);
+
+/* Appends the table as HTML (html) or text, with a caption line naming the
+ * window ("window 10:00:00.000Z - 10:00:10.000Z"). Returns 0 or RT_ETOOBIG. */
+int rt_table_sink_render(const rt_table_sink *t, bool html, rt_buf *out);
+
+#endif
