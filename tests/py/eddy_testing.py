@@ -216,7 +216,14 @@ class KernelProcess:
         self.clients = []
         self.client = self.new_client()
         if wait_ready:
-            self.client.kc.wait_for_ready(timeout=startup_timeout)
+            try:
+                self.client.kc.wait_for_ready(timeout=startup_timeout)
+            except Exception as e:
+                alive = self.alive()
+                self.shutdown(now=True)
+                raise RuntimeError("%s kernel not ready within %.0fs (%s; process %s); log:\n%s"
+                                   % (env.kernel_name, startup_timeout, e,
+                                      "alive" if alive else "dead", self.log()[-3000:]))
 
     @property
     def pid(self):
@@ -245,7 +252,8 @@ class KernelProcess:
         return RawConnection(self.connection_info())
 
     def log(self):
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
@@ -266,13 +274,13 @@ class KernelProcess:
     def resume(self):
         os.kill(self.pid, signal.SIGCONT)
 
-    def shutdown(self):
+    def shutdown(self, now=False):
         for c in self.clients:
             c.close()
         self.clients = []
         try:
             if self.km.has_kernel:
-                self.km.shutdown_kernel(now=False)
+                self.km.shutdown_kernel(now=now)
         except Exception:
             try:
                 self.km.shutdown_kernel(now=True)
