@@ -285,6 +285,7 @@ int cli_produce(int argc, char **argv) {
     r.total = a.seconds > 0 ? (uint64_t)llround(a.rate * a.seconds) : UINT64_MAX;
     r.t0_ns = r.last_report_ns = rt_mono_ns();
     r.start_ms = rt_wall_ms();
+    r.sensors.epoch_ms = r.start_ms; /* same seed and rate => same values, any day */
     status = summarize(&r, run_loop(&r));
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);

@@ -59,7 +59,7 @@ void rt_sensors_read(const rt_sensors_cfg *cfg, uint64_t index, int64_t ts_ms,
   int devices = cfg->devices < 1 ? 1 : cfg->devices;
   uint64_t seed = cfg->seed;
   int dev = (int)(index % (uint64_t)devices);
-  double t = (double)ts_ms / 1000.0;
+  double t = (double)(ts_ms - cfg->epoch_ms) / 1000.0;
 
   double base = dev_param(seed, dev, 1, 18.0, 30.0);
   double amp1 = dev_param(seed, dev, 2, 2.0, 6.0);

@@ -22,6 +22,10 @@ enum { RT_SENSORS_JSON_MAX = 160, RT_SENSORS_ID_MAX = 24 };
 typedef struct rt_sensors_cfg {
   uint64_t seed; /* same seed => same readings */
   int devices;   /* number of devices, >= 1 (values < 1 are taken as 1) */
+  int64_t epoch_ms; /* origin of the drift clock: 0 = the Unix epoch (values then
+                       depend on absolute event time, all sources agree); set it
+                       to record 0's event time to make two runs with the same
+                       seed and rate yield the same values whenever they start */
 } rt_sensors_cfg;
 
 /* One reading. */
@@ -35,8 +39,8 @@ typedef struct rt_sensor_reading {
 
 /*
  * Fills *out with record number index, stamped with event time ts_ms (which
- * also drives the drift). Deterministic in (cfg->seed, cfg->devices, index,
- * ts_ms). Never fails; thread-safe (no state).
+ * also drives the drift, from cfg->epoch_ms). Deterministic in (cfg->seed,
+ * cfg->devices, index, ts_ms - cfg->epoch_ms). Never fails; thread-safe.
  */
 void rt_sensors_read(const rt_sensors_cfg *cfg, uint64_t index, int64_t ts_ms,
                      rt_sensor_reading *out);

@@ -29,6 +29,20 @@ static void test_deterministic(void) {
   ASSERT(differ > 900);
 }
 
+/* With epoch_ms at the first record, values do not depend on the start time. */
+static void test_epoch(void) {
+  rt_sensors_cfg a = {.seed = 3, .devices = 4, .epoch_ms = T0};
+  rt_sensors_cfg b = {.seed = 3, .devices = 4, .epoch_ms = T0 + 987654321};
+  for (uint64_t i = 0; i < 500; i++) {
+    rt_sensor_reading r1, r2;
+    rt_sensors_read(&a, i, rt_sensors_ts(a.epoch_ms, 50, i), &r1);
+    rt_sensors_read(&b, i, rt_sensors_ts(b.epoch_ms, 50, i), &r2);
+    ASSERT(r1.temperature == r2.temperature);
+    ASSERT(r1.humidity == r2.humidity);
+    ASSERT_EQ(r2.ts - r1.ts, 987654321);
+  }
+}
+
 static void test_devices_and_ids(void) {
   rt_sensors_cfg c = {.seed = 1, .devices = 12};
   rt_sensor_reading r;
@@ -132,6 +146,7 @@ static void test_speed(void) {
 
 int main(void) {
   TEST_RUN(test_deterministic);
+  TEST_RUN(test_epoch);
   TEST_RUN(test_devices_and_ids);
   TEST_RUN(test_ts);
   TEST_RUN(test_value_ranges);

@@ -1,0 +1,192 @@
+"""Test services: kinesalite and dynalite on 127.0.0.1, and a tiny Kinesis client.
+
+Start a server with ``with Service("kinesalite") as svc: ...``. The node
+process prints its port on stdout and exits when its stdin closes, so even a
+test that dies cannot leak it. ``KinesisClient`` speaks Kinesis JSON 1.1 with
+http.client; kinesalite only checks that an Authorization header is present,
+so the signature is a placeholder (stdlib only: Debian's python3, no pip).
+
+Environment: EDDY_BIN (the eddy binary), EDDY_SOURCE_DIR (the source tree).
+"""
+
+import base64
+import json
+import os
+import select
+import shutil
+import subprocess
+import time
+import unittest
+import http.client
+
+SOURCE_DIR = os.environ.get(
+    "EDDY_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+EDDY_BIN = os.environ.get("EDDY_BIN", os.path.join(SOURCE_DIR, "build", "eddy"))
+
+
+def require_node(package):
+    """Raises unittest.SkipTest unless node and node_modules/<package> exist."""
+    if not shutil.which("node"):
+        raise unittest.SkipTest("node is not installed")
+    if not os.path.isdir(os.path.join(SOURCE_DIR, "node_modules", package)):
+        raise unittest.SkipTest("node_modules/%s is missing (run npm ci)" % package)
+
+
+class Service:
+    """A kinesalite or dynalite process bound to 127.0.0.1 on a free port."""
+
+    def __init__(self, name, port=0, timeout=15.0):
+        require_node(name)
+        script = os.path.join(SOURCE_DIR, "tests", "services", name + ".js")
+        self.name = name
+        self.proc = subprocess.Popen(
+            ["node", script, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, cwd=SOURCE_DIR)
+        self.port = self._read_port(timeout)
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def _read_port(self, timeout):
+        deadline = time.monotonic() + timeout
+        line = b""
+        while not line.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or self.proc.poll() is not None:
+                err = self.proc.stderr.read() if self.proc.poll() is not None else b""
+                self.stop()
+                raise RuntimeError("%s did not start: %s" % (self.name, err.decode(errors="replace")))
+            ready, _, _ = select.select([self.proc.stdout], [], [], left)
+            if ready:
+                chunk = os.read(self.proc.stdout.fileno(), 64)
+                if not chunk:
+                    continue
+                line += chunk
+        return int(line.strip())
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        """Closes the server's stdin (it exits), then makes sure it is gone."""
+        if self.proc.stdin and not self.proc.stdin.closed:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for f in (self.proc.stdout, self.proc.stderr):
+            if f and not f.closed:
+                f.close()
+
+    def env(self, **extra):
+        """An environment pointing eddy at this server (Kinesis or DynamoDB)."""
+        env = dict(os.environ)
+        for k in list(env):
+            if k.startswith("AWS_"):
+                del env[k]
+        env.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_REGION="us-east-1")
+        key = "AWS_ENDPOINT_URL_KINESIS" if self.name == "kinesalite" else "AWS_ENDPOINT_URL_DYNAMODB"
+        env[key] = self.url
+        env.update(extra)
+        return env
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class KinesisError(Exception):
+    def __init__(self, status, type_, message):
+        super().__init__("%s %s: %s" % (status, type_, message))
+        self.status, self.type, self.message = status, type_, message
+
+
+class KinesisClient:
+    """Kinesis JSON 1.1 over one keep-alive connection, unsigned (placeholder auth)."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=10.0):
+        self.conn = http.client.HTTPConnection(host, port, timeout=timeout)
+
+    def close(self):
+        self.conn.close()
+
+    def call(self, action, body):
+        data = json.dumps(body).encode()
+        headers = {
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "Kinesis_20131202." + action,
+            "X-Amz-Date": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
+            "Authorization": "AWS4-HMAC-SHA256 Credential=test/20261120/us-east-1/kinesis/"
+                             "aws4_request, SignedHeaders=content-type;host;x-amz-date;"
+                             "x-amz-target, Signature=00",
+        }
+        self.conn.request("POST", "/", body=data, headers=headers)
+        resp = self.conn.getresponse()
+        raw = resp.read()
+        out = json.loads(raw) if raw else {}
+        if resp.status != 200:
+            type_ = out.get("__type", "").split("#")[-1]
+            raise KinesisError(resp.status, type_, out.get("message") or out.get("Message"))
+        return out
+
+    def create_stream(self, name, shards):
+        self.call("CreateStream", {"StreamName": name, "ShardCount": shards})
+        self.wait_active(name)
+
+    def wait_active(self, name, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            d = self.call("DescribeStreamSummary", {"StreamName": name})
+            if d["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE":
+                return
+            time.sleep(0.05)
+        raise TimeoutError("stream %s not ACTIVE" % name)
+
+    def list_shards(self, name):
+        """Every shard; follows NextToken alone (kinesalite never sends one)."""
+        out = self.call("ListShards", {"StreamName": name})
+        shards = out["Shards"]
+        for _ in range(1000):
+            if not out.get("NextToken"):
+                break
+            out = self.call("ListShards", {"NextToken": out["NextToken"]})
+            shards += out["Shards"]
+        return shards
+
+    def put_records(self, name, records):
+        """records: [(partition_key, bytes)]."""
+        body = {"StreamName": name, "Records": [
+            {"PartitionKey": k, "Data": base64.b64encode(d).decode()} for k, d in records]}
+        return self.call("PutRecords", body)
+
+    def iterator(self, name, shard, type_="TRIM_HORIZON", **extra):
+        body = {"StreamName": name, "ShardId": shard, "ShardIteratorType": type_}
+        body.update(extra)
+        return self.call("GetShardIterator", body)["ShardIterator"]
+
+    def read_shard(self, name, shard, max_calls=1000):
+        """Every record of a shard from TRIM_HORIZON up to its tip, in order:
+        [{'PartitionKey', 'SequenceNumber', 'Data' (bytes), 'ApproximateArrivalTimestamp'}]."""
+        it = self.iterator(name, shard)
+        records = []
+        for _ in range(max_calls):
+            out = self.call("GetRecords", {"ShardIterator": it, "Limit": 10000})
+            for r in out["Records"]:
+                r["Data"] = base64.b64decode(r["Data"])
+                records.append(r)
+            it = out.get("NextShardIterator")
+            if not it or (not out["Records"] and out.get("MillisBehindLatest", 0) == 0):
+                break
+        return records
+
+    def read_stream(self, name):
+        """{shard_id: [records]} for every shard."""
+        return {s["ShardId"]: self.read_shard(name, s["ShardId"]) for s in self.list_shards(name)}
+
+
+def run_eddy(args, env, timeout=120, **kw):
+    """Runs eddy with args; returns CompletedProcess with text stdout/stderr."""
+    return subprocess.run([EDDY_BIN] + list(args), env=env, capture_output=True, text=True,
+                          timeout=timeout, **kw)
