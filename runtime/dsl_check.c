@@ -10,6 +10,8 @@
  */
 #include "dsl_parse_int.h"
 
+#include "rt_arena.h"
+
 #include <regex.h>
 #include <stdio.h>
 #include <string.h>
@@ -186,7 +188,7 @@ static int check_operands(dsl_parse_ctx *p, const dsl_expr *e) {
   }
 }
 
-static int check_walk(dsl_parse_ctx *p, const dsl_expr *e, bool in_agg);
+static int check_walk(dsl_parse_ctx *p, dsl_expr *e, bool in_agg);
 
 static int arity_error(dsl_parse_ctx *p, const dsl_expr *e, int min, int max) {
   const char *name = e->u.call.name;
@@ -204,14 +206,84 @@ static int arity_error(dsl_parse_ctx *p, const dsl_expr *e, int min, int max) {
                        "`%s` takes %s, not %d", name, want, n);
 }
 
-static int check_call(dsl_parse_ctx *p, const dsl_expr *e, bool in_agg) {
+/* The length of a call's own text, from its name to its closing `)` (its
+ * span may also cover parentheses around it). Skips strings in arguments. */
+static int call_text_len(const dsl_parse_ctx *p, const dsl_expr *e) {
+  int at = e->u.call.name_span.off + e->u.call.name_span.len;
+  int end = e->span.off + e->span.len, depth = 0;
+  for (; at < end; at++) {
+    char c = p->src[at];
+    if (c == '"') {
+      for (at++; at < end && p->src[at] != '"'; at++)
+        at += p->src[at] == '\\';
+    } else if (c == '(') {
+      depth++;
+    } else if (c == ')' && --depth == 0) {
+      return at + 1 - e->u.call.name_span.off;
+    }
+  }
+  return end - e->u.call.name_span.off;
+}
+
+/* After an `agg`, an unnamed aggregate or key is a column named after its
+ * text: `sort count() desc`, `chart ... y=p95(humidity)`. Such a call turns
+ * into a FIELD with one part, the column's name as the agg spelled it, so
+ * the runtime just reads the column. Blanks do not matter: p95( x ) names
+ * the column p95(x). Returns true when e was such a reference. */
+/* Do a[0, n) and the string b read the same, blanks aside? */
+static bool same_text(const char *a, int n, const char *b) {
+  int i = 0;
+  for (;;) {
+    while (i < n && (a[i] == ' ' || a[i] == '\t' || a[i] == '\n' || a[i] == '\r'))
+      i++;
+    while (*b == ' ' || *b == '\t' || *b == '\n' || *b == '\r')
+      b++;
+    if (i == n || !*b)
+      return i == n && !*b;
+    if (a[i++] != *b++)
+      return false;
+  }
+}
+
+static bool column_ref(dsl_parse_ctx *p, dsl_expr *e) {
+  int off = e->u.call.name_span.off, len = call_text_len(p, e);
+  const char *text = p->src + off;
+  const char *hit = NULL;
+  for (int i = 0; !hit && i < p->scope_naggs; i++)
+    if (same_text(text, len, p->scope_aggs[i].name))
+      hit = p->scope_aggs[i].name;
+  for (int i = 0; !hit && i < p->scope_nkeys; i++)
+    if (p->scope_keys[i].expr->kind != DSL_EX_FIELD &&
+        same_text(text, len, p->scope_keys[i].name))
+      hit = p->scope_keys[i].name;
+  if (!hit)
+    return false;
+  const char **parts = rt_arena_alloc(p->arena, sizeof(char *));
+  parts[0] = hit;
+  e->kind = DSL_EX_FIELD;
+  e->u.field.parts = parts;
+  e->u.field.nparts = 1;
+  e->u.field.text = hit;
+  return true;
+}
+
+static int check_call(dsl_parse_ctx *p, dsl_expr *e, bool in_agg) {
   const char *name = e->u.call.name;
   dsl_span ns = e->u.call.name_span;
+  if (!in_agg && column_ref(p, e))
+    return 0;
   if (dsl__agg_fn(name, (int)strlen(name)) >= 0) {
     if (in_agg)
       return dsl__error_at(p, RT_ETYPE, ns.off, ns.len,
                            "aggregates do not nest: `%s` inside an aggregate",
                            name);
+    if (p->scope_aggs)
+      return dsl__error_at(p, RT_ETYPE, e->span.off, e->span.len,
+                           "`%.*s` is not a column of the `agg` before it; "
+                           "refer to an aggregate by its name, as in agg "
+                           "count() as n | sort n",
+                           call_text_len(p, e) > 60 ? 60 : call_text_len(p, e),
+                           p->src + ns.off);
     return dsl__error_at(p, RT_ETYPE, ns.off, ns.len,
                          "`%s` is an aggregate; use it in an `agg` stage, as "
                          "in agg avg(temperature) by device_id",
@@ -231,7 +303,7 @@ static int check_call(dsl_parse_ctx *p, const dsl_expr *e, bool in_agg) {
   if (n < f->min || (f->max >= 0 && n > f->max))
     return arity_error(p, e, f->min, f->max);
   for (int i = 0; i < n; i++) {
-    const dsl_expr *a = e->u.call.args[i];
+    dsl_expr *a = e->u.call.args[i];
     int rc = check_walk(p, a, in_agg);
     if (rc)
       return rc;
@@ -251,7 +323,7 @@ static int check_call(dsl_parse_ctx *p, const dsl_expr *e, bool in_agg) {
   return 0;
 }
 
-static int check_walk(dsl_parse_ctx *p, const dsl_expr *e, bool in_agg) {
+static int check_walk(dsl_parse_ctx *p, dsl_expr *e, bool in_agg) {
   int rc = 0;
   switch (e->kind) {
   case DSL_EX_UNARY:
@@ -287,11 +359,11 @@ static int check_walk(dsl_parse_ctx *p, const dsl_expr *e, bool in_agg) {
   }
 }
 
-int dsl__check_expr(dsl_parse_ctx *p, const dsl_expr *e) {
+int dsl__check_expr(dsl_parse_ctx *p, dsl_expr *e) {
   return check_walk(p, e, false);
 }
 
-int dsl__check_cond(dsl_parse_ctx *p, const dsl_expr *e, const char *stage) {
+int dsl__check_cond(dsl_parse_ctx *p, dsl_expr *e, const char *stage) {
   int rc = check_walk(p, e, false);
   if (rc)
     return rc;

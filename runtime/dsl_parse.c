@@ -70,10 +70,11 @@ int dsl__syntax(dsl_parse_ctx *p, const char *fmt, ...) {
   va_end(ap);
   const dsl_tok *t = &p->tok;
   note_eof(p, RT_ESYNTAX);
+  /* At the end of a line or of the input, the caret goes right after the
+   * last token, not under blank lines or comments that follow it. */
   if (t->kind == DSL_TK_EOF || t->kind == DSL_TK_NEWLINE)
-    return rt_err_set_at(p->err, RT_ESYNTAX, p->src, t->off,
-                         t->kind == DSL_TK_EOF ? 0 : 1, "at %s: %s",
-                         dsl_tok_describe(t->kind), what);
+    return rt_err_set_at(p->err, RT_ESYNTAX, p->src, p->prev_end, 0,
+                         "at %s: %s", dsl_tok_describe(t->kind), what);
   int n = t->len > 24 ? 24 : t->len;
   return rt_err_set_at(p->err, RT_ESYNTAX, p->src, t->off, t->len,
                        "near \"%.*s%s\": %s", n, p->src + t->off,
@@ -432,6 +433,9 @@ static int stage_after_output(dsl_parse_ctx *p, const dsl_output *o) {
 static int parse_query(dsl_parse_ctx *p, dsl_query *q) {
   int rc, cap = 0;
   q->span.off = p->tok.off;
+  p->scope_aggs = NULL;
+  p->scope_naggs = p->scope_nkeys = 0;
+  p->scope_keys = NULL;
   if ((rc = parse_source(p, &q->source)))
     return rc;
   bool have_output = false;
@@ -447,9 +451,16 @@ static int parse_query(dsl_parse_ctx *p, dsl_query *q) {
       continue;
     }
     q->stages = dsl__grow(p, q->stages, q->nstages, &cap, sizeof(dsl_stage));
-    if ((rc = dsl__stage(p, &q->stages[q->nstages])))
+    dsl_stage *st = &q->stages[q->nstages];
+    if ((rc = dsl__stage(p, st)))
       return rc;
     q->nstages++;
+    if (st->kind == DSL_ST_AGG) {
+      p->scope_aggs = st->u.agg.aggs;
+      p->scope_naggs = st->u.agg.naggs;
+      p->scope_keys = st->u.agg.keys;
+      p->scope_nkeys = st->u.agg.nkeys;
+    }
   }
   if (!have_output) {
     q->output.kind = DSL_OUT_TABLE;

@@ -27,6 +27,10 @@ typedef struct dsl_parse_ctx {
   int depth;               /* expression nesting, bounded against deep input */
   dsl_tok_kind last_kind;  /* kind of the last consumed token */
   bool open_string;        /* the error is a string still open at the end */
+  const dsl_agg *scope_aggs;   /* the latest `agg` of the query being read: */
+  int scope_naggs;             /* its columns can be named by their text */
+  const dsl_named *scope_keys; /* in the stages after it */
+  int scope_nkeys;
   bool err_at_eof;         /* the error sits at the end of the input, so more
                               text might fix it (for dsl_is_complete) */
 } dsl_parse_ctx;
@@ -136,10 +140,10 @@ typedef enum dsl_expr_ctx {
 
 /* Checks calls (known function, argument count, literal argument kinds),
  * operators with literal operands, and where aggregates stand. */
-int dsl__check_expr(dsl_parse_ctx *p, const dsl_expr *e);
+int dsl__check_expr(dsl_parse_ctx *p, dsl_expr *e);
 
 /* Checks the condition of `where` (stage): also that it can be a test. */
-int dsl__check_cond(dsl_parse_ctx *p, const dsl_expr *e, const char *stage);
+int dsl__check_cond(dsl_parse_ctx *p, dsl_expr *e, const char *stage);
 
 /* Checks one aggregate call of an `agg` list and fills *agg. */
 int dsl__check_agg(dsl_parse_ctx *p, dsl_expr *call, dsl_agg *agg);

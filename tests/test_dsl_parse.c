@@ -362,6 +362,37 @@ static void test_agg(void) {
   dsl_program_free(&p);
 }
 
+/* After `agg`, an unnamed aggregate or computed key is a column named after
+ * its text; writing that text refers to the column (a one-part FIELD). */
+static void test_agg_columns_by_text(void) {
+  dsl_program *p = parse_ok(
+      "demo sensors | agg count(), p95(x), avg(y) as a by lower(d), e | sort "
+      "count() desc, (p95(x)) | chart line x=lower(d) y=p95( x ), lower(e)");
+  const dsl_query *q = only_query(p);
+  const dsl_sort_key *k = q->stages[1].u.sort.keys;
+  ASSERT_EQ(k[0].expr->kind, DSL_EX_FIELD);
+  ASSERT_EQ(k[0].expr->u.field.nparts, 1);
+  ASSERT_STR_EQ(k[0].expr->u.field.parts[0], "count()");
+  ASSERT_SPAN(p, k[0].expr->span, "count()");
+  ASSERT_EQ(k[1].expr->kind, DSL_EX_FIELD);
+  ASSERT_STR_EQ(k[1].expr->u.field.text, "p95(x)");
+  ASSERT_SPAN(p, k[1].expr->span, "(p95(x))");
+  const dsl_output *o = &q->output;
+  ASSERT_EQ(o->u.chart.x.expr->kind, DSL_EX_FIELD);
+  ASSERT_STR_EQ(o->u.chart.x.expr->u.field.text, "lower(d)");
+  /* Blanks aside, the text must match: lower(e) is no column (e is). */
+  ASSERT_EQ(o->u.chart.ys[0].expr->kind, DSL_EX_FIELD);
+  ASSERT_STR_EQ(o->u.chart.ys[0].expr->u.field.text, "p95(x)");
+  ASSERT_STR_EQ(o->u.chart.ys[0].name, "p95( x )");
+  ASSERT_EQ(o->u.chart.ys[1].expr->kind, DSL_EX_CALL);
+  dsl_program_free(&p);
+  /* Before any agg, and in another query, an aggregate is an error. */
+  rt_err err;
+  const char *bad = "demo sensors | agg count()\ndemo sensors | sort count()";
+  ASSERT_EQ(dsl_parse(bad, strlen(bad), &p, &err), RT_ETYPE);
+  ASSERT_EQ(err.line, 2);
+}
+
 static void test_top_sort_limit_dedup_for(void) {
   dsl_program *p = parse_ok(
       "demo sensors | top 5 by t | top 2 by t asc | sort a, b desc, c asc | "
@@ -716,6 +747,7 @@ int main(void) {
   TEST_RUN(test_select_extend);
   TEST_RUN(test_windows);
   TEST_RUN(test_agg);
+  TEST_RUN(test_agg_columns_by_text);
   TEST_RUN(test_top_sort_limit_dedup_for);
   TEST_RUN(test_outputs);
   TEST_RUN(test_big_example);
