@@ -204,7 +204,8 @@ static int plot__run(plot_renderer *r, const plot_spec *spec,
                  .h = g->h, .max_series = g->max_series, .err = err};
   c.cr = cairo_create(r->surface);
   cairo_set_font_options(c.cr, r->fopt);
-  int rc = plot__data_build(&c, ops->needs_grid);
+  size_t cols = ops->needs_grid ? (size_t)fmax(8, g->w / ops->col_px) : 0;
+  int rc = plot__data_build(&c, cols);
   if (rc == PLOT_OK)
     rc = plot__draw(&c, ops);
   if (rc == PLOT_OK && cairo_status(c.cr) != CAIRO_STATUS_SUCCESS)

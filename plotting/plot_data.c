@@ -175,14 +175,55 @@ static int plot__grid_build(plot__data *d) {
   return PLOT_OK;
 }
 
-int plot__data_build(plot__ctx *c, int needs_grid) {
+/* Mean of the finite values of v[a..b), NaN when there are none. */
+static double plot__mean(const double *v, size_t a, size_t b) {
+  double sum = 0;
+  size_t n = 0;
+  for (size_t i = a; i < b; i++)
+    if (!isnan(v[i])) {
+      sum += v[i] / (double)(b - a); /* scaled first: no overflow */
+      n++;
+    }
+  return n ? sum * (double)(b - a) / (double)n : NAN;
+}
+
+/* Averages a grid of more than k columns down to k columns. Means keep
+ * stacks consistent: the mean of sums is the sum of means. */
+static int plot__grid_thin(plot__data *d, size_t k) {
+  size_t n = d->n_grid;
+  if (n <= k || k == 0)
+    return PLOT_OK;
+  double *gx = malloc(k * sizeof(double));
+  double *gy = malloc((d->n_views ? d->n_views : 1) * k * sizeof(double));
+  if (!gx || !gy) {
+    free(gx);
+    free(gy);
+    return PLOT_ENOMEM;
+  }
+  for (size_t b = 0; b < k; b++) {
+    size_t lo = b * n / k, hi = (b + 1) * n / k;
+    gx[b] = plot__mean(d->grid_x, lo, hi);
+    for (size_t s = 0; s < d->n_views; s++)
+      gy[s * k + b] = plot__mean(d->grid_y + s * n, lo, hi);
+  }
+  free(d->grid_x);
+  free(d->grid_y);
+  d->grid_x = gx;
+  d->grid_y = gy;
+  d->n_grid = k;
+  return PLOT_OK;
+}
+
+int plot__data_build(plot__ctx *c, size_t max_cols) {
   plot__data *d = &c->data;
   memset(d, 0, sizeof(*d));
   int rc = plot__make_views(c->spec, c->max_series, d);
   if (rc == PLOT_OK) {
     plot__extent(d);
-    if (needs_grid)
+    if (max_cols > 0)
       rc = plot__grid_build(d);
+    if (rc == PLOT_OK && max_cols > 0)
+      rc = plot__grid_thin(d, max_cols);
   }
   if (rc != PLOT_OK) {
     plot__data_free(d);

@@ -56,8 +56,11 @@ static void plot__area_band(plot__ctx *c, const double *lo, const double *hi,
   cairo_move_to(cr, plot__col_x(c, 0, 0), plot__px_y(c, hi[0]));
   for (size_t i = 0; i < n; i++)
     cairo_line_to(cr, plot__col_x(c, i, 1), plot__px_y(c, hi[i]));
-  for (size_t i = n; i-- > 0;)
-    cairo_line_to(cr, plot__col_x(c, i, i == n - 1), plot__px_y(c, lo[i]));
+  for (size_t i = n; i-- > 0;) {
+    cairo_line_to(cr, plot__col_x(c, i, 1), plot__px_y(c, lo[i]));
+    if (n == 1) /* one column: the band's bottom-left corner too */
+      cairo_line_to(cr, plot__col_x(c, i, 0), plot__px_y(c, lo[i]));
+  }
   cairo_close_path(cr);
   plot__set_color(cr, color, 0.8);
   cairo_fill(cr);
@@ -86,5 +89,5 @@ static int plot__area_draw(plot__ctx *c) {
   return PLOT_OK;
 }
 
-const plot__kind_ops plot__kind_area = {"area", 1, 1, plot__stack_extent,
+const plot__kind_ops plot__kind_area = {"area", 1, 1.0, 1, plot__stack_extent,
                                         plot__area_draw};

@@ -20,8 +20,17 @@ static void plot__bar_extent(plot__ctx *c) {
   }
   if (c->data.n_finite == 0)
     return;
-  c->data.ylo = fmin(c->data.ylo, 0);
-  c->data.yhi = fmax(c->data.yhi, 0);
+  /* From the grid: what is drawn (duplicates summed, dense grids averaged). */
+  double lo = 0, hi = 0;
+  for (size_t i = 0; i < c->data.n_views * c->data.n_grid; i++) {
+    double y = c->data.grid_y[i];
+    if (!isnan(y)) {
+      lo = fmin(lo, y);
+      hi = fmax(hi, y);
+    }
+  }
+  c->data.ylo = lo;
+  c->data.yhi = hi;
 }
 
 /* Adds one rectangle from value a to value b, at least a hairline tall. */
@@ -86,5 +95,5 @@ static int plot__bar_draw(plot__ctx *c) {
   return PLOT_OK;
 }
 
-const plot__kind_ops plot__kind_bar = {"bar", 1, 1, plot__bar_extent,
+const plot__kind_ops plot__kind_bar = {"bar", 1, 3.0, 1, plot__bar_extent,
                                        plot__bar_draw};

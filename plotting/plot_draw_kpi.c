@@ -118,5 +118,5 @@ static int plot__kpi_draw(plot__ctx *c) {
   return PLOT_OK;
 }
 
-const plot__kind_ops plot__kind_kpi = {"kpi", 0, 0, plot__kpi_extent,
+const plot__kind_ops plot__kind_kpi = {"kpi", 0, 0, 0, plot__kpi_extent,
                                        plot__kpi_draw};

@@ -76,6 +76,8 @@ typedef struct plot__ctx {
 typedef struct plot__kind_ops {
   const char *name;         /* "line", "area", ... */
   int needs_grid;           /* 1 = build the aligned grid before drawing */
+  double col_px;            /* grid kinds: fewest logical px per column;
+                               denser grids are averaged down to this */
   int has_axes;             /* 0 = the kind draws the whole canvas itself */
   void (*extent)(plot__ctx *c); /* sets data.ylo/yhi (and x) for the axes */
   int (*draw)(plot__ctx *c);    /* draws the data inside c->plot; status */
@@ -92,8 +94,12 @@ extern const plot__kind_ops plot__kind_kpi;
 int plot__fail(plot_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* plot_data.c: builds c->data from the spec; PLOT_ENOMEM on failure. */
-int plot__data_build(plot__ctx *c, int needs_grid);
+/*
+ * plot_data.c: builds c->data from the spec; PLOT_ENOMEM on failure. With
+ * max_cols > 0 the aligned grid is built too, and averaged down to at most
+ * max_cols columns (a column wider than a pixel is what can be seen).
+ */
+int plot__data_build(plot__ctx *c, size_t max_cols);
 /* Frees what plot__data_build() allocated and zeroes the struct. */
 void plot__data_free(plot__data *d);
 /* x value of point i of v (i when v->x is NULL). */

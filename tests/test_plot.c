@@ -532,7 +532,7 @@ static void test_fold_into_other(void) {
   plot_spec spec = {.kind = PLOT_LINE, .series = h.s, .n_series = 12,
                     .max_series = 5};
   plot__ctx c = {.spec = &spec, .max_series = 5};
-  ASSERT_EQ(plot__data_build(&c, 1), PLOT_OK);
+  ASSERT_EQ(plot__data_build(&c, 100), PLOT_OK);
   ASSERT_EQ(c.data.n_views, 5);
   ASSERT_STR_EQ(c.data.views[4].name, "other");
   ASSERT_EQ(c.data.views[4].color, PLOT__OTHER_COLOR);
