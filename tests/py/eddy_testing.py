@@ -47,7 +47,7 @@ BUILD_DIR = os.environ.get("EDDY_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
 
 # Short, explicit timeouts. Sanitizer builds are slower, so they are a little generous.
 REPLY_TIMEOUT = float(os.environ.get("EDDY_TEST_REPLY_TIMEOUT", "10"))
-START_TIMEOUT = float(os.environ.get("EDDY_TEST_START_TIMEOUT", "30"))
+START_TIMEOUT = float(os.environ.get("EDDY_TEST_START_TIMEOUT", "20"))
 QUIET_WINDOW = 1.0  # how long "no reply" is waited for
 
 
@@ -200,6 +200,23 @@ class KernelEnv:
 # Kernel processes and clients
 
 
+def tcp_rx_queued(port):
+    """Bytes in the receive queues of established TCP sockets whose local port is port."""
+    total = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    cols = line.split()
+                    local, state, queues = cols[1], cols[3], cols[4]
+                    if state == "01" and int(local.rsplit(":", 1)[1], 16) == port:
+                        total += int(queues.split(":")[1], 16)
+        except OSError:
+            pass
+    return total
+
+
 class KernelProcess:
     """One kernel started through jupyter_client's KernelManager from the kernelspec, with its
     stdout/stderr in a log file. `client` is a ready Client (kernel_info answered)."""
@@ -274,6 +291,13 @@ class KernelProcess:
     def resume(self):
         os.kill(self.pid, signal.SIGCONT)
 
+    def wait_queued(self, channel, nbytes, timeout=3.0):
+        """While paused: wait until at least nbytes wait unread in the kernel's TCP receive
+        queues on channel's port (read from /proc/net/tcp*), i.e. the requests have arrived."""
+        port = self.connection_info()["%s_port" % channel]
+        return wait_until(lambda: tcp_rx_queued(port) >= nbytes, timeout)
+
+
     def shutdown(self, now=False):
         for c in self.clients:
             c.close()
@@ -320,6 +344,7 @@ class Client:
         msg = self.session.msg(msg_type, content if content is not None else {})
         msg["header"].update(header)
         self._channel(channel).send(msg)
+        self.last_sent_size = sum(len(p) for p in self.session.serialize(msg))
         return msg["header"]["msg_id"]
 
     def get(self, channel, match, timeout):

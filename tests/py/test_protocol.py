@@ -207,8 +207,10 @@ class ProtocolChecks:
         self.kernel.pause()
         try:
             bad = self.c.send_execute(self.code_error)
+            size = self.c.last_sent_size
             queued = self.c.send_execute(self.code_probe_set.replace("PROBE", "1"))
-            time.sleep(0.1)  # let the bytes reach the stopped process's socket buffer
+            size += self.c.last_sent_size
+            self.assertTrue(self.kernel.wait_queued("shell", size), "requests did not arrive")
         finally:
             self.kernel.resume()
         r1 = self.c.reply(bad)
@@ -232,8 +234,10 @@ class ProtocolChecks:
         self.kernel.pause()
         try:
             bad = self.c.send_execute(self.code_error, stop_on_error=False)
+            size = self.c.last_sent_size
             queued = self.c.send_execute(self.code_probe_set.replace("PROBE", "2"))
-            time.sleep(0.1)
+            size += self.c.last_sent_size
+            self.assertTrue(self.kernel.wait_queued("shell", size), "requests did not arrive")
         finally:
             self.kernel.resume()
         r1, r2 = self.c.reply(bad), self.c.reply(queued)
