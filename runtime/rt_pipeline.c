@@ -19,6 +19,9 @@ struct rt_pipeline {
   rt_dedup **dedups;     /* per op: dedup state (NULL for other ops) */
   uint64_t *seen;        /* per op: LIMIT records passed so far */
   bool exhausted;        /* a LIMIT is reached */
+  bool have_wm;          /* wm_idx is meaningful */
+  int64_t wm_idx;        /* event-time sliding windows: floor((max time -
+                          * watermark) / slide) at the last advance */
   rt_batch *scratch;     /* result phase: a result's rows as columns */
   rt_value *tmp;         /* parse: one record's values */
   int tmp_cap;
@@ -283,7 +286,34 @@ static void run_ops(rt_pipeline *p, rt_batch *b, selv *s, int64_t now) {
 
 /* ---- into the agg --------------------------------------------------------- */
 
-static void feed_window(rt_pipeline *p, rt_batch *b, const selv *s, int64_t now) {
+static void on_window(void *vctx, rt_result *res);
+
+static int64_t floor_div64(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/*
+ * Event-time sliding windows advance as the watermark crosses a slide
+ * boundary, record by record, not only on ticks: which records are late then
+ * depends on the order of the records alone, never on how they were cut into
+ * batches, so replaying a file gives the same answer every time.
+ */
+static void watermark_step(rt_pipeline *p, int64_t t, emit_ctx *e) {
+  const rt_window_opts *w = &p->plan->agg->wopts;
+  if (!w->event_time || w->kind != RT_WINDOW_SLIDING)
+    return;
+  int64_t slide = w->slide_ms > 0 ? w->slide_ms : w->size_ms;
+  int64_t idx = floor_div64(t - w->watermark_ms, slide);
+  if (p->have_wm && idx <= p->wm_idx)
+    return;
+  p->have_wm = true;
+  p->wm_idx = idx;
+  rt_window_advance(p->win, e->now, on_window, e);
+}
+
+static void feed_window(rt_pipeline *p, rt_batch *b, const selv *s, emit_ctx *e) {
+  int64_t now = e->now;
   const pl_agg *a = p->plan->agg;
   int nk = a->wopts.nkeys;
   dsl_eval_ctx c = ectx(b, s, now);
@@ -308,6 +338,7 @@ static void feed_window(rt_pipeline *p, rt_batch *b, const selv *s, int64_t now)
       arow[k] = args[k][i];
     rt_window_add(p->win, row, arow, t);
     p->st.aggregated++;
+    watermark_step(p, t, e);
   }
 }
 
@@ -453,6 +484,10 @@ static void emit_records(rt_pipeline *p, rt_batch *b, const selv *s, int64_t now
   finish_result(p, RT_RESULT_RECORDS, res, now, emit, ctx);
 }
 
+static rt_result_kind agg_kind(const rt_pipeline *p) {
+  return p->plan->agg->wopts.kind == RT_WINDOW_RUNNING ? RT_RESULT_RUNNING : RT_RESULT_WINDOW;
+}
+
 void rt_pipeline_batch(rt_pipeline *p, rt_batch *b, int64_t now, rt_pipeline_emit_fn emit,
                        void *ctx) {
   size_t n = rt_batch_nrows(b);
@@ -465,15 +500,13 @@ void rt_pipeline_batch(rt_pipeline *p, rt_batch *b, int64_t now, rt_pipeline_emi
   run_ops(p, b, &s, now);
   if (!s.n)
     return;
-  if (p->win)
-    feed_window(p, b, &s, now);
-  else
+  if (p->win) {
+    emit_ctx e = {p, agg_kind(p), emit, ctx, now};
+    feed_window(p, b, &s, &e);
+  } else
     emit_records(p, b, &s, now, emit, ctx);
 }
 
-static rt_result_kind agg_kind(const rt_pipeline *p) {
-  return p->plan->agg->wopts.kind == RT_WINDOW_RUNNING ? RT_RESULT_RUNNING : RT_RESULT_WINDOW;
-}
 
 void rt_pipeline_tick(rt_pipeline *p, int64_t now, rt_pipeline_emit_fn emit, void *ctx) {
   if (!p->win)

@@ -554,3 +554,18 @@ int rt_runtime_exec(rt_runtime *rt, const char *src, size_t len, const rt_exec_o
   dsl_program_free(&prog);
   return rc;
 }
+
+int rt_runtime_check(rt_runtime *rt, const char *src, size_t len, rt_err *err) {
+  dsl_program *prog = NULL;
+  int rc = dsl_parse(src, len, &prog, err);
+  if (rc < 0)
+    return rc;
+  cell_ctx c = {.rt = rt, .prog = prog};
+  c.lets = rt_xcalloc((size_t)prog->nstmts + 1, sizeof(*c.lets));
+  c.plans = rt_xcalloc((size_t)prog->nstmts + 1, sizeof(*c.plans));
+  for (int i = 0; i < prog->nstmts && rc == 0; i++)
+    rc = compile_stmt(&c, i, err);
+  cell_free(&c);
+  dsl_program_free(&prog);
+  return rc;
+}

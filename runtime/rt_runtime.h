@@ -86,6 +86,11 @@ typedef struct rt_exec_opts {
 int rt_runtime_exec(rt_runtime *rt, const char *src, size_t len, const rt_exec_opts *o,
                     rt_err *err);
 
+/* Parses and compiles a cell as rt_runtime_exec() would, against the lets
+ * the session holds, and runs nothing. Returns 0 or the error (err at its
+ * span). */
+int rt_runtime_check(rt_runtime *rt, const char *src, size_t len, rt_err *err);
+
 /* Stops query id (0: all). Returns 0 or RT_ENOTFOUND. Does not wait. */
 int rt_runtime_stop(rt_runtime *rt, uint64_t id);
 

@@ -134,6 +134,11 @@ void rt_source_wake(rt_source *src);
  */
 int rt_src_file_open(const char *path, const char *base_dir, rt_source **out, rt_err *err);
 
+/* The lines of len bytes of text, like a file but without copying: the
+ * records point into text, which must outlive every batch polled (tests,
+ * benchmarks, %%INPUT blocks). Never fails. */
+rt_source *rt_src_lines_open(const char *text, size_t len);
+
 /* `demo sensors [rate N] [devices N] [seed N] [limit N]`; see rt_sensors.h. */
 typedef struct rt_src_demo_opts {
   double rate;     /* records per second, > 0 (default 10) */

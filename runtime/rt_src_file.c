@@ -108,3 +108,59 @@ int rt_src_file_open(const char *path, const char *base_dir, rt_source **out, rt
   rt_source_set_description(*out, desc);
   return 0;
 }
+
+/* ---- lines of a buffer in memory --------------------------------------- */
+
+typedef struct src_lines {
+  const char *p, *end; /* what is left to read */
+  rt_source_stats st;  /* counters */
+} src_lines;
+
+static int lines_poll(void *impl, rt_batch *batch, size_t max_rows, rt_err *err) {
+  src_lines *l = impl;
+  for (size_t n = 0; n < max_rows;) {
+    if (l->p >= l->end)
+      return RT_EEOF;
+    const char *nl = memchr(l->p, '\n', (size_t)(l->end - l->p));
+    const char *e = nl ? nl : l->end, *s = l->p;
+    l->p = nl ? nl + 1 : l->end;
+    size_t len = (size_t)(e - s);
+    while (len && s[len - 1] == '\r')
+      len--;
+    if (blank(s, len))
+      continue;
+    size_t row = rt_batch_add_row(batch);
+    n++;
+    rt_batch_set(batch, row, 0, rt_string(s, len));
+    rt_batch_add_bytes(batch, len);
+    l->st.records++;
+    l->st.bytes += len;
+  }
+  return l->p < l->end ? RT_SOURCE_MORE : RT_EEOF;
+}
+
+static void lines_stats(void *impl, rt_source_stats *out) {
+  src_lines *l = impl;
+  *out = l->st;
+  out->lag_ms = 0;
+  out->partitions = 1;
+}
+
+static void lines_close(void *impl) { rt_free(impl); }
+
+static const rt_source_ops lines_ops = {
+    .kind = "lines",
+    .poll = lines_poll,
+    .stats = lines_stats,
+    .close = lines_close,
+};
+
+rt_source *rt_src_lines_open(const char *text, size_t len) {
+  src_lines *l = rt_xcalloc(1, sizeof(*l));
+  l->p = text;
+  l->end = text + len;
+  static const char *const cols[] = {"data"};
+  rt_source *s = rt_source_new(&lines_ops, l, 1, cols);
+  rt_source_set_description(s, "lines in memory");
+  return s;
+}
