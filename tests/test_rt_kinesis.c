@@ -229,6 +229,39 @@ static void check_put_get(rt_kin *k) {
   rt_kin_shards_clear(&shards);
 }
 
+/* A 2.5 MB PutRecords: over 1 MiB curl sends "Expect: 100-continue". */
+static void check_big_put(rt_kin *k) {
+  enum { N = 400, SZ = 5000 };
+  rt_err err;
+  rt_kin_put_entry *e = rt_xmalloc(N * sizeof(*e));
+  rt_kin_put_status *st = rt_xmalloc(N * sizeof(*st));
+  char *blob = rt_xmalloc(SZ);
+  memset(blob, 'z', SZ);
+  for (int i = 0; i < N; i++)
+    e[i] = (rt_kin_put_entry){"big", NULL, blob, SZ};
+  rt_kin_req *r = rt_kin_req_new(k);
+  ASSERT_EQ(rt_kin_put_records_prepare(r, "s1", e, N, &err), 0);
+  size_t failed = 1;
+  int rc = rt_kin_put_records_parse(r, rt_kin_req_perform(r), st, N, &failed, &err);
+  if (rc)
+    fprintf(stderr, "%s\n", err.msg);
+  ASSERT_EQ(rc, 0);
+  ASSERT_EQ(failed, 0);
+  fprintf(stderr, "   2.7 MB PutRecords took %.0f ms\n", rt_kin_req_elapsed_ms(r));
+  /* over 5 MiB is refused before sending */
+  e[0].len = 0;
+  blob = rt_xrealloc(blob, 1 << 20);
+  for (int i = 0; i < 6; i++)
+    e[i] = (rt_kin_put_entry){"big", NULL, blob, (1 << 20) - 3};
+  ASSERT_EQ(rt_kin_put_records_prepare(r, "s1", e, 6, &err), RT_ETOOBIG);
+  e[0].len = (1 << 20);
+  ASSERT_EQ(rt_kin_put_records_prepare(r, "s1", e, 1, &err), RT_ETOOBIG);
+  rt_kin_req_free(&r);
+  rt_free(blob);
+  rt_free(e);
+  rt_free(st);
+}
+
 static void check_errors(rt_kin *k) {
   rt_err err;
   rt_kin_get_result g = {0};
@@ -335,6 +368,7 @@ static void test_against_kinesalite(void) {
   check_put_get(k);
   check_errors(k);
   check_multi(k);
+  check_big_put(k);
   check_split(k);
   rt_kin_free(&k);
   server_stop(&s);
