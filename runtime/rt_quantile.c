@@ -26,6 +26,7 @@ enum {
   QK_MAX_LEVELS = 60, /* 2^60 values before the top level would overflow */
   QK_MIN_CAP = 8,     /* smallest level capacity */
   QK_MIN_K = 16,
+  QK_L0_DIV = 4,      /* level 0 holds at least k / QK_L0_DIV */
   QK_VERSION = 1,
 };
 
@@ -36,9 +37,10 @@ typedef struct qk_item {
 } qk_item;
 
 typedef struct qk_level {
-  double *items; /* level 0 unsorted; others ascending */
-  uint32_t size; /* items in use */
+  double *items;  /* level 0 unsorted; others ascending */
+  uint32_t size;  /* items in use */
   uint32_t alloc; /* items allocated */
+  uint32_t cap;   /* items the level may hold before it is compacted */
 } qk_level;
 
 struct rt_quantile {
@@ -47,21 +49,25 @@ struct rt_quantile {
   uint64_t n;          /* values added */
   double min, max;     /* exact extremes */
   uint64_t rng;        /* xorshift64 state for compaction offsets */
-  uint32_t caps[QK_MAX_LEVELS]; /* capacity per level for nlevels */
-  uint64_t total_cap;  /* sum of caps */
+  uint64_t total_cap;  /* sum of the levels' caps */
   uint64_t total_size; /* items retained */
-  qk_level levels[QK_MAX_LEVELS];
+  qk_level *levels;    /* nlevels in use */
+  uint32_t levels_alloc; /* levels allocated */
   qk_item *view;       /* sorted items with cumulative weights, or NULL */
   uint32_t view_n;     /* items in view */
 };
 
+/* Level capacities shrink by 2/3 per level down from k at the top. Level 0
+ * keeps at least k/4: a larger append buffer means fewer, larger compactions
+ * (sorting 64 items beats sorting 8 items eight times and merging into the
+ * level above eight times), and only makes low levels more exact. */
 static void compute_caps(rt_quantile *q) {
   q->total_cap = 0;
   double c = q->k;
   for (int h = (int)q->nlevels - 1; h >= 0; h--) {
-    uint32_t cap = (uint32_t)c;
-    q->caps[h] = cap < QK_MIN_CAP ? QK_MIN_CAP : cap;
-    q->total_cap += q->caps[h];
+    uint32_t cap = (uint32_t)c, floor_cap = h == 0 ? q->k / QK_L0_DIV : QK_MIN_CAP;
+    q->levels[h].cap = cap < floor_cap ? floor_cap : cap;
+    q->total_cap += q->levels[h].cap;
     c *= 2.0 / 3.0;
   }
 }
@@ -76,6 +82,8 @@ rt_quantile *rt_quantile_new(uint32_t k) {
   rt_quantile *q = rt_xcalloc(1, sizeof(*q));
   q->k = k == 0 ? RT_QUANTILE_DEFAULT_K : (k < QK_MIN_K ? QK_MIN_K : k);
   q->nlevels = 1;
+  q->levels_alloc = 4;
+  q->levels = rt_xcalloc(q->levels_alloc, sizeof(qk_level));
   q->min = INFINITY;
   q->max = -INFINITY;
   q->rng = 0x2545f4914f6cdd1dULL;
@@ -88,6 +96,7 @@ void rt_quantile_free(rt_quantile **q) {
     return;
   for (uint32_t h = 0; h < (*q)->nlevels; h++)
     rt_free((*q)->levels[h].items);
+  rt_free((*q)->levels);
   view_drop(*q);
   rt_free(*q);
   *q = NULL;
@@ -98,6 +107,8 @@ rt_quantile *rt_quantile_clone(const rt_quantile *q) {
   *c = *q;
   c->view = NULL;
   c->view_n = 0;
+  c->levels = rt_xmalloc(q->levels_alloc * sizeof(qk_level));
+  memcpy(c->levels, q->levels, q->levels_alloc * sizeof(qk_level));
   for (uint32_t h = 0; h < q->nlevels; h++) {
     qk_level *l = &c->levels[h];
     l->alloc = l->size;
@@ -111,7 +122,8 @@ rt_quantile *rt_quantile_clone(const rt_quantile *q) {
 uint64_t rt_quantile_count(const rt_quantile *q) { return q->n; }
 
 size_t rt_quantile_memory(const rt_quantile *q) {
-  size_t m = sizeof(*q) + q->view_n * sizeof(qk_item);
+  size_t m = sizeof(*q) + q->view_n * sizeof(qk_item) +
+             q->levels_alloc * sizeof(qk_level);
   for (uint32_t h = 0; h < q->nlevels; h++)
     m += q->levels[h].alloc * sizeof(double);
   return m;
@@ -127,9 +139,44 @@ static void level_reserve(qk_level *l, uint32_t need) {
   l->alloc = a;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
+/* Sorts doubles (no NaNs) ascending: quicksort with median-of-three and an
+ * insertion-sort finish, recursing on the smaller side. qsort's indirect
+ * comparator made sorting the bulk of compaction and of window merges. */
+static void sort_doubles(double *a, size_t n) {
+  while (n > 16) {
+    double x = a[0], y = a[n / 2], z = a[n - 1];
+    double pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+    size_t i = 0, j = n - 1;
+    for (;;) {
+      while (a[i] < pivot)
+        i++;
+      while (a[j] > pivot)
+        j--;
+      if (i >= j)
+        break;
+      double t = a[i];
+      a[i++] = a[j];
+      a[j--] = t;
+    }
+    size_t left = j + 1; /* a[0..left) <= pivot <= a[left..n) */
+    if (left < n - left) {
+      sort_doubles(a, left);
+      a += left;
+      n -= left;
+    } else {
+      sort_doubles(a + left, n - left);
+      n = left;
+    }
+  }
+  for (size_t i = 1; i < n; i++) {
+    double v = a[i];
+    size_t j = i;
+    while (j > 0 && a[j - 1] > v) {
+      a[j] = a[j - 1];
+      j--;
+    }
+    a[j] = v;
+  }
 }
 
 /* Merges sorted src[0..n) into the sorted level l. */
@@ -159,6 +206,10 @@ static unsigned random_bit(rt_quantile *q) {
 }
 
 static void add_level(rt_quantile *q) {
+  if (q->nlevels == q->levels_alloc) {
+    q->levels_alloc *= 2;
+    q->levels = rt_xrealloc(q->levels, q->levels_alloc * sizeof(qk_level));
+  }
   q->levels[q->nlevels] = (qk_level){0};
   q->nlevels++;
   compute_caps(q);
@@ -170,7 +221,7 @@ static void compact_level(rt_quantile *q, uint32_t h) {
     add_level(q);
   qk_level *l = &q->levels[h];
   if (h == 0)
-    qsort(l->items, l->size, sizeof(double), cmp_double);
+    sort_doubles(l->items, l->size);
   uint32_t odd = l->size & 1, pairs = l->size / 2;
   /* The odd item out is the largest; it stays at this level. */
   uint32_t off = random_bit(q);
@@ -183,8 +234,8 @@ static void compact_level(rt_quantile *q, uint32_t h) {
   q->total_size -= pairs;
   /* A level's capacity shrinks as levels are added above it; give back the
    * room it needed when it was the top. */
-  if (l->alloc > 2 * q->caps[h]) {
-    l->alloc = q->caps[h] + QK_MIN_CAP;
+  if (l->alloc > 2 * l->cap) {
+    l->alloc = l->cap + QK_MIN_CAP;
     l->items = rt_xrealloc(l->items, l->alloc * sizeof(double));
   }
 }
@@ -192,7 +243,7 @@ static void compact_level(rt_quantile *q, uint32_t h) {
 static void compress(rt_quantile *q) {
   while (q->total_size >= q->total_cap) {
     uint32_t h = 0;
-    while (h < q->nlevels && q->levels[h].size < q->caps[h])
+    while (h < q->nlevels && q->levels[h].size < q->levels[h].cap)
       h++;
     if (h >= q->nlevels || h + 1 >= QK_MAX_LEVELS)
       return; /* cannot happen: some level is at capacity */
@@ -246,21 +297,39 @@ void rt_quantile_merge(rt_quantile *dst, const rt_quantile *src) {
   compress(dst);
 }
 
-static int cmp_item(const void *a, const void *b) {
-  double x = ((const qk_item *)a)->v, y = ((const qk_item *)b)->v;
-  return (x > y) - (x < y);
+/* Merges the sorted run src[0..n) of weight w into view[0..*vn), using tmp
+ * (room for *vn + n items) as the output, then swaps buffers. */
+static void view_merge_run(qk_item **view, qk_item **tmp, uint32_t *vn,
+                           const double *src, uint32_t n, uint64_t w) {
+  qk_item *a = *view, *out = *tmp;
+  uint32_t i = 0, j = 0, o = 0;
+  while (i < *vn && j < n)
+    out[o++] = a[i].v <= src[j] ? a[i++] : (qk_item){src[j++], w};
+  while (i < *vn)
+    out[o++] = a[i++];
+  while (j < n)
+    out[o++] = (qk_item){src[j++], w};
+  *tmp = a;
+  *view = out;
+  *vn = o;
 }
 
-/* Builds the sorted view; w then holds cumulative weights. */
+/* Builds the sorted view; w then holds cumulative weights. Level 0 is
+ * sorted in place (compaction sorts it anyway), then every level, already
+ * sorted, is merged in as a run. */
 static void view_build(rt_quantile *q) {
-  q->view = rt_xmalloc((q->total_size ? q->total_size : 1) * sizeof(qk_item));
+  size_t cap = q->total_size ? q->total_size : 1;
+  qk_item *view = rt_xmalloc(cap * sizeof(qk_item));
+  qk_item *tmp = rt_xmalloc(cap * sizeof(qk_item));
   uint32_t n = 0;
+  sort_doubles(q->levels[0].items, q->levels[0].size);
   for (uint32_t h = 0; h < q->nlevels; h++)
-    for (uint32_t i = 0; i < q->levels[h].size; i++)
-      q->view[n++] = (qk_item){q->levels[h].items[i], (uint64_t)1 << h};
-  qsort(q->view, n, sizeof(qk_item), cmp_item);
+    view_merge_run(&view, &tmp, &n, q->levels[h].items, q->levels[h].size,
+                   (uint64_t)1 << h);
+  rt_free(tmp);
   for (uint32_t i = 1; i < n; i++)
-    q->view[i].w += q->view[i - 1].w;
+    view[i].w += view[i - 1].w;
+  q->view = view;
   q->view_n = n;
 }
 
@@ -320,7 +389,7 @@ static bool read_levels(rt_sk_reader *r, rt_quantile *q, uint32_t nlevels) {
     }
     l->size = size;
     if (h > 0 && size > 1)
-      qsort(l->items, size, sizeof(double), cmp_double);
+      sort_doubles(l->items, size);
     q->total_size += size;
     weight += (uint64_t)size << h;
   }
