@@ -133,14 +133,17 @@ char *plot__fmt_value(double v, char *buf, size_t size) {
     snprintf(buf, size, "\xE2\x80\x94"); /* em dash */
     return buf;
   }
-  if (a >= 1e15 || (a > 0 && a < 1e-3)) {
+  if (a >= 1e21 || (a > 0 && a < 1e-3)) {
     snprintf(buf, size, "%.3g", v);
     return buf;
   }
   if (a >= 1e6) {
-    const char *suf = a >= 1e12 ? "T" : a >= 1e9 ? "G" : "M";
-    double unit = a >= 1e12 ? 1e12 : a >= 1e9 ? 1e9 : 1e6;
-    snprintf(buf, size, "%.*f%s", v / unit >= 100 ? 1 : 2, v / unit, suf);
+    static const char *const suffix[] = {"M", "G", "T", "P", "E"};
+    int k = (int)floor(log10(a) / 3) - 2; /* 0 for millions */
+    k = k < 0 ? 0 : k > 4 ? 4 : k;
+    const char *suf = suffix[k];
+    double unit = pow(10, 6 + 3 * k);
+    snprintf(buf, size, "%.*f%s", a / unit >= 100 ? 1 : 2, v / unit, suf);
     return buf;
   }
   int dec = a == floor(a) ? 0 : a >= 100 ? 1 : a >= 1 ? 2 : 3;

@@ -12,6 +12,7 @@
  */
 #include "test.h"
 
+#include <cairo-ft.h>
 #include <cairo.h>
 #include <float.h>
 #include <stdint.h>
@@ -525,6 +526,25 @@ static void test_hostile_text(void) {
   }
 }
 
+/* The charts ask cairo's toy API for "DejaVu Sans"; check that fontconfig
+ * really resolves it to DejaVu (fonts-dejavu-core), not to a fallback face
+ * with other metrics, which would shift every golden image. */
+static void test_font_is_dejavu(void) {
+  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 8, 8);
+  cairo_t *cr = cairo_create(s);
+  cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+                         CAIRO_FONT_WEIGHT_BOLD);
+  cairo_scaled_font_t *sf = cairo_get_scaled_font(cr);
+  ASSERT_EQ(cairo_scaled_font_get_type(sf), CAIRO_FONT_TYPE_FT);
+  FT_Face face = cairo_ft_scaled_font_lock_face(sf);
+  ASSERT(face != NULL);
+  ASSERT_STR_EQ(face->family_name, "DejaVu Sans");
+  ASSERT_STR_EQ(face->style_name, "Bold");
+  cairo_ft_scaled_font_unlock_face(sf);
+  cairo_destroy(cr);
+  cairo_surface_destroy(s);
+}
+
 /* ---- folding, reuse and errors ------------------------------------------ */
 
 static void test_fold_into_other(void) {
@@ -625,6 +645,7 @@ int main(void) {
   TEST_RUN(test_hostile_data);
   TEST_RUN(test_all_nan_is_waiting);
   TEST_RUN(test_hostile_text);
+  TEST_RUN(test_font_is_dejavu);
   TEST_RUN(test_fold_into_other);
   TEST_RUN(test_renderer_reuse);
   TEST_RUN(test_errors);
