@@ -93,7 +93,7 @@ static int name_expr(dsl_parse_ctx *p, dsl_expr **out) {
   int off = p->tok.off, len = p->tok.len, rc;
   if ((rc = dsl__advance(p)))
     return rc;
-  if (p->tok.kind != DSL_TK_LPAREN || p->tok.off != off + len) {
+  if (p->tok.kind != DSL_TK_LPAREN) {
     *out = dsl__field_expr(p, off, len);
     return 0;
   }

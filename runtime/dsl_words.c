@@ -32,7 +32,8 @@ static const dsl_word words[] = {
     {"file", SRC, "file \"PATH\"",
      "Reads a file of JSON lines or CSV, one record per line with the line "
      "in `data`, then ends. `into file` writes one instead.\n"
-     "Example: file \"readings.jsonl\" | parse json | where temperature > 80"},
+     "Example: file \"docs/examples/readings.jsonl\" | parse json | where "
+     "temperature > 80"},
     {"demo", SRC, "demo sensors [rate N] [devices N] [seed N] [limit N]",
      "Generates sensor readings with fields device_id, temperature, humidity "
      "and ts, at `rate` records per second from `devices` devices; `seed` "
@@ -48,11 +49,12 @@ static const dsl_word words[] = {
      "typed number, string, bool or time, skips a line equal to the column "
      "names, and makes an empty typed field null. A record that does not "
      "parse is counted as bad and never stops the query.\n"
-     "Example: file \"readings.csv\" | parse csv(device_id, temperature:number)"},
+     "Example: file \"docs/examples/readings.csv\" | parse csv(device_id, "
+     "temperature:number)"},
     {"where", ST, "where EXPR",
      "Keeps the records for which EXPR is true.\n"
      "Example: demo sensors limit 100 | where temperature > 80 and device_id "
-     "!= \"d1\""},
+     "!= \"sensor-001\""},
     {"select", ST, "select EXPR [as NAME], ...",
      "Keeps only the listed columns; a column without `as` is named after "
      "its text.\n"
@@ -184,10 +186,10 @@ static const dsl_word words[] = {
     {"and", KW, "a and b", "True when both tests are.\nExample: demo sensors limit 100 | where temperature > 60 and humidity < 50"},
     {"or", KW, "a or b", "True when either test is.\nExample: demo sensors limit 100 | where temperature > 90 or humidity > 90"},
     {"not", KW, "not a | x not in (...)", "True when the test is false (a test with a null side is false, so not of it is true).\nExample: demo sensors limit 100 | where not (humidity < 50)"},
-    {"in", KW, "x in (a, b, ...)", "True when x equals one of the values.\nExample: demo sensors limit 100 | where device_id in (\"d1\", \"d2\")"},
-    {"contains", KW, "s contains \"x\"", "True when the string s contains x.\nExample: demo sensors limit 100 | where device_id contains \"1\""},
-    {"starts_with", KW, "s starts_with \"x\"", "True when the string s starts with x.\nExample: demo sensors limit 100 | where device_id starts_with \"d\""},
-    {"matches", KW, "s matches \"regex\"", "True when the POSIX extended regular expression matches somewhere in s.\nExample: demo sensors limit 100 | where device_id matches \"^d[0-4]$\""},
+    {"in", KW, "x in (a, b, ...)", "True when x equals one of the values.\nExample: demo sensors limit 100 | where device_id in (\"sensor-001\", \"sensor-002\")"},
+    {"contains", KW, "s contains \"x\"", "True when the string s contains x.\nExample: demo sensors limit 100 | where device_id contains \"00\""},
+    {"starts_with", KW, "s starts_with \"x\"", "True when the string s starts with x.\nExample: demo sensors limit 100 | where device_id starts_with \"sensor\""},
+    {"matches", KW, "s matches \"regex\"", "True when the POSIX extended regular expression matches somewhere in s.\nExample: demo sensors limit 100 | where device_id matches \"^sensor-00[0-4]$\""},
     {"true", KW, "true", "The true value.\nExample: demo sensors limit 5 | extend flagged = true"},
     {"false", KW, "false", "The false value.\nExample: demo sensors limit 5 | extend flagged = false"},
     {"null", KW, "null", "No value: what a missing field holds. `=` treats null as a value.\nExample: demo sensors limit 5 | where humidity != null"},

@@ -243,6 +243,13 @@ static void test_calls(void) {
   ASSERT_SPAN(p, st->u.select.items[10].expr->span, "now()");
   ASSERT_EQ(st->u.select.items[9].expr->u.call.nargs, 3);
   dsl_program_free(&p);
+
+  /* A blank between a function's name and `(` is allowed. */
+  p = parse_ok("demo sensors | select lower (x)");
+  const dsl_named *it = only_query(p)->stages[0].u.select.items;
+  ASSERT_EQ(it[0].expr->kind, DSL_EX_CALL);
+  ASSERT_STR_EQ(it[0].name, "lower (x)");
+  dsl_program_free(&p);
 }
 
 /* ----------------------------------------------------------------- stages */
@@ -735,6 +742,36 @@ static void test_word_examples_parse(void) {
   }
 }
 
+/* Every runnable example of docs/language.md (```eddy blocks) parses. */
+static void test_doc_examples_parse(void) {
+  FILE *f = fopen(EDDY_TEST_DATA "/../docs/language.md", "rb");
+  ASSERT(f != NULL);
+  static char doc[1 << 18];
+  size_t n = fread(doc, 1, sizeof(doc) - 1, f);
+  fclose(f);
+  ASSERT(n > 0 && n < sizeof(doc) - 1);
+  doc[n] = '\0';
+  int examples = 0;
+  for (char *at = strstr(doc, "\n```eddy\n"); at; at = strstr(at, "\n```eddy\n")) {
+    char *start = at + 9, *end = strstr(start, "\n```");
+    ASSERT(end != NULL);
+    dsl_program *p = NULL;
+    rt_err err;
+    if (dsl_parse(start, (size_t)(end - start), &p, &err)) {
+      char out[1024];
+      rt_err_render(&err, start, out, sizeof(out));
+      fprintf(stderr, "docs/language.md example %d:\n%.*s\n%s\n", examples + 1,
+              (int)(end - start), start, out);
+      ASSERT(0);
+    }
+    ASSERT(p->nstmts >= 1);
+    dsl_program_free(&p);
+    examples++;
+    at = end;
+  }
+  ASSERT(examples >= 50);
+}
+
 int main(void) {
   TEST_RUN(test_source_kinesis);
   TEST_RUN(test_source_file_demo_ref);
@@ -758,5 +795,6 @@ int main(void) {
   TEST_RUN(test_is_complete);
   TEST_RUN(test_words);
   TEST_RUN(test_word_examples_parse);
+  TEST_RUN(test_doc_examples_parse);
   return test_summary();
 }
