@@ -126,7 +126,10 @@ static void bench_split(plot_renderer *r, plot_spec *spec, int runs,
   } enc[] = {{"l1_rle_sub", 1, Z_RLE, 1},   {"l1_rle_none", 1, Z_RLE, 0},
              {"l1_rle_up", 1, Z_RLE, 2},    {"l1_def_sub", 1, Z_DEFAULT_STRATEGY, 1},
              {"l1_def_none", 1, Z_DEFAULT_STRATEGY, 0},
-             {"l6_def_up", 6, Z_DEFAULT_STRATEGY, 2}};
+             {"l6_def_up", 6, Z_DEFAULT_STRATEGY, 2},
+             {"own_rle_up", 0, PLOT__Z_OWN_RLE, 2},
+             {"own_rle_sub", 0, PLOT__Z_OWN_RLE, 1},
+             {"own_rle_none", 0, PLOT__Z_OWN_RLE, 0}};
   double *ms = calloc((size_t)runs, sizeof(double));
   cairo_surface_t *s = NULL;
   for (int i = 0; i < runs; i++) {

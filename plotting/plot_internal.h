@@ -158,6 +158,21 @@ void plot__png_enc_free(plot__png_enc **e);
 int plot__png_encode(plot__png_enc *e, cairo_surface_t *s, unsigned char **out,
                      size_t *len, plot_err *err);
 
+/* plot_deflate.c: a run-length-only deflate with the fixed Huffman code. */
+typedef struct plot__rle plot__rle;
+/* Size of the coder state, to allocate it. */
+size_t plot__rle_size(void);
+/* Largest output for n input bytes. */
+size_t plot__rle_bound(size_t n);
+/* Starts a zlib stream into out (cap >= plot__rle_bound() of the input). */
+void plot__rle_start(plot__rle *z, unsigned char *out, size_t cap);
+/* Compresses the next n bytes. */
+void plot__rle_feed(plot__rle *z, const unsigned char *p, size_t n);
+/* Ends the stream; returns its size in bytes, or 0 if out was too small. */
+size_t plot__rle_finish(plot__rle *z);
+/* The "strategy" that selects plot__rle_* in plot__png_encode_with(). */
+#define PLOT__Z_OWN_RLE (-1)
+
 /*
  * Draws spec on r's surface without encoding it, for the benchmark. Returns
  * the surface (borrowed from r, valid until r's next render or free), or

@@ -16,6 +16,7 @@
 #include <cairo.h>
 #include <float.h>
 #include <stdint.h>
+#include <zlib.h>
 
 #include "plot.h"
 #include "plot_axis.h"
@@ -424,6 +425,75 @@ static void test_png_rgba_roundtrip(void) {
   plot_png_free(&png);
 }
 
+/* Our run-length deflate, inflated by zlib, on runs around every boundary
+ * of the length codes and on noise that has no runs at all. */
+static void test_rle_deflate_roundtrip(void) {
+  enum { CAP = 300000 };
+  unsigned char *in = malloc(CAP), *back = malloc(CAP);
+  size_t n = 0;
+  static const size_t runs[] = {1, 2, 3, 4, 10, 11, 257, 258, 259, 260, 261,
+                                515, 516, 517, 4095, 4096, 4097, 5000, 100000};
+  for (size_t r = 0; r < sizeof(runs) / sizeof(runs[0]); r++) {
+    memset(in + n, (int)(r * 37 % 256), runs[r]);
+    n += runs[r];
+    in[n++] = (unsigned char)(r * 91 + 1); /* break the run */
+  }
+  uint32_t rnd = 12345;
+  for (int i = 0; i < 20000; i++) {
+    rnd = rnd * 1103515245u + 12345u;
+    in[n++] = (unsigned char)(rnd >> 16);
+  }
+  ASSERT(n < CAP);
+  size_t cap = plot__rle_bound(n);
+  unsigned char *z = malloc(cap);
+  plot__rle *st = malloc(plot__rle_size());
+  plot__rle_start(st, z, cap);
+  for (size_t off = 0; off < n; off += 777) /* fed in odd slices */
+    plot__rle_feed(st, in + off, n - off < 777 ? n - off : 777);
+  size_t zn = plot__rle_finish(st);
+  ASSERT(zn > 0 && zn <= cap);
+  uLongf out_n = CAP;
+  ASSERT_EQ(uncompress(back, &out_n, z, zn), Z_OK);
+  ASSERT_EQ(out_n, n);
+  ASSERT(memcmp(in, back, n) == 0);
+  free(st);
+  free(z);
+  free(in);
+  free(back);
+}
+
+/* Every filter and both coders give the same pixels back. */
+static void test_png_coders_agree(void) {
+  sample d;
+  sample_init(&d);
+  plot_spec spec = golden_spec(&d, "area");
+  plot_renderer *r = plot_renderer_new();
+  cairo_surface_t *s = plot__draw_only(r, &spec, NULL);
+  ASSERT(s != NULL);
+  plot__png_enc *e = plot__png_enc_new();
+  cairo_surface_t *first = NULL;
+  static const int strategy[2] = {Z_RLE, PLOT__Z_OWN_RLE};
+  for (int k = 0; k < 2; k++)
+    for (int filter = 0; filter <= 2; filter++) {
+      plot_png png = {0};
+      ASSERT_EQ(plot__png_encode_with(e, s, 1, strategy[k], filter, &png.data,
+                                      &png.len, NULL), PLOT_OK);
+      cairo_surface_t *img = png_decode(&png);
+      if (!first)
+        first = img;
+      else {
+        for (int y = 0; y < 240; y++) /* exactly: PNG is lossless */
+          for (int x = 0; x < 400; x++)
+            ASSERT_EQ(pixel(first, x, y), pixel(img, x, y));
+        cairo_surface_destroy(img);
+      }
+      plot_png_free(&png);
+    }
+  cairo_surface_destroy(first);
+  plot__png_enc_free(&e);
+  plot_renderer_free(&r);
+}
+
 /* ---- robustness --------------------------------------------------------- */
 
 typedef struct hostile {
@@ -642,6 +712,8 @@ int main(void) {
   TEST_RUN(test_golden_empty);
   TEST_RUN(test_png_decodes_with_pixels);
   TEST_RUN(test_png_rgba_roundtrip);
+  TEST_RUN(test_rle_deflate_roundtrip);
+  TEST_RUN(test_png_coders_agree);
   TEST_RUN(test_hostile_data);
   TEST_RUN(test_all_nan_is_waiting);
   TEST_RUN(test_hostile_text);
