@@ -225,6 +225,7 @@ static rt_query_state run_loop(rt_query *q) {
     int rc = run_batch(q);
     if (rc < 0 && rc != RT_EEOF)
       return RT_QUERY_FAILED;
+    refresh_stats(q, false);
     if (rc == RT_EEOF || rt_pipeline_exhausted(q->pipe) || mono_ms() >= deadline)
       return RT_QUERY_DONE;
     int64_t now = mono_ms();

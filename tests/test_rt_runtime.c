@@ -1,0 +1,280 @@
+/* Tests of the session API (rt_runtime): cells, lets across cells, errors
+ * that reject a whole cell, settings, background queries, %queries, prompt
+ * stops and interrupts, re-running a cell, and the table sink the kernel
+ * renders. */
+#include "rt_runtime.h"
+#include "rt_sink_table.h"
+#include "rt_time.h"
+#include "test.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#define DATA EDDY_TEST_DATA "/data/events.jsonl"
+
+typedef struct sink {
+  pthread_mutex_t mu;
+  int starts, updates, ends;
+  rt_query_state last_state;
+  rt_table_sink *table; /* of the last query that started */
+  rt_buf text;          /* on_text output */
+} sink;
+
+static void on_start(void *ud, const rt_query_info *q) {
+  sink *s = ud;
+  pthread_mutex_lock(&s->mu);
+  s->starts++;
+  rt_table_sink_free(&s->table);
+  s->table = rt_table_sink_new(q->output);
+  pthread_mutex_unlock(&s->mu);
+}
+
+static void on_update(void *ud, const rt_query_info *q, const rt_update *u) {
+  sink *s = ud;
+  pthread_mutex_lock(&s->mu);
+  s->updates++;
+  if (s->table)
+    rt_table_sink_update(s->table, u);
+  pthread_mutex_unlock(&s->mu);
+}
+
+static void on_end(void *ud, const rt_query_info *q, const rt_query_stats *st, const rt_err *e) {
+  sink *s = ud;
+  pthread_mutex_lock(&s->mu);
+  s->ends++;
+  s->last_state = st->state;
+  pthread_mutex_unlock(&s->mu);
+}
+
+static void on_text(void *ud, const char *text) { rt_buf_puts(&((sink *)ud)->text, text); }
+
+static const rt_output_ops OPS = {.on_start = on_start, .on_update = on_update, .on_end = on_end};
+
+static void sink_init(sink *s) {
+  memset(s, 0, sizeof(*s));
+  pthread_mutex_init(&s->mu, NULL);
+  rt_buf_init(&s->text, 0);
+}
+
+static void sink_free(sink *s) {
+  rt_table_sink_free(&s->table);
+  rt_buf_free(&s->text);
+  pthread_mutex_destroy(&s->mu);
+}
+
+static int exec(rt_runtime *rt, const char *cell, const char *src, sink *s, rt_err *err) {
+  rt_exec_opts o = {.cell = cell, .ops = &OPS, .ud = s, .on_text = on_text};
+  rt_err_clear(err);
+  return rt_runtime_exec(rt, src, strlen(src), &o, err);
+}
+
+static void test_bounded_query_and_table(void) {
+  rt_runtime *rt = rt_runtime_new();
+  sink s;
+  sink_init(&s);
+  rt_err err;
+  ASSERT_EQ(exec(rt, "c1", "file \"" DATA "\" | parse json | window 30s on ts\n"
+                           "| agg count() as n by device_id | sort device_id", &s, &err), 0);
+  ASSERT_EQ(s.starts, 1);
+  ASSERT_EQ(s.ends, 1);
+  ASSERT_EQ(s.last_state, RT_QUERY_DONE);
+  ASSERT_EQ(s.updates, 4);
+  rt_buf html, text;
+  rt_buf_init(&html, 0);
+  rt_buf_init(&text, 0);
+  ASSERT_EQ(rt_table_sink_render(s.table, true, &html), 0);
+  ASSERT_EQ(rt_table_sink_render(s.table, false, &text), 0);
+  ASSERT(strstr(html.data, "<table") && strstr(html.data, "<th>device_id</th>"));
+  ASSERT(strstr(text.data, "window 2026-11-20T10:01:30.000Z - 2026-11-20T10:02:00.000Z"));
+  rt_buf_free(&html);
+  rt_buf_free(&text);
+  ASSERT_EQ(rt_runtime_list(rt, NULL, 0), 0);
+  rt_runtime_free(&rt);
+  sink_free(&s);
+}
+
+static void test_lets_across_cells(void) {
+  rt_runtime *rt = rt_runtime_new();
+  sink s;
+  sink_init(&s);
+  rt_err err;
+  ASSERT_EQ(exec(rt, "a", "let hot = file \"" DATA "\" | parse json | where temperature > 50",
+                 &s, &err), 0);
+  ASSERT_EQ(s.starts, 0);
+  ASSERT_EQ(exec(rt, "b", "let hotter = hot | where temperature > 85", &s, &err), 0);
+  ASSERT_EQ(exec(rt, "c", "hotter | agg count() as n", &s, &err), 0);
+  ASSERT_EQ(s.ends, 1);
+  rt_buf text;
+  rt_buf_init(&text, 0);
+  rt_table_sink_render(s.table, false, &text);
+  ASSERT(strstr(text.data, "\n2\n")); /* 85.25 and 90.5 */
+  rt_buf_free(&text);
+  /* an unknown let: the span points at the name */
+  ASSERT_EQ(exec(rt, "d", "cold | agg count()", &s, &err), RT_ETYPE);
+  ASSERT_EQ(err.line, 1);
+  ASSERT_EQ(err.col, 1);
+  ASSERT_EQ(err.len, 4);
+  ASSERT(strstr(err.msg, "cold"));
+  rt_runtime_free(&rt);
+  sink_free(&s);
+}
+
+static void test_bad_cell_runs_nothing(void) {
+  rt_runtime *rt = rt_runtime_new();
+  sink s;
+  sink_init(&s);
+  rt_err err;
+  const char *cell = "file \"" DATA "\" | parse json | agg count()\n"
+                     "file \"" DATA "\" | select nosuch\n";
+  ASSERT_EQ(exec(rt, "x", cell, &s, &err), RT_ETYPE);
+  ASSERT_EQ(s.starts, 0);
+  ASSERT_EQ(err.line, 2);
+  char out[1024];
+  rt_err_render(&err, cell, out, sizeof(out));
+  ASSERT(strstr(out, "^^^^^^"));
+  /* a missing file fails when the query starts */
+  ASSERT_EQ(exec(rt, "x", "file \"/nonexistent/x.jsonl\" | parse json", &s, &err), RT_EIO);
+  ASSERT(strstr(err.msg, "/nonexistent/x.jsonl"));
+  rt_runtime_free(&rt);
+  sink_free(&s);
+}
+
+static void test_settings(void) {
+  rt_runtime *rt = rt_runtime_new();
+  rt_err err;
+  char v[64];
+  ASSERT_EQ(rt_runtime_set(rt, "batch", "200ms", &err), 0);
+  ASSERT_EQ(rt_runtime_get(rt, "batch", v, sizeof(v)), 0);
+  ASSERT_STR_EQ(v, "200ms");
+  ASSERT_EQ(rt_runtime_set(rt, "batch", "50ms", &err), RT_EINVAL);
+  ASSERT_EQ(rt_runtime_set(rt, "refresh", "soon", &err), RT_EINVAL);
+  ASSERT_EQ(rt_runtime_set(rt, "region", "\"eu-west-1\"", &err), 0);
+  ASSERT_EQ(rt_runtime_get(rt, "region", v, sizeof(v)), 0);
+  ASSERT_STR_EQ(v, "eu-west-1");
+  ASSERT_EQ(rt_runtime_set(rt, "colour", "red", &err), RT_EINVAL);
+  ASSERT(strstr(err.msg, "unknown setting colour"));
+  ASSERT_EQ(rt_runtime_get(rt, "colour", v, sizeof(v)), RT_ENOTFOUND);
+  sink s;
+  sink_init(&s);
+  ASSERT_EQ(exec(rt, "m", "%set refresh 2s", &s, &err), 0);
+  ASSERT(strstr(s.text.data, "refresh = 2000ms"));
+  ASSERT(exec(rt, "m", "%set batch 1ms", &s, &err) < 0);
+  rt_runtime_free(&rt);
+  sink_free(&s);
+}
+
+static void test_background_list_and_stop(void) {
+  rt_runtime *rt = rt_runtime_new();
+  sink s;
+  sink_init(&s);
+  rt_err err;
+  rt_runtime_set(rt, "batch", "100ms", &err);
+  ASSERT_EQ(exec(rt, "live", "demo sensors rate 500 | window 1s | agg count() by device_id",
+                 &s, &err), 0);
+  usleep(400 * 1000);
+  rt_query_row rows[4];
+  ASSERT_EQ(rt_runtime_list(rt, rows, 4), 1);
+  ASSERT_EQ(rows[0].id, 1);
+  ASSERT_STR_EQ(rows[0].cell, "live");
+  ASSERT(rows[0].stats.records_in > 50);
+  ASSERT_EQ(exec(rt, "q", "%queries", &s, &err), 0);
+  ASSERT(strstr(s.text.data, "demo sensors"));
+  int64_t t0 = rt_mono_ns();
+  ASSERT_EQ(exec(rt, "q", "%stop 1", &s, &err), 0);
+  ASSERT_EQ(rt_runtime_wait_all(rt, 2000), 0);
+  ASSERT((rt_mono_ns() - t0) / 1000000 < 500);
+  ASSERT_EQ(s.ends, 1);
+  ASSERT_EQ(s.last_state, RT_QUERY_STOPPED);
+  ASSERT_EQ(exec(rt, "q", "%stop 42", &s, &err), RT_ENOTFOUND);
+  rt_runtime_free(&rt);
+  sink_free(&s);
+}
+
+typedef struct interrupter {
+  rt_runtime *rt;
+  atomic_int stopped;
+} interrupter;
+
+static void *interrupt_later(void *arg) {
+  interrupter *in = arg;
+  usleep(300 * 1000);
+  atomic_store(&in->stopped, rt_runtime_stop_cell(in->rt, "slow"));
+  return NULL;
+}
+
+static void test_interrupt_waiting_cell(void) {
+  rt_runtime *rt = rt_runtime_new();
+  sink s;
+  sink_init(&s);
+  rt_err err;
+  interrupter in = {.rt = rt};
+  pthread_t th;
+  pthread_create(&th, NULL, interrupt_later, &in);
+  int64_t t0 = rt_mono_ns();
+  /* bounded (limit), but would take 100 s: exec waits until interrupted */
+  ASSERT_EQ(exec(rt, "slow", "demo sensors rate 10 limit 1000 | agg count() as n", &s, &err),
+            RT_EINTR);
+  ASSERT((rt_mono_ns() - t0) / 1000000 < 2000);
+  pthread_join(th, NULL);
+  ASSERT_EQ(atomic_load(&in.stopped), 1);
+  ASSERT_EQ(s.ends, 1);
+  ASSERT(s.updates >= 1); /* the final totals */
+  rt_runtime_free(&rt);
+  sink_free(&s);
+}
+
+static void test_rerun_replaces_and_free_stops(void) {
+  rt_runtime *rt = rt_runtime_new();
+  sink s;
+  sink_init(&s);
+  rt_err err;
+  ASSERT_EQ(exec(rt, "c", "demo sensors rate 100 | where temperature > 0", &s, &err), 0);
+  ASSERT_EQ(exec(rt, "c", "demo sensors rate 100 | where temperature > 0", &s, &err), 0);
+  rt_query_row rows[4];
+  ASSERT_EQ(rt_runtime_list(rt, rows, 4), 1);
+  ASSERT_EQ(rows[0].id, 2);
+  ASSERT_EQ(exec(rt, "d", "demo sensors | where temperature > 0", &s, &err), 0);
+  ASSERT_EQ(rt_runtime_list(rt, rows, 4), 2);
+  rt_runtime_free(&rt); /* stops both */
+  ASSERT_EQ(s.ends, 3);
+  sink_free(&s);
+}
+
+static void test_into_file(void) {
+  char path[64];
+  snprintf(path, sizeof(path), "/tmp/eddy_rt_runtime_%d.jsonl", (int)getpid());
+  unlink(path);
+  char cell[512];
+  snprintf(cell, sizeof(cell), "file \"" DATA "\" | parse json | where temperature > 85\n"
+                               "| select device_id, temperature | into file \"%s\"", path);
+  rt_runtime *rt = rt_runtime_new();
+  sink s;
+  sink_init(&s);
+  rt_err err;
+  ASSERT_EQ(exec(rt, "f", cell, &s, &err), 0);
+  ASSERT_EQ(exec(rt, "f", cell, &s, &err), 0); /* appends */
+  FILE *f = fopen(path, "r");
+  ASSERT(f);
+  char line[256];
+  int n = 0;
+  while (fgets(line, sizeof(line), f))
+    n++;
+  fclose(f);
+  ASSERT_EQ(n, 4);
+  unlink(path);
+  rt_runtime_free(&rt);
+  sink_free(&s);
+}
+
+int main(void) {
+  TEST_RUN(test_bounded_query_and_table);
+  TEST_RUN(test_lets_across_cells);
+  TEST_RUN(test_bad_cell_runs_nothing);
+  TEST_RUN(test_settings);
+  TEST_RUN(test_background_list_and_stop);
+  TEST_RUN(test_interrupt_waiting_cell);
+  TEST_RUN(test_rerun_replaces_and_free_stops);
+  TEST_RUN(test_into_file);
+  return test_summary();
+}
