@@ -281,55 +281,6 @@ rt_value rt_agg_result(const rt_agg_state *st, rt_agg_kind kind) {
 
 /* ---- serialization ---------------------------------------------------- */
 
-enum { VAL_NULL = 0, VAL_BOOL, VAL_NUMBER, VAL_STRING, VAL_TIME };
-
-static int put_value(rt_buf *out, rt_value v) {
-  int rc = 0;
-  switch (v.type) {
-  case RT_NULL:
-    return rt_sk_put_u8(out, VAL_NULL);
-  case RT_BOOL:
-    rc |= rt_sk_put_u8(out, VAL_BOOL);
-    return rc | rt_sk_put_u8(out, v.u.b);
-  case RT_NUMBER:
-    rc |= rt_sk_put_u8(out, VAL_NUMBER);
-    return rc | rt_sk_put_f64(out, v.u.num);
-  case RT_TIME:
-    rc |= rt_sk_put_u8(out, VAL_TIME);
-    return rc | rt_sk_put_u64(out, (uint64_t)v.u.ms);
-  case RT_STRING:
-    rc |= rt_sk_put_u8(out, VAL_STRING);
-    rc |= rt_sk_put_u32(out, (uint32_t)v.u.str.len);
-    return rc | rt_buf_append(out, v.u.str.ptr, v.u.str.len);
-  }
-  return rt_sk_put_u8(out, VAL_NULL);
-}
-
-/* Reads a value; strings come back owned (rt_value_dup). */
-static rt_value get_value(rt_sk_reader *r) {
-  unsigned tag = rt_sk_get_u8(r);
-  switch (tag) {
-  case VAL_NULL:
-    return rt_null();
-  case VAL_BOOL:
-    return rt_bool(rt_sk_get_u8(r) != 0);
-  case VAL_NUMBER:
-    return rt_number(rt_sk_get_f64(r));
-  case VAL_TIME:
-    return rt_time((int64_t)rt_sk_get_u64(r));
-  case VAL_STRING: {
-    uint32_t n = rt_sk_get_u32(r);
-    if (!rt_sk_need(r, n))
-      return rt_null();
-    rt_value v = rt_value_dup(rt_string((const char *)r->p + r->off, n));
-    r->off += n;
-    return v;
-  }
-  }
-  r->bad = true;
-  return rt_null();
-}
-
 /* A sketch pointer is written as a presence byte and its bytes. */
 static int put_sketch(rt_buf *out, const rt_agg_state *st, rt_agg_kind kind) {
   bool is_hll = kind == RT_AGG_COUNT_DISTINCT;
@@ -360,11 +311,11 @@ int rt_agg_serialize(const rt_agg_state *st, rt_agg_kind kind, rt_buf *out) {
     break;
   case RT_AGG_MIN:
   case RT_AGG_MAX:
-    rc |= put_value(out, st->u.ext);
+    rc |= rt_sk_put_value(out, st->u.ext);
     break;
   case RT_AGG_FIRST:
   case RT_AGG_LAST:
-    rc |= put_value(out, st->u.ord.v);
+    rc |= rt_sk_put_value(out, st->u.ord.v);
     rc |= rt_sk_put_u64(out, (uint64_t)st->u.ord.order);
     rc |= rt_sk_put_u64(out, st->u.ord.seq);
     break;
@@ -407,11 +358,11 @@ static void get_state(rt_sk_reader *r, rt_agg_state *st, rt_agg_kind kind) {
     break;
   case RT_AGG_MIN:
   case RT_AGG_MAX:
-    st->u.ext = get_value(r);
+    st->u.ext = rt_sk_get_value(r);
     break;
   case RT_AGG_FIRST:
   case RT_AGG_LAST:
-    st->u.ord.v = get_value(r);
+    st->u.ord.v = rt_sk_get_value(r);
     st->u.ord.order = (int64_t)rt_sk_get_u64(r);
     st->u.ord.seq = rt_sk_get_u64(r);
     break;

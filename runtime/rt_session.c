@@ -6,6 +6,7 @@
  */
 #include "rt_session.h"
 
+#include "rt_err.h"
 #include "rt_group.h"
 #include "rt_mem.h"
 
@@ -200,4 +201,76 @@ int rt_session_advance(rt_session *s, int64_t threshold, bool all,
   rt_result_set_window(res, lo, hi);
   emit(ctx, res);
   return 1;
+}
+
+/* ---- checkpoints ----------------------------------------------------------- */
+
+int rt_session_save(const rt_session *s, rt_buf *out) {
+  int rc = rt_sk_put_u8(out, s->advanced);
+  rc |= rt_sk_put_u64(out, (uint64_t)s->closed_upto);
+  rc |= rt_sk_put_u64(out, rt_group_count(s->groups));
+  for (size_t i = 0; i < rt_group_count(s->groups) && !rc; i++) {
+    const rt_value *keys = rt_group_keys(s->groups, i);
+    const session_list *l = rt_group_payload(s->groups, i);
+    for (int k = 0; k < s->nkeys; k++)
+      rc |= rt_sk_put_value(out, keys[k]);
+    rc |= rt_sk_put_u32(out, l->n);
+    for (uint32_t j = 0; j < l->n && !rc; j++) {
+      rc |= rt_sk_put_u64(out, (uint64_t)l->items[j].start);
+      rc |= rt_sk_put_u64(out, (uint64_t)l->items[j].last);
+      rc |= rt_aggset_serialize(s->aggs, l->items[j].block, out);
+    }
+  }
+  return rc ? RT_ETOOBIG : 0;
+}
+
+/* Reads one session of a group into list l. */
+static bool load_session(rt_session *s, rt_sk_reader *r, session_list *l) {
+  session x = {(int64_t)rt_sk_get_u64(r), (int64_t)rt_sk_get_u64(r), NULL};
+  if (r->bad || x.last < x.start)
+    return false;
+  x.block = rt_xmalloc(rt_aggset_block_size(s->aggs));
+  rt_aggset_init(s->aggs, x.block);
+  size_t used = 0;
+  if (rt_aggset_deserialize(s->aggs, x.block, r->p + r->off, r->len - r->off, &used)) {
+    rt_free(x.block);
+    return false;
+  }
+  r->off += used;
+  list_insert(l, x);
+  s->open++;
+  return true;
+}
+
+/* Reads one group (keys, then its sessions). */
+static bool load_group(rt_session *s, rt_sk_reader *r, rt_value *keys) {
+  bool ok = true, created;
+  for (int k = 0; k < s->nkeys; k++)
+    keys[k] = rt_sk_get_value(r);
+  uint32_t n = rt_sk_get_u32(r);
+  if (r->bad || n == 0 || n > r->len - r->off)
+    ok = false;
+  session_list *l = NULL;
+  if (ok) {
+    size_t gi = rt_group_upsert(s->groups, keys, rt_group_hash(keys, s->nkeys), &created);
+    l = rt_group_payload(s->groups, gi);
+    ok = created;
+  }
+  for (uint32_t j = 0; ok && j < n; j++)
+    ok = load_session(s, r, l);
+  for (int k = 0; k < s->nkeys; k++)
+    rt_value_release(&keys[k]);
+  return ok;
+}
+
+bool rt_session_load(rt_session *s, rt_sk_reader *r) {
+  s->advanced = rt_sk_get_u8(r) != 0;
+  s->closed_upto = (int64_t)rt_sk_get_u64(r);
+  uint64_t ngroups = rt_sk_get_u64(r);
+  bool ok = !r->bad && ngroups <= r->len - r->off;
+  for (uint64_t i = 0; ok && i < ngroups; i++)
+    ok = load_group(s, r, s->row);
+  if (!ok)
+    r->bad = true;
+  return ok;
 }

@@ -15,6 +15,8 @@
 #include <stdint.h>
 
 #include "rt_agg.h"
+#include "rt_buf.h"
+#include "rt_sketch_io.h"
 #include "rt_result.h"
 #include "rt_value.h"
 #include "rt_window.h"
@@ -41,6 +43,15 @@ bool rt_session_add(rt_session *s, const rt_value *keys, const rt_value *args,
  * emitted, else 0. */
 int rt_session_advance(rt_session *s, int64_t threshold, bool all,
                        rt_window_emit_fn emit, void *ctx);
+
+/* Appends the open sessions and the closed-up-to point to out. Returns 0 or
+ * RT_ETOOBIG. */
+int rt_session_save(const rt_session *s, rt_buf *out);
+
+/* Loads what rt_session_save() wrote into an empty state from r. Returns
+ * false on malformed input (r->bad is set; the state may hold part of it and
+ * is freed by the caller). */
+bool rt_session_load(rt_session *s, rt_sk_reader *r);
 
 /* Open sessions (and thus aggregate blocks) held. */
 size_t rt_session_open_count(const rt_session *s);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "rt_buf.h"
+#include "rt_value.h"
 
 /* A bounds-checked cursor over serialized bytes; bad latches on overrun. */
 typedef struct rt_sk_reader {
@@ -86,6 +87,58 @@ static inline double rt_sk_get_f64(rt_sk_reader *r) {
   double d;
   memcpy(&d, &v, 8);
   return d;
+}
+
+/* Tags of serialized rt_values. */
+enum { RT_SK_NULL = 0, RT_SK_BOOL, RT_SK_NUMBER, RT_SK_STRING, RT_SK_TIME };
+
+/* Appends a tagged value (strings as u32 length + bytes). */
+static inline int rt_sk_put_value(rt_buf *out, rt_value v) {
+  int rc = 0;
+  switch (v.type) {
+  case RT_NULL:
+    return rt_sk_put_u8(out, RT_SK_NULL);
+  case RT_BOOL:
+    rc |= rt_sk_put_u8(out, RT_SK_BOOL);
+    return rc | rt_sk_put_u8(out, v.u.b);
+  case RT_NUMBER:
+    rc |= rt_sk_put_u8(out, RT_SK_NUMBER);
+    return rc | rt_sk_put_f64(out, v.u.num);
+  case RT_TIME:
+    rc |= rt_sk_put_u8(out, RT_SK_TIME);
+    return rc | rt_sk_put_u64(out, (uint64_t)v.u.ms);
+  case RT_STRING:
+    rc |= rt_sk_put_u8(out, RT_SK_STRING);
+    rc |= rt_sk_put_u32(out, (uint32_t)v.u.str.len);
+    return rc | rt_buf_append(out, v.u.str.ptr, v.u.str.len);
+  }
+  return rt_sk_put_u8(out, RT_SK_NULL);
+}
+
+/* Reads a tagged value; a string comes back owned (rt_value_dup), so the
+ * caller releases it with rt_value_release(). */
+static inline rt_value rt_sk_get_value(rt_sk_reader *r) {
+  unsigned tag = rt_sk_get_u8(r);
+  switch (tag) {
+  case RT_SK_NULL:
+    return rt_null();
+  case RT_SK_BOOL:
+    return rt_bool(rt_sk_get_u8(r) != 0);
+  case RT_SK_NUMBER:
+    return rt_number(rt_sk_get_f64(r));
+  case RT_SK_TIME:
+    return rt_time((int64_t)rt_sk_get_u64(r));
+  case RT_SK_STRING: {
+    uint32_t n = rt_sk_get_u32(r);
+    if (!rt_sk_need(r, n))
+      return rt_null();
+    rt_value v = rt_value_dup(rt_string((const char *)r->p + r->off, n));
+    r->off += n;
+    return v;
+  }
+  }
+  r->bad = true;
+  return rt_null();
 }
 
 #endif

@@ -19,6 +19,7 @@
 #include "rt_group.h"
 #include "rt_mem.h"
 #include "rt_session.h"
+#include "rt_sketch_io.h"
 
 #include <string.h>
 
@@ -404,4 +405,129 @@ void rt_window_get_stats(const rt_window *w, rt_window_stats *st) {
   } else {
     st->groups = rt_group_count(w->running);
   }
+}
+
+/* ---- checkpoints ------------------------------------------------------------ */
+
+enum { WINDOW_SAVE_VERSION = 1 };
+
+/* Appends a group table of aggregate blocks: count, then keys + block each. */
+static int save_groups(const rt_window *w, const rt_group *g, rt_buf *out) {
+  int rc = rt_sk_put_u64(out, rt_group_count(g));
+  for (size_t i = 0; i < rt_group_count(g) && !rc; i++) {
+    const rt_value *keys = rt_group_keys(g, i);
+    for (int k = 0; k < w->nkeys; k++)
+      rc |= rt_sk_put_value(out, keys[k]);
+    rc |= rt_aggset_serialize(w->aggs, rt_group_payload(g, i), out);
+  }
+  return rc ? RT_ETOOBIG : 0;
+}
+
+int rt_window_save(const rt_window *w, rt_buf *out) {
+  int rc = rt_sk_put_u8(out, WINDOW_SAVE_VERSION);
+  rc |= rt_sk_put_u8(out, (unsigned)w->kind);
+  rc |= rt_sk_put_u8(out, (unsigned)w->seen | (unsigned)w->advanced << 1 |
+                              (unsigned)w->closed << 2 | (unsigned)w->dirty << 3);
+  rc |= rt_sk_put_u64(out, (uint64_t)w->max_time);
+  rc |= rt_sk_put_u64(out, (uint64_t)w->done_upto);
+  rc |= rt_sk_put_u64(out, w->seq);
+  rc |= rt_sk_put_u64(out, w->records);
+  rc |= rt_sk_put_u64(out, w->late);
+  if (rc)
+    return RT_ETOOBIG;
+  if (w->kind == RT_WINDOW_SESSION)
+    return rt_session_save(w->session, out);
+  if (w->kind == RT_WINDOW_RUNNING)
+    return save_groups(w, w->running, out);
+  rc = rt_sk_put_u64(out, w->npanes);
+  for (size_t p = 0; p < w->npanes && !rc; p++) {
+    rc |= rt_sk_put_u64(out, (uint64_t)w->panes[p].idx);
+    rc |= save_groups(w, w->panes[p].groups, out);
+  }
+  return rc ? RT_ETOOBIG : 0;
+}
+
+/* Reads one group (keys + block) into g; false on malformed input. */
+static bool load_group(rt_window *w, rt_sk_reader *r, rt_group *g) {
+  rt_value *keys = w->row;
+  for (int k = 0; k < w->nkeys; k++)
+    keys[k] = rt_sk_get_value(r);
+  bool ok = !r->bad, created = false;
+  if (ok) {
+    size_t gi = rt_group_upsert(g, keys, rt_group_hash(keys, w->nkeys), &created);
+    void *block = rt_group_payload(g, gi);
+    size_t used = 0;
+    if (created)
+      rt_aggset_init(w->aggs, block);
+    ok = created && rt_aggset_deserialize(w->aggs, block, r->p + r->off,
+                                          r->len - r->off, &used) == 0;
+    r->off += used;
+  }
+  for (int k = 0; k < w->nkeys; k++)
+    rt_value_release(&keys[k]);
+  return ok;
+}
+
+static bool load_groups(rt_window *w, rt_sk_reader *r, rt_group *g) {
+  uint64_t n = rt_sk_get_u64(r);
+  bool ok = !r->bad && n <= r->len - r->off;
+  for (uint64_t i = 0; ok && i < n; i++)
+    ok = load_group(w, r, g);
+  return ok;
+}
+
+static bool load_panes(rt_window *w, rt_sk_reader *r) {
+  uint64_t n = rt_sk_get_u64(r);
+  bool ok = !r->bad && n <= r->len - r->off;
+  for (uint64_t i = 0; ok && i < n; i++) {
+    int64_t idx = (int64_t)rt_sk_get_u64(r);
+    if (r->bad || (w->npanes && idx <= w->panes[w->npanes - 1].idx))
+      return false; /* panes are saved in order, each once */
+    ok = load_groups(w, r, pane_get(w, idx)->groups);
+  }
+  return ok;
+}
+
+/* Drops everything restore may have loaded, leaving a new, empty operator. */
+static void reset_state(rt_window *w) {
+  panes_drop_before(w, INT64_MAX);
+  if (w->running)
+    groups_clear(w, w->running);
+  if (w->session) {
+    rt_session_free(&w->session);
+    w->session = rt_session_new(w->nkeys, w->aggs, w->gap, (const char *const *)w->names);
+  }
+  w->seen = w->advanced = w->closed = w->dirty = false;
+  w->max_time = w->done_upto = 0;
+  w->seq = w->records = w->late = 0;
+}
+
+int rt_window_restore(rt_window *w, const void *data, size_t len, rt_err *err) {
+  rt_sk_reader r = {data, len, 0, false};
+  unsigned version = rt_sk_get_u8(&r), kind = rt_sk_get_u8(&r);
+  unsigned flags = rt_sk_get_u8(&r);
+  if (r.bad || version != WINDOW_SAVE_VERSION)
+    return rt_err_set(err, RT_EBADREC, "window checkpoint: unknown format");
+  if (kind != (unsigned)w->kind)
+    return rt_err_set(err, RT_EINVAL, "window checkpoint: saved by another kind of window");
+  reset_state(w);
+  w->seen = flags & 1, w->advanced = flags >> 1 & 1;
+  w->closed = flags >> 2 & 1, w->dirty = flags >> 3 & 1;
+  w->max_time = (int64_t)rt_sk_get_u64(&r);
+  w->done_upto = (int64_t)rt_sk_get_u64(&r);
+  w->seq = rt_sk_get_u64(&r);
+  w->records = rt_sk_get_u64(&r);
+  w->late = rt_sk_get_u64(&r);
+  bool ok = !r.bad;
+  if (ok && w->kind == RT_WINDOW_SESSION)
+    ok = rt_session_load(w->session, &r);
+  else if (ok && w->kind == RT_WINDOW_RUNNING)
+    ok = load_groups(w, &r, w->running);
+  else if (ok)
+    ok = load_panes(w, &r);
+  if (!ok || r.bad || r.off != len) {
+    reset_state(w);
+    return rt_err_set(err, RT_EBADREC, "window checkpoint: malformed state");
+  }
+  return 0;
 }

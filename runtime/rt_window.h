@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "rt_agg.h"
+#include "rt_buf.h"
 #include "rt_err.h"
 #include "rt_result.h"
 #include "rt_value.h"
@@ -117,5 +118,19 @@ typedef struct rt_window_stats {
 } rt_window_stats;
 
 void rt_window_get_stats(const rt_window *w, rt_window_stats *stats);
+
+/*
+ * Checkpoints. rt_window_save() appends the whole operator state (open panes
+ * or sessions or running groups, with their partial aggregates and keys,
+ * the emitted-up-to point, counters) to out as portable bytes. Returns 0 or
+ * RT_ETOOBIG when out's cap is reached.
+ *
+ * rt_window_restore() loads such bytes into w, which must be freshly made by
+ * rt_window_new() with the same options (same query) and not yet fed.
+ * Returns 0, or RT_EBADREC / RT_EINVAL with err filled when the bytes are
+ * malformed or were saved by a different kind of window; w is then empty.
+ */
+int rt_window_save(const rt_window *w, rt_buf *out);
+int rt_window_restore(rt_window *w, const void *data, size_t len, rt_err *err);
 
 #endif
