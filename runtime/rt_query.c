@@ -73,7 +73,8 @@ static int open_source(rt_query *q, rt_err *err) {
                           .devices = (int)s->u.demo.devices,
                           .seed = s->u.demo.seed >= 0 ? (uint64_t)s->u.demo.seed : 1,
                           .limit = s->u.demo.limit,
-                          .start_ms = q->o.clock_ms};
+                          .start_ms = q->o.clock_ms,
+                          .unpaced = q->o.unpaced};
     q->src = rt_src_demo_open(&d);
     return 0;
   }

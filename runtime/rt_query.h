@@ -118,6 +118,7 @@ typedef struct rt_query_opts {
   int64_t batch_ms;       /* tick interval, >= 100 (default 1000) */
   int64_t refresh_ms;     /* on_status interval (default 1000) */
   int64_t clock_ms;       /* nonzero: a fixed processing time (tests, replays) */
+  bool unpaced;           /* demo sources ignore their rate (tests) */
   size_t max_rows;        /* rows per batch (default 8192) */
   const char *base_dir;   /* relative `file` paths start here (NULL: cwd) */
   const rt_src_kinesis_opts *kinesis; /* settings for a kinesis source, or NULL */

@@ -28,6 +28,7 @@ typedef struct rq_entry {
 
 typedef struct rt_settings {
   int64_t batch_ms, refresh_ms, clock_ms;
+  bool unpaced; /* `pace off`: demo sources do not wait for their rate */
   char region[128], endpoint[512], dynamodb_endpoint[512], checkpoint_dir[1024], dir[1024];
 } rt_settings;
 
@@ -244,6 +245,12 @@ int rt_runtime_set(rt_runtime *rt, const char *name, const char *value, rt_err *
     return set_duration(&s->batch_ms, name, v, err);
   if (strcmp(name, "refresh") == 0)
     return set_duration(&s->refresh_ms, name, v, err);
+  if (strcmp(name, "pace") == 0) {
+    if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+      return rt_err_set(err, RT_EINVAL, "pace wants on or off, not \"%s\"", v);
+    s->unpaced = strcmp(v, "off") == 0;
+    return 0;
+  }
   if (strcmp(name, "clock") == 0) {
     int64_t ms = 0;
     if (strcmp(v, "off") != 0 && rt_time_parse(v, strlen(v), &ms) < 0)
@@ -266,7 +273,7 @@ int rt_runtime_set(rt_runtime *rt, const char *name, const char *value, rt_err *
       return 0;
     }
   return rt_err_set(err, RT_EINVAL, "unknown setting %s (settings: batch, refresh, region, "
-                    "endpoint, dynamodb_endpoint, checkpoint_dir, dir, clock)", name);
+                    "endpoint, dynamodb_endpoint, checkpoint_dir, dir, clock, pace)", name);
 }
 
 int rt_runtime_get(rt_runtime *rt, const char *name, char *out, size_t outsz) {
@@ -278,6 +285,8 @@ int rt_runtime_get(rt_runtime *rt, const char *name, char *out, size_t outsz) {
     snprintf(out, outsz, "%lldms", (long long)s->refresh_ms);
   else if (strcmp(name, "clock") == 0)
     snprintf(out, outsz, "%s", s->clock_ms ? rt_time_format_ms(s->clock_ms, tbuf) : "off");
+  else if (strcmp(name, "pace") == 0)
+    snprintf(out, outsz, "%s", s->unpaced ? "off" : "on");
   else if (strcmp(name, "region") == 0)
     snprintf(out, outsz, "%s", s->region);
   else if (strcmp(name, "endpoint") == 0)
@@ -445,7 +454,7 @@ static int run_query(rt_runtime *rt, cell_ctx *c, int i, int qindex, const rt_ex
   pthread_mutex_unlock(&rt->mu);
   rt_query_opts qo = {.id = id, .cell = o->cell, .index = qindex, .text = text,
                       .batch_ms = s->batch_ms, .refresh_ms = s->refresh_ms,
-                      .clock_ms = s->clock_ms, .base_dir = s->dir[0] ? s->dir : NULL,
+                      .clock_ms = s->clock_ms, .unpaced = s->unpaced, .base_dir = s->dir[0] ? s->dir : NULL,
                       .kinesis = &kin};
   bool wait = dsl_plan_bounded(c->plans[i]) && !o->nowait;
   rt_query *q;

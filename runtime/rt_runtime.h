@@ -51,7 +51,9 @@ void rt_runtime_free(rt_runtime **rt);
  * names: batch (duration >= 100ms, default 1s), refresh (duration >= 100ms,
  * default 1s), region, endpoint, dynamodb_endpoint, checkpoint_dir, dir
  * (where relative file paths start), clock (an ISO-8601 time that fixes
- * processing time, for tests and replays; "off" to clear). Strings may be
+ * processing time, for tests and replays; "off" to clear), pace (on, or
+ * off: demo sources hand records over as fast as they are polled instead
+ * of at their rate, for tests). Strings may be
  * quoted. Returns 0, or RT_EINVAL with err naming what is wrong.
  */
 int rt_runtime_set(rt_runtime *rt, const char *name, const char *value, rt_err *err);

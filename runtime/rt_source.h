@@ -141,7 +141,7 @@ rt_source *rt_src_lines_open(const char *text, size_t len);
 
 /* `demo sensors [rate N] [devices N] [seed N] [limit N]`; see rt_sensors.h. */
 typedef struct rt_src_demo_opts {
-  double rate;     /* records per second, > 0 (default 10) */
+  double rate;     /* records per second, > 0 (default 100, as eddy produce) */
   int devices;     /* >= 1 (default 10) */
   uint64_t seed;   /* default 1 */
   int64_t limit;   /* records, then RT_EEOF; < 0 for endless */

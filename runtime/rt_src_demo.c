@@ -88,7 +88,7 @@ rt_source *rt_src_demo_open(const rt_src_demo_opts *opts) {
   src_demo *d = rt_xcalloc(1, sizeof(*d));
   d->o = *opts;
   if (!(d->o.rate > 0))
-    d->o.rate = 10;
+    d->o.rate = 100; /* as eddy produce */
   if (d->o.devices < 1)
     d->o.devices = 10;
   if (!d->o.start_ms)
