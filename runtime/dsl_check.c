@@ -313,9 +313,17 @@ static int check_call(dsl_parse_ctx *p, dsl_expr *e, bool in_agg) {
                            "`%s` needs %s, not %s", name, kind_name(f->arg),
                            kind_name(k));
   }
-  if (!strcmp(name, "round") && n == 2 && e->u.call.args[1]->kind == DSL_EX_NUMBER) {
-    const dsl_expr *d = e->u.call.args[1];
-    if (d->u.num != (double)(int)d->u.num || d->u.num < -15 || d->u.num > 15)
+  const dsl_expr *d = n == 2 ? e->u.call.args[1] : NULL;
+  double digits = 0;
+  if (d && d->kind == DSL_EX_UNARY && d->u.unary.op == DSL_OP_NEG &&
+      d->u.unary.arg->kind == DSL_EX_NUMBER)
+    digits = -d->u.unary.arg->u.num;
+  else if (d && d->kind == DSL_EX_NUMBER)
+    digits = d->u.num;
+  else
+    d = NULL;
+  if (!strcmp(name, "round") && d) {
+    if (digits < -15 || digits > 15 || digits != (double)(int)digits)
       return dsl__error_at(p, RT_ETYPE, d->span.off, d->span.len,
                            "`round` takes a whole number of digits from -15 "
                            "to 15");

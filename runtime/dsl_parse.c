@@ -126,7 +126,8 @@ int dsl__whole_number(dsl_parse_ctx *p, const char *what, bool zero_ok,
   }
   double v = neg ? -p->tok.num : p->tok.num;
   int off = sign_off, len = p->tok.off + p->tok.len - sign_off;
-  if (v != (double)(int64_t)v || v > 9007199254740992.0)
+  /* Range first: converting an out-of-range double is undefined. */
+  if (v > 9007199254740992.0 || v < -9007199254740992.0 || v != (double)(int64_t)v)
     return dsl__error_at(p, RT_ESYNTAX, off, len, "`%s` needs %s, not %.*s", what,
                          want, len, p->src + off);
   if (v < 0 || (v == 0 && !zero_ok))
@@ -611,8 +612,8 @@ static int magic_arity(dsl_parse_ctx *p, dsl_stmt *st, int name_end) {
     if (a[1]->kind != DSL_EX_FIELD || strcmp(a[1]->u.field.text, "shards"))
       return dsl__error_at(p, RT_ESYNTAX, a[1]->span.off, a[1]->span.len,
                            "`%%create` needs %s", usage);
-    if (a[2]->kind != DSL_EX_NUMBER || a[2]->u.num < 1 ||
-        a[2]->u.num != (double)(int64_t)a[2]->u.num || a[2]->u.num > 10000)
+    if (a[2]->kind != DSL_EX_NUMBER || a[2]->u.num < 1 || a[2]->u.num > 10000 ||
+        a[2]->u.num != (double)(int64_t)a[2]->u.num)
       return dsl__error_at(p, RT_ESYNTAX, a[2]->span.off, a[2]->span.len,
                            "`shards` needs a whole number from 1 to 10000");
   }
