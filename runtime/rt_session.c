@@ -227,7 +227,8 @@ int rt_session_save(const rt_session *s, rt_buf *out) {
 /* Reads one session of a group into list l. */
 static bool load_session(rt_session *s, rt_sk_reader *r, session_list *l) {
   session x = {(int64_t)rt_sk_get_u64(r), (int64_t)rt_sk_get_u64(r), NULL};
-  if (r->bad || x.last < x.start)
+  if (r->bad || x.last < x.start || x.start < -RT_WINDOW_TIME_LIMIT_MS ||
+      x.last > RT_WINDOW_TIME_LIMIT_MS)
     return false;
   x.block = rt_xmalloc(rt_aggset_block_size(s->aggs));
   rt_aggset_init(s->aggs, x.block);

@@ -77,9 +77,16 @@ static inline int64_t floor_to(int64_t a, int64_t b) { return floor_div(a, b) * 
 
 static inline int64_t ceil_to(int64_t a, int64_t b) { return -floor_div(-a, b) * b; }
 
+static inline bool time_ok(int64_t t) {
+  return t >= -RT_WINDOW_TIME_LIMIT_MS && t <= RT_WINDOW_TIME_LIMIT_MS;
+}
+
 static int check_opts(const rt_window_opts *o, rt_err *err) {
   if (o->nkeys < 0 || o->naggs < 1 || !o->aggs)
     return rt_err_set(err, RT_EINVAL, "agg needs at least one aggregate");
+  if (!time_ok(o->size_ms) || !time_ok(o->slide_ms) || !time_ok(o->gap_ms) ||
+      !time_ok(o->watermark_ms))
+    return rt_err_set(err, RT_EINVAL, "window, slide, gap or watermark too long");
   if (o->watermark_ms < 0)
     return rt_err_set(err, RT_EINVAL, "watermark must not be negative");
   if (o->kind == RT_WINDOW_SLIDING) {
@@ -247,7 +254,7 @@ static bool running_add(rt_window *w, const rt_value *keys, const rt_value *args
 bool rt_window_add(rt_window *w, const rt_value *keys, const rt_value *args,
                    int64_t time_ms) {
   bool ok;
-  if (w->closed)
+  if (w->closed || !time_ok(time_ms))
     ok = false;
   else if (w->kind == RT_WINDOW_SLIDING)
     ok = sliding_add(w, keys, args, time_ms);
@@ -481,8 +488,10 @@ static bool load_panes(rt_window *w, rt_sk_reader *r) {
   bool ok = !r->bad && n <= r->len - r->off;
   for (uint64_t i = 0; ok && i < n; i++) {
     int64_t idx = (int64_t)rt_sk_get_u64(r);
-    if (r->bad || (w->npanes && idx <= w->panes[w->npanes - 1].idx))
-      return false; /* panes are saved in order, each once */
+    if (r->bad || idx < -RT_WINDOW_TIME_LIMIT_MS / w->pane_ms ||
+        idx > RT_WINDOW_TIME_LIMIT_MS / w->pane_ms ||
+        (w->npanes && idx <= w->panes[w->npanes - 1].idx))
+      return false; /* panes are saved in order, each once, in range */
     ok = load_groups(w, r, pane_get(w, idx)->groups);
   }
   return ok;
@@ -518,7 +527,7 @@ int rt_window_restore(rt_window *w, const void *data, size_t len, rt_err *err) {
   w->seq = rt_sk_get_u64(&r);
   w->records = rt_sk_get_u64(&r);
   w->late = rt_sk_get_u64(&r);
-  bool ok = !r.bad;
+  bool ok = !r.bad && (w->closed || (time_ok(w->max_time) && time_ok(w->done_upto)));
   if (ok && w->kind == RT_WINDOW_SESSION)
     ok = rt_session_load(w->session, &r);
   else if (ok && w->kind == RT_WINDOW_RUNNING)

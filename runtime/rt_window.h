@@ -46,6 +46,11 @@
 #include "rt_result.h"
 #include "rt_value.h"
 
+/* Times, lengths and watermarks are limited to +-1e15 ms (about 31,000
+ * years) so window arithmetic can never overflow; add() counts a record
+ * with a time outside that range as late. */
+#define RT_WINDOW_TIME_LIMIT_MS INT64_C(1000000000000000)
+
 typedef enum rt_window_kind {
   RT_WINDOW_SLIDING, /* window D [every S]: tumbling when slide == size */
   RT_WINDOW_SESSION, /* session GAP */

@@ -516,6 +516,9 @@ static void test_bad_options(void) {
   ASSERT(rt_window_new(&o, &err) == NULL);
   o.kind = RT_WINDOW_SESSION;
   ASSERT(rt_window_new(&o, NULL) == NULL);
+  o.kind = RT_WINDOW_SLIDING;
+  o.size_ms = RT_WINDOW_TIME_LIMIT_MS * 2;
+  ASSERT(rt_window_new(&o, &err) == NULL);
   o.naggs = 0;
   o.kind = RT_WINDOW_RUNNING;
   ASSERT(rt_window_new(&o, &err) == NULL);
@@ -542,6 +545,8 @@ static void test_alignment_and_jumps(void) {
   ASSERT_EQ(rt_result_window_start(cap.res[3]), 1000000000000 - 40000);
   ASSERT_EQ(rt_result_window_end(cap.res[5]), 1000000000000 + 60000);
   ASSERT(!rt_window_add(w, NULL, NULL, 1999999000000)); /* behind the clock */
+  ASSERT(!rt_window_add(w, NULL, NULL, INT64_MAX));     /* out of range: late */
+  ASSERT(!rt_window_add(w, NULL, NULL, INT64_MIN));
   capture_free(&cap);
   rt_window_free(&w);
 }
@@ -684,6 +689,48 @@ static void test_checkpoint_restore(void) {
   rt_window_free(&t);
 }
 
+/* Corrupted checkpoints (random byte flips, truncations) are refused or
+ * loaded as some valid state; never a crash or a leak (ASan checks). */
+static void test_checkpoint_corruption(void) {
+  rt_window_kind kinds[3] = {RT_WINDOW_SLIDING, RT_WINDOW_SESSION, RT_WINDOW_RUNNING};
+  static rec r[2000];
+  generate(r, 2000, true, 77);
+  for (int k = 0; k < 3; k++) {
+    rt_window *w = make_window(kinds[k], 20000, 5000, 3000, true, 1000);
+    capture cap = {0};
+    for (int i = 0; i < 2000; i++) {
+      rt_value keys[1] = {key_value(r[i].key)};
+      rt_value args[1] = {isnan(r[i].v) ? rt_null() : rt_number(r[i].v)};
+      rt_window_add(w, keys, args, r[i].t);
+    }
+    rt_window_advance(w, 0, on_emit, &cap);
+    capture_free(&cap);
+    rt_buf buf;
+    rt_buf_init(&buf, 0);
+    ASSERT_EQ(rt_window_save(w, &buf), 0);
+    uint64_t s = 1234 + (uint64_t)k;
+    int refused = 0;
+    for (int trial = 0; trial < 300; trial++) {
+      unsigned char *copy = malloc(buf.len);
+      memcpy(copy, buf.data, buf.len);
+      size_t len = buf.len;
+      if (trial % 3 == 0)
+        len = (size_t)(rng(&s) % buf.len);
+      for (int f = 0; f < 1 + trial % 4; f++)
+        copy[rng(&s) % buf.len] ^= (unsigned char)(1u << (rng(&s) % 8));
+      rt_window *v = make_window(kinds[k], 20000, 5000, 3000, true, 1000);
+      refused += rt_window_restore(v, copy, len, NULL) != 0;
+      rt_window_close_all(v, on_emit, &cap);
+      capture_free(&cap);
+      rt_window_free(&v);
+      free(copy);
+    }
+    ASSERT(refused > 100);
+    rt_buf_free(&buf);
+    rt_window_free(&w);
+  }
+}
+
 int main(void) {
   TEST_RUN(test_tumbling_event_time);
   TEST_RUN(test_sliding_30_panes);
@@ -696,6 +743,7 @@ int main(void) {
   TEST_RUN(test_alignment_and_jumps);
   TEST_RUN(test_memory_flat);
   TEST_RUN(test_checkpoint_restore);
+  TEST_RUN(test_checkpoint_corruption);
   TEST_RUN(test_throughput);
   return test_summary();
 }
