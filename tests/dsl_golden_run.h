@@ -6,7 +6,7 @@
  * dsl_compile, unknown `let` names, unknown fields where knowable).
  * golden_run() runs a %%PROGRAM block in a fresh session whose processing
  * clock is fixed at 2026-11-20T10:00:00Z (so processing-time windows are
- * deterministic), with `$INPUT` in the program replaced by a temporary file
+ * deterministic) and relative paths taken from the repository root, with `$INPUT` in the program replaced by a temporary file
  * holding the %%INPUT lines and `$OUTPUT` by a temporary file that `into
  * file` writes. The output is what `eddy run` prints: for each result as it
  * arrives, a caption line for a window ("window START - END") or running
@@ -101,6 +101,9 @@ static inline int golden_run(const char *program, const char *input, char **outp
   rt_err err;
   rt_err_clear(&err);
   rt_runtime_set(rt, "clock", "2026-11-20T10:00:00Z", &err);
+#ifdef EDDY_TEST_DATA
+  rt_runtime_set(rt, "dir", EDDY_TEST_DATA "/..", &err); /* paths from the repository root */
+#endif
   rt_output_ops ops = {.on_update = golden__on_update};
   rt_exec_opts eo = {.cell = "golden", .ops = &ops, .ud = &out, .on_text = golden__on_text};
   int rc = rt_runtime_exec(rt, prog, strlen(prog), &eo, &err);
