@@ -344,7 +344,10 @@ static int bad_char(dsl_lexer *lx, int c) {
   if (c >= 0x21 && c < 0x7f)
     snprintf(msg, sizeof(msg), "unexpected character `%c`", c);
   else
-    snprintf(msg, sizeof(msg), "unexpected byte 0x%02X", (unsigned)c);
+    snprintf(msg, sizeof(msg),
+             "unexpected byte 0x%02X; names use ASCII letters, digits and _, "
+             "and other text goes in double quotes",
+             (unsigned)c);
   return lex_error(lx, lx->pos, 1, msg);
 }
 

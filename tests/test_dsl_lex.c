@@ -231,7 +231,9 @@ static void test_errors(void) {
   expect_error("a <> b", 2, 2, "use `!=`, not `<>`");
   expect_error("'x'", 0, 1, "strings take double quotes: \"text\", not 'text'");
   expect_error("a @ b", 2, 1, "unexpected character `@`");
-  expect_error("a \xc3\xa9", 2, 1, "unexpected byte 0xC3");
+  expect_error("a \xc3\xa9", 2, 1,
+               "unexpected byte 0xC3; names use ASCII letters, digits and _, "
+               "and other text goes in double quotes");
 }
 
 static void test_eof_is_sticky(void) {
