@@ -79,6 +79,7 @@ static int plot__area_draw(plot__ctx *c) {
   if (!buf)
     return plot__fail(c->err, PLOT_ENOMEM, "no memory to stack %zu columns", n);
   double *pos = buf, *neg = buf + n, *lo = buf + 2 * n, *hi = buf + 3 * n;
+  cairo_set_antialias(c->cr, CAIRO_ANTIALIAS_FAST); /* see plot__line_draw */
   cairo_set_line_width(c->cr, 1.25);
   cairo_set_line_join(c->cr, CAIRO_LINE_JOIN_ROUND);
   for (size_t s = 0; s < c->data.n_views; s++) {

