@@ -191,6 +191,7 @@ int rt_kin_req_prepare(rt_kin_req *r, const char *action, const char *json_body,
   if (!r->headers)
     return rt_err_set(err, RT_EIO, "libcurl could not build headers");
   curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
+  curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, r->k->opts.timeout_ms);
   curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(r->body));
   curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
   return 0;
@@ -203,6 +204,11 @@ int rt_kin__prepare_json(rt_kin_req *r, const char *action, json_t *body, rt_err
   int rc = rt_kin_req_prepare(r, action, text, err);
   free(text);
   return rc;
+}
+
+void rt_kin_req_set_timeout(rt_kin_req *r, long timeout_ms) {
+  if (r->easy && timeout_ms > 0)
+    curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
 }
 
 CURLcode rt_kin_req_perform(rt_kin_req *r) {

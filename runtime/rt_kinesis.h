@@ -104,6 +104,10 @@ CURL *rt_kin_req_easy(rt_kin_req *r);
  */
 int rt_kin_req_prepare(rt_kin_req *r, const char *action, const char *json_body, rt_err *err);
 
+/* Overrides the client's request timeout for the prepared request (until the
+ * next prepare, which restores the default). */
+void rt_kin_req_set_timeout(rt_kin_req *r, long timeout_ms);
+
 /* Runs a prepared request to completion (blocking) and returns its CURLcode,
  * for the *_parse functions. */
 CURLcode rt_kin_req_perform(rt_kin_req *r);

@@ -1,0 +1,97 @@
+/*
+ * The shard reader: reads every shard of a stream through ONE curl multi
+ * handle on the calling thread, one small state machine per shard:
+ *
+ *   WAIT_PARENTS -> NEED_ITER -> (GetShardIterator) -> READY
+ *   READY -> (GetRecords) -> READY ... -> DONE (closed shard read to its end)
+ *
+ * It paces GetRecords (at most one call per shard per busy_ms, 200 ms = the
+ * 5 calls/s/shard limit; idle_ms after an empty answer), backs off with
+ * jitter on throttling (>= 1 s) and server/network errors, renews an expired
+ * iterator AFTER the last delivered sequence number, falls back to
+ * TRIM_HORIZON when a resume point was trimmed, and to LATEST when an
+ * AT_TIMESTAMP iterator never answers (kinesalite). Resharding: ListShards
+ * is re-read periodically and whenever a shard closes; a child starts (at
+ * TRIM_HORIZON) only after every parent it has (ParentShardId,
+ * AdjacentParentShardId) is DONE, so per-key order survives splits and merges
+ * whether or not the server sends ChildShards (kinesalite does not).
+ *
+ * The reader owns no thread: call rt_kin_reader_step() in a loop (the Kinesis
+ * source does it on its background thread). Results are handed to a callback
+ * as whole GetRecords answers, in shard order.
+ */
+#ifndef EDDY_RT_KINESIS_READER_H
+#define EDDY_RT_KINESIS_READER_H
+
+#include "rt_kinesis.h"
+
+#include <stdint.h>
+
+/* Returns the sequence number to resume shard_id after (a checkpoint), or
+ * NULL to use the start position. Borrowed for the call. */
+typedef const char *(*rt_kin_resume_fn)(void *ctx, const char *shard_id);
+
+/* Reader options; zero fields take the defaults. */
+typedef struct rt_kin_reader_opts {
+  const char *stream;        /* required; copied */
+  rt_kin_position start;     /* where shards open at start begin (LATEST,
+                                TRIM_HORIZON or AT_TIMESTAMP) */
+  rt_kin_resume_fn resume;   /* optional per-shard checkpoints */
+  void *resume_ctx;
+  int64_t until_ms;          /* > 0: `until now` — a shard is done at its tip,
+                                or at its first record that arrived after this
+                                wall time (which is not delivered) */
+  long busy_ms;              /* min spacing of GetRecords per shard, default 200 */
+  long idle_ms;              /* wait after an empty GetRecords, default 500 */
+  int limit;                 /* GetRecords Limit, default 10,000 */
+  long list_interval_ms;     /* ListShards refresh, default 30,000 */
+  long at_timestamp_timeout_ms; /* then fall back to LATEST, default 3,000 */
+} rt_kin_reader_opts;
+
+/* Receives one non-empty GetRecords answer of shard_id (borrowed for the
+ * call). The callee takes *res's contents (e.g. by struct copy) and must
+ * leave *res zeroed, or leave it and the reader clears it. */
+typedef void (*rt_kin_records_fn)(void *ctx, const char *shard_id, rt_kin_get_result *res);
+
+/* Counters, for %queries and tests. */
+typedef struct rt_kin_reader_stats {
+  uint64_t get_calls;     /* GetRecords calls completed */
+  uint64_t records;       /* Kinesis records delivered */
+  uint64_t throttled;     /* throttled answers */
+  uint64_t retried;       /* server/network errors retried */
+  uint64_t expired;       /* iterators renewed after expiry */
+  uint64_t trimmed;       /* resume points lost to retention (data loss) */
+  int64_t lag_ms;         /* max MillisBehindLatest over open shards, -1 unknown */
+  int shards_active;      /* shards not DONE */
+  int shards_done;        /* shards read to their end (or, until now, their tip) */
+} rt_kin_reader_stats;
+
+typedef struct rt_kin_reader rt_kin_reader;
+
+/*
+ * Makes a reader using client k (borrowed; must outlive the reader; used only
+ * from the thread that steps the reader). Lists the shards at once, so a
+ * missing stream fails here: RT_ENOTFOUND. Caller frees with
+ * rt_kin_reader_free().
+ */
+rt_kin_reader *rt_kin_reader_new(rt_kin *k, const rt_kin_reader_opts *opts, rt_err *err);
+
+/* Frees the reader (aborting transfers) and NULLs *r; accepts NULL. */
+void rt_kin_reader_free(rt_kin_reader **r);
+
+/*
+ * Starts what is due, waits up to max_wait_ms for transfers, and delivers
+ * finished answers to fn. may_fetch = 0 starts no GetRecords (backpressure:
+ * the consumer's buffer is full). Returns 0; RT_EEOF once every shard is
+ * DONE; or a fatal RT_E* (stream deleted, access denied) with err set.
+ */
+int rt_kin_reader_step(rt_kin_reader *r, int may_fetch, long max_wait_ms, rt_kin_records_fn fn,
+                       void *ctx, rt_err *err);
+
+/* Cuts a step's wait short. The only function safe to call from another thread. */
+void rt_kin_reader_wakeup(rt_kin_reader *r);
+
+/* The counters. */
+rt_kin_reader_stats rt_kin_reader_get_stats(const rt_kin_reader *r);
+
+#endif

@@ -1,0 +1,428 @@
+/*
+ * `kinesis "NAME"`: the Kinesis source (rt_source.h). A background thread
+ * steps an rt_kin_reader (every shard through one curl multi handle) and
+ * appends whole GetRecords answers to a queue; poll(), on the query thread,
+ * takes records off the queue into the batch without blocking, splitting KPL
+ * aggregates into their user records. The queue is bounded by bytes: when it
+ * is full the reader stops fetching (backpressure), so a slow query never
+ * makes memory grow. Positions (last handed-over sequence per shard) become
+ * checkpoints on commit; with `as "APP"` they are written to a JSON file per
+ * application and stream, which `from checkpoint` resumes after.
+ */
+#include "rt_source.h"
+
+#include "rt_aws.h"
+#include "rt_buf.h"
+#include "rt_kinesis.h"
+#include "rt_kinesis_reader.h"
+#include "rt_kpl.h"
+#include "rt_mem.h"
+#include "rt_time.h"
+#include "dsl_ast.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum { COL_DATA, COL_PK, COL_SEQ, COL_SHARD, COL_ARRIVAL };
+enum { QUEUE_MAX_BYTES = 64 << 20, CHECKPOINT_EVERY_MS = 5000 };
+
+/* One GetRecords answer waiting to be handed over. */
+typedef struct chunk {
+  struct chunk *next;
+  char *shard;            /* owned */
+  rt_kin_get_result res;  /* owned */
+} chunk;
+
+/* Per-shard positions. */
+typedef struct position {
+  char *shard;      /* owned */
+  char *handed;     /* last sequence handed to the query (owned) */
+  char *committed;  /* last sequence the query finished (owned) */
+  char *resume;     /* checkpoint read at open (owned), or NULL */
+} position;
+
+typedef struct src_kinesis {
+  rt_kin *k;                 /* client, used by the reader thread */
+  rt_kin_reader *reader;     /* owned by the reader thread once it runs */
+  pthread_t thread;
+  int thread_started;
+  atomic_int stop;           /* set by wake()/close() */
+  pthread_mutex_t mu;        /* guards the fields down to rstats */
+  chunk *head, *tail;        /* the queue */
+  size_t queued_bytes;
+  int eof;                   /* the reader finished every shard */
+  int failed;                /* the reader hit a fatal error (in ferr) */
+  rt_err ferr;
+  rt_kin_reader_stats rstats;
+  /* query-thread state */
+  chunk *cur;                /* chunk being handed over */
+  size_t cur_i;              /* next record in cur */
+  rt_kpl_records kpl;        /* user records of cur's record cur_i */
+  size_t kpl_i;              /* next user record, when kpl.n > 0 */
+  position *pos;
+  size_t npos;
+  rt_source_stats st;
+  char *stream, *ckpt_path;  /* owned; ckpt_path NULL without `as` */
+  int64_t last_ckpt_ms;
+} src_kinesis;
+
+/* ---- positions and checkpoints ------------------------------------------ */
+
+static position *pos_get(src_kinesis *s, const char *shard) {
+  for (size_t i = 0; i < s->npos; i++)
+    if (strcmp(s->pos[i].shard, shard) == 0)
+      return &s->pos[i];
+  s->pos = rt_xrealloc(s->pos, (s->npos + 1) * sizeof(*s->pos));
+  position *p = &s->pos[s->npos++];
+  memset(p, 0, sizeof(*p));
+  p->shard = rt_xstrdup(shard);
+  return p;
+}
+
+static void set_str(char **dst, const char *v) {
+  char *c = v ? rt_xstrdup(v) : NULL;
+  rt_free(*dst);
+  *dst = c;
+}
+
+static const char *resume_fn(void *ctx, const char *shard) {
+  src_kinesis *s = ctx;
+  for (size_t i = 0; i < s->npos; i++)
+    if (strcmp(s->pos[i].shard, shard) == 0)
+      return s->pos[i].resume;
+  return NULL;
+}
+
+/* Builds <dir>/<app>.<stream>.checkpoint.json, creating dir. */
+static char *checkpoint_path(const char *dir, const char *app, const char *stream) {
+  rt_buf b;
+  rt_buf_init(&b, 0);
+  if (dir && dir[0]) {
+    rt_buf_puts(&b, dir);
+  } else {
+    const char *home = getenv("HOME");
+    rt_buf_printf(&b, "%s/.eddy", home && home[0] ? home : ".");
+    mkdir(b.data, 0755);
+    rt_buf_puts(&b, "/checkpoints");
+  }
+  mkdir(b.data, 0755);
+  rt_buf_printf(&b, "/%s.%s.checkpoint.json", app, stream);
+  return rt_buf_take(&b, NULL);
+}
+
+static void load_checkpoint(src_kinesis *s) {
+  json_t *root = json_load_file(s->ckpt_path, 0, NULL);
+  json_t *shards = json_object_get(root, "shards");
+  const char *id;
+  json_t *v;
+  json_object_foreach(shards, id, v) {
+    if (json_is_string(v)) {
+      position *p = pos_get(s, id);
+      set_str(&p->resume, json_string_value(v));
+      set_str(&p->committed, json_string_value(v));
+    }
+  }
+  json_decref(root);
+}
+
+/* Writes the committed positions atomically (temp file + rename). */
+static int save_checkpoint(src_kinesis *s, rt_err *err) {
+  json_t *shards = json_object();
+  for (size_t i = 0; i < s->npos; i++)
+    if (s->pos[i].committed)
+      json_object_set_new(shards, s->pos[i].shard, json_string(s->pos[i].committed));
+  json_t *root = json_pack("{s:s, s:o, s:I}", "stream", s->stream, "shards", shards,
+                           "written_ms", (json_int_t)rt_wall_ms());
+  rt_buf tmp;
+  rt_buf_init(&tmp, 0);
+  rt_buf_printf(&tmp, "%s.tmp", s->ckpt_path);
+  int rc = json_dump_file(root, tmp.data, JSON_COMPACT) == 0 && rename(tmp.data, s->ckpt_path) == 0
+               ? 0
+               : rt_err_set(err, RT_EIO, "cannot write checkpoint %s: %s", s->ckpt_path,
+                            strerror(errno));
+  rt_buf_free(&tmp);
+  json_decref(root);
+  return rc;
+}
+
+/* ---- the reader thread --------------------------------------------------- */
+
+static void on_records(void *ctx, const char *shard, rt_kin_get_result *res) {
+  src_kinesis *s = ctx;
+  chunk *c = rt_xcalloc(1, sizeof(*c));
+  c->shard = rt_xstrdup(shard);
+  c->res = *res;
+  memset(res, 0, sizeof(*res));
+  pthread_mutex_lock(&s->mu);
+  if (s->tail)
+    s->tail->next = c;
+  else
+    s->head = c;
+  s->tail = c;
+  s->queued_bytes += c->res.data_bytes + c->res.n * 64;
+  pthread_mutex_unlock(&s->mu);
+}
+
+static void *reader_main(void *arg) {
+  src_kinesis *s = arg;
+  rt_err err;
+  rt_err_clear(&err);
+  while (!atomic_load(&s->stop)) {
+    pthread_mutex_lock(&s->mu);
+    int may_fetch = s->queued_bytes < QUEUE_MAX_BYTES;
+    pthread_mutex_unlock(&s->mu);
+    int rc = rt_kin_reader_step(s->reader, may_fetch, 200, on_records, s, &err);
+    rt_kin_reader_stats st = rt_kin_reader_get_stats(s->reader);
+    pthread_mutex_lock(&s->mu);
+    s->rstats = st;
+    if (rc == RT_EEOF)
+      s->eof = 1;
+    else if (rc < 0) {
+      s->failed = 1;
+      s->ferr = err;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (rc != 0)
+      break;
+  }
+  return NULL;
+}
+
+/* ---- poll ------------------------------------------------------------------ */
+
+/* Takes the next chunk off the queue into s->cur; 0 when there is none. */
+static int next_chunk(src_kinesis *s) {
+  if (s->cur) {
+    rt_kin_get_result_clear(&s->cur->res);
+    rt_free(s->cur->shard);
+    rt_free(s->cur);
+    s->cur = NULL;
+  }
+  pthread_mutex_lock(&s->mu);
+  chunk *c = s->head;
+  if (c) {
+    s->head = c->next;
+    if (!s->head)
+      s->tail = NULL;
+    s->queued_bytes -= c->res.data_bytes + c->res.n * 64;
+  }
+  pthread_mutex_unlock(&s->mu);
+  s->cur = c;
+  s->cur_i = 0;
+  s->kpl.n = s->kpl_i = 0;
+  return c != NULL;
+}
+
+static void emit(src_kinesis *s, rt_batch *b, const rt_kin_record *r, const void *data,
+                 size_t len, const char *pk, size_t pklen, const char *seq) {
+  size_t row = rt_batch_add_row(b);
+  rt_batch_set_str(b, row, COL_DATA, data, len);
+  rt_batch_set_str(b, row, COL_PK, pk, pklen);
+  rt_batch_set_str(b, row, COL_SEQ, seq, strlen(seq));
+  rt_batch_set_str(b, row, COL_SHARD, s->cur->shard, strlen(s->cur->shard));
+  rt_batch_set(b, row, COL_ARRIVAL, rt_time(r->arrival_ms));
+  rt_batch_add_bytes(b, len);
+  s->st.records++;
+  s->st.bytes += len;
+}
+
+/* Emits the next user record of the current aggregate. */
+static void emit_user(src_kinesis *s, rt_batch *b, const rt_kin_record *r) {
+  const rt_kpl_record *u = &s->kpl.v[s->kpl_i++];
+  char seq[160];
+  snprintf(seq, sizeof(seq), "%s:%u", r->sequence, u->sub_sequence);
+  emit(s, b, r, u->data, u->len, u->partition_key, u->pk_len, seq);
+}
+
+/* Hands over up to max_rows rows from the current record on; returns rows. */
+static size_t take_rows(src_kinesis *s, rt_batch *b, size_t max_rows) {
+  size_t rows = 0;
+  while (rows < max_rows && s->cur_i < s->cur->res.n) {
+    const rt_kin_record *r = &s->cur->res.records[s->cur_i];
+    if (s->kpl_i == 0 && s->kpl.n == 0) {
+      rt_err err;
+      int rc = rt_kpl_decode(r->data, r->data_len, &s->kpl, &err);
+      if (rc == 0) {
+        emit(s, b, r, r->data, r->data_len, r->partition_key, strlen(r->partition_key),
+             r->sequence);
+        rows++;
+      } else if (rc < 0) {
+        s->st.bad++;
+      }
+    }
+    while (rows < max_rows && s->kpl_i < s->kpl.n) {
+      emit_user(s, b, r);
+      rows++;
+    }
+    if (s->kpl_i < s->kpl.n)
+      break; /* the batch is full in the middle of an aggregate */
+    set_str(&pos_get(s, s->cur->shard)->handed, r->sequence);
+    s->cur_i++;
+    s->kpl.n = s->kpl_i = 0;
+  }
+  return rows;
+}
+
+static int kin_poll(void *impl, rt_batch *b, size_t max_rows, rt_err *err) {
+  src_kinesis *s = impl;
+  size_t rows = 0;
+  while (rows < max_rows) {
+    if ((!s->cur || s->cur_i >= s->cur->res.n) && !next_chunk(s))
+      break;
+    rows += take_rows(s, b, max_rows - rows);
+  }
+  int more = (s->cur && s->cur_i < s->cur->res.n);
+  pthread_mutex_lock(&s->mu);
+  more = more || s->head;
+  int eof = s->eof, failed = s->failed;
+  if (failed && err)
+    *err = s->ferr;
+  pthread_mutex_unlock(&s->mu);
+  if (failed)
+    return s->ferr.code ? s->ferr.code : RT_EIO;
+  if (more)
+    return rows >= max_rows ? RT_SOURCE_MORE : 0;
+  return eof ? RT_EEOF : 0;
+}
+
+/* ---- the other ops ----------------------------------------------------------- */
+
+static void kin_stats(void *impl, rt_source_stats *out) {
+  src_kinesis *s = impl;
+  *out = s->st;
+  pthread_mutex_lock(&s->mu);
+  out->lag_ms = s->rstats.lag_ms;
+  out->partitions = s->rstats.shards_active;
+  pthread_mutex_unlock(&s->mu);
+}
+
+static int kin_commit(void *impl, bool final, rt_err *err) {
+  src_kinesis *s = impl;
+  for (size_t i = 0; i < s->npos; i++)
+    if (s->pos[i].handed)
+      set_str(&s->pos[i].committed, s->pos[i].handed);
+  int64_t now = rt_wall_ms();
+  if (!s->ckpt_path || (!final && now - s->last_ckpt_ms < CHECKPOINT_EVERY_MS))
+    return 0;
+  s->last_ckpt_ms = now;
+  return save_checkpoint(s, err);
+}
+
+static void kin_positions(void *impl, rt_source_position_fn fn, void *ctx) {
+  src_kinesis *s = impl;
+  for (size_t i = 0; i < s->npos; i++)
+    fn(ctx, s->pos[i].shard, s->pos[i].handed ? s->pos[i].handed
+                             : s->pos[i].committed ? s->pos[i].committed : "");
+}
+
+static void kin_wake(void *impl) {
+  src_kinesis *s = impl;
+  atomic_store(&s->stop, 1);
+  if (s->reader)
+    rt_kin_reader_wakeup(s->reader);
+}
+
+static void kin_close(void *impl) {
+  src_kinesis *s = impl;
+  kin_wake(s);
+  if (s->thread_started)
+    pthread_join(s->thread, NULL);
+  while (next_chunk(s))
+    ;
+  rt_kpl_records_free(&s->kpl);
+  rt_kin_reader_free(&s->reader);
+  rt_kin_free(&s->k);
+  for (size_t i = 0; i < s->npos; i++) {
+    rt_free(s->pos[i].shard);
+    rt_free(s->pos[i].handed);
+    rt_free(s->pos[i].committed);
+    rt_free(s->pos[i].resume);
+  }
+  rt_free(s->pos);
+  rt_free(s->stream);
+  rt_free(s->ckpt_path);
+  pthread_mutex_destroy(&s->mu);
+  rt_free(s);
+}
+
+static const rt_source_ops kinesis_ops = {
+    .kind = "kinesis",
+    .poll = kin_poll,
+    .stats = kin_stats,
+    .commit = kin_commit,
+    .positions = kin_positions,
+    .wake = kin_wake,
+    .close = kin_close,
+};
+
+/* ---- open -------------------------------------------------------------------- */
+
+static int make_client(const rt_src_kinesis_opts *o, rt_kin **out, rt_err *err) {
+  rt_aws_settings set;
+  memset(&set, 0, sizeof(set));
+  if ((o->region && strlen(o->region) >= sizeof(set.region)) ||
+      (o->endpoint && strlen(o->endpoint) >= sizeof(set.endpoint)))
+    return rt_err_set(err, RT_ETOOBIG, "region or endpoint setting too long");
+  if (o->region)
+    snprintf(set.region, sizeof(set.region), "%s", o->region);
+  if (o->endpoint)
+    snprintf(set.endpoint, sizeof(set.endpoint), "%s", o->endpoint);
+  rt_aws_config cfg;
+  int rc = rt_aws_resolve(&cfg, &set, err);
+  if (rc != 0)
+    return rc;
+  *out = rt_kin_new(&cfg, NULL, err);
+  return *out ? 0 : (err ? err->code : RT_EAUTH);
+}
+
+static rt_kin_position start_position(const rt_src_kinesis_opts *o) {
+  rt_kin_position p = {.type = RT_KIN_LATEST};
+  if (o->from == DSL_FROM_TRIM_HORIZON)
+    p.type = RT_KIN_TRIM_HORIZON;
+  else if (o->from == DSL_FROM_TIMESTAMP) {
+    p.type = RT_KIN_AT_TIMESTAMP;
+    p.timestamp_ms = o->from_ms;
+  }
+  return p;
+}
+
+int rt_src_kinesis_open(const rt_src_kinesis_opts *o, rt_source **out, rt_err *err) {
+  *out = NULL;
+  if (!o || !o->stream || !o->stream[0])
+    return rt_err_set(err, RT_EINVAL, "kinesis source needs a stream name");
+  src_kinesis *s = rt_xcalloc(1, sizeof(*s));
+  pthread_mutex_init(&s->mu, NULL);
+  s->stream = rt_xstrdup(o->stream);
+  s->st.lag_ms = -1;
+  if (o->app && o->app[0]) {
+    s->ckpt_path = checkpoint_path(o->checkpoint_dir, o->app, o->stream);
+    if (o->from == DSL_FROM_CHECKPOINT)
+      load_checkpoint(s);
+  }
+  int rc = make_client(o, &s->k, err);
+  rt_kin_reader_opts ro = {.stream = o->stream, .start = start_position(o),
+                           .resume = resume_fn, .resume_ctx = s,
+                           .until_ms = o->until_now ? rt_wall_ms() : 0};
+  if (rc == 0 && !(s->reader = rt_kin_reader_new(s->k, &ro, err)))
+    rc = err && err->code ? err->code : RT_EIO;
+  if (rc == 0 && pthread_create(&s->thread, NULL, reader_main, s) != 0)
+    rc = rt_err_set(err, RT_EIO, "cannot start the Kinesis reader thread");
+  s->thread_started = rc == 0;
+  static const char *const cols[] = {"data", "partition_key", "sequence", "shard", "arrival"};
+  rt_source *src = rt_source_new(&kinesis_ops, s, 5, cols);
+  if (rc != 0) {
+    rt_source_free(&src);
+    return rc;
+  }
+  char desc[300];
+  snprintf(desc, sizeof(desc), "kinesis \"%s\" at %s", o->stream, rt_kin_endpoint(s->k));
+  rt_source_set_description(src, desc);
+  *out = src;
+  return 0;
+}

@@ -1,0 +1,282 @@
+/*
+ * Tests of the shard reader and the Kinesis source against kinesalite:
+ * bounded reads (`from trim_horizon until now`) with exact counts and per-key
+ * order, KPL de-aggregation and bad aggregates, tailing `from latest`,
+ * parents before children across a split, checkpoints resumed by `from
+ * checkpoint`, and a missing stream.
+ */
+#include "dsl_ast.h"
+#include "rt_batch.h"
+#include "rt_kinesis.h"
+#include "rt_kinesis_reader.h"
+#include "rt_kpl.h"
+#include "rt_mem.h"
+#include "rt_source.h"
+#include "rt_time.h"
+#include "test.h"
+#include "test_rt_kinesis_server.h"
+
+#include <sys/stat.h>
+
+static server srv;
+static rt_kin *kc;
+
+static rt_kin *client_for(const char *url) {
+  rt_aws_config cfg;
+  memset(&cfg, 0, sizeof(cfg));
+  snprintf(cfg.region, sizeof(cfg.region), "us-east-1");
+  snprintf(cfg.kinesis_endpoint, sizeof(cfg.kinesis_endpoint), "%s", url);
+  rt_kin *k = rt_kin_new(&cfg, NULL, NULL);
+  ASSERT(k != NULL);
+  return k;
+}
+
+/* Puts n records "{"k":K,"i":I}" with keys key-(I % keys), I from first. */
+static void put_n(const char *stream, int first, int n, int keys) {
+  rt_kin_req *r = rt_kin_req_new(kc);
+  rt_kin_put_entry e[100];
+  char pk[100][16], data[100][48];
+  rt_kin_put_status st[100];
+  for (int done = 0; done < n;) {
+    int m = n - done < 100 ? n - done : 100;
+    for (int j = 0; j < m; j++) {
+      int i = first + done + j;
+      snprintf(pk[j], sizeof(pk[j]), "key-%d", i % keys);
+      snprintf(data[j], sizeof(data[j]), "{\"k\":%d,\"i\":%d}", i % keys, i);
+      e[j] = (rt_kin_put_entry){pk[j], NULL, data[j], strlen(data[j])};
+    }
+    size_t failed;
+    ASSERT_EQ(rt_kin_put_records_prepare(r, stream, e, (size_t)m, NULL), 0);
+    ASSERT_EQ(rt_kin_put_records_parse(r, rt_kin_req_perform(r), st, (size_t)m, &failed, NULL),
+              0);
+    ASSERT_EQ(failed, 0);
+    done += m;
+  }
+  rt_kin_req_free(&r);
+}
+
+static void put_raw(const char *stream, const char *pk, const void *data, size_t len) {
+  rt_kin_req *r = rt_kin_req_new(kc);
+  rt_kin_put_entry e = {pk, NULL, data, len};
+  rt_kin_put_status st;
+  size_t failed;
+  ASSERT_EQ(rt_kin_put_records_prepare(r, stream, &e, 1, NULL), 0);
+  ASSERT_EQ(rt_kin_put_records_parse(r, rt_kin_req_perform(r), &st, 1, &failed, NULL), 0);
+  rt_kin_req_free(&r);
+}
+
+static void make_stream(const char *name, int shards) {
+  ASSERT_EQ(rt_kin_create_stream(kc, name, shards, NULL), 0);
+  ASSERT_EQ(rt_kin_wait_active(kc, name, 5000, NULL), 0);
+}
+
+/* What a read saw. */
+typedef struct seen {
+  int n;
+  int last_i[64];   /* per key, the last "i" seen (order check) */
+  int have[64];     /* per key, whether last_i is set */
+  int more;         /* RT_SOURCE_MORE came back */
+  int child_before_parent;
+  int saw_child;
+  char first_seq[160];
+} seen;
+
+static int field(const rt_value *v, const char *name) {
+  const char *p = strstr(v->u.str.ptr, name);
+  ASSERT(p != NULL);
+  return atoi(p + strlen(name));
+}
+
+static void check_batch(rt_batch *b, seen *s) {
+  for (size_t row = 0; row < rt_batch_nrows(b); row++) {
+    const rt_value *data = &rt_batch_col(b, 0)[row];
+    ASSERT_EQ(data->type, RT_STRING);
+    int k = field(data, "\"k\":"), i = field(data, "\"i\":");
+    ASSERT(k >= 0 && k < 64);
+    if (s->have[k])
+      ASSERT(i > s->last_i[k]); /* per key order */
+    s->last_i[k] = i;
+    s->have[k] = 1;
+    char pk[16];
+    snprintf(pk, sizeof(pk), "key-%d", k);
+    const rt_value *vpk = &rt_batch_col(b, 1)[row];
+    ASSERT_EQ(vpk->u.str.len, strlen(pk));
+    ASSERT(memcmp(vpk->u.str.ptr, pk, strlen(pk)) == 0);
+    const rt_value *shard = &rt_batch_col(b, 3)[row];
+    int is_parent = memcmp(shard->u.str.ptr, "shardId-000000000000", 20) == 0;
+    s->saw_child |= !is_parent;
+    s->child_before_parent |= is_parent && s->saw_child;
+    ASSERT_EQ(rt_batch_col(b, 4)[row].type, RT_TIME);
+    ASSERT(rt_batch_col(b, 4)[row].u.ms > 1700000000000);
+    const rt_value *seq = &rt_batch_col(b, 2)[row];
+    if (!s->first_seq[0])
+      snprintf(s->first_seq, sizeof(s->first_seq), "%.*s", (int)seq->u.str.len, seq->u.str.ptr);
+    s->n++;
+  }
+}
+
+/* Polls src until RT_EEOF (or until want rows when want > 0), at most 20 s. */
+static int drain(rt_source *src, seen *s, int want) {
+  rt_batch *b = rt_batch_new(5);
+  rt_err err;
+  int rc = 0;
+  for (int64_t end = rt_mono_ns() + 20000000000LL; rt_mono_ns() < end;) {
+    rt_batch_reset(b);
+    rc = rt_source_poll(src, b, 64, &err);
+    check_batch(b, s);
+    s->more |= rc == RT_SOURCE_MORE;
+    if (rc < 0 || (want > 0 && s->n >= want))
+      break;
+    if (rc == 0)
+      usleep(20000);
+  }
+  rt_batch_free(&b);
+  return rc;
+}
+
+static rt_source *open_src(const char *stream, int from, int until, const char *app,
+                           const char *dir) {
+  rt_src_kinesis_opts o = {.stream = stream, .from = from, .until_now = until, .app = app,
+                           .endpoint = srv.url, .region = "us-east-1", .checkpoint_dir = dir};
+  rt_source *src = NULL;
+  rt_err err;
+  int rc = rt_src_kinesis_open(&o, &src, &err);
+  if (rc)
+    fprintf(stderr, "%s\n", err.msg);
+  ASSERT_EQ(rc, 0);
+  ASSERT_STR_EQ(rt_source_col(src, 0), "data");
+  ASSERT_STR_EQ(rt_source_col(src, 4), "arrival");
+  return src;
+}
+
+static void test_bounded_read(void) {
+  make_stream("r", 2);
+  put_n("r", 0, 300, 10);
+  rt_source *src = open_src("r", DSL_FROM_TRIM_HORIZON, 1, NULL, NULL);
+  seen s = {0};
+  ASSERT_EQ(drain(src, &s, 0), RT_EEOF);
+  ASSERT_EQ(s.n, 300);
+  ASSERT(s.more);
+  rt_source_stats st;
+  rt_source_stats_get(src, &st);
+  ASSERT_EQ(st.records, 300);
+  ASSERT_EQ(st.bad, 0);
+  rt_batch *b = rt_batch_new(5);
+  ASSERT_EQ(rt_source_poll(src, b, 64, NULL), RT_EEOF); /* stays at the end */
+  ASSERT_EQ(rt_batch_nrows(b), 0);
+  rt_batch_free(&b);
+  rt_source_free(&src);
+}
+
+static void test_aggregates(void) {
+  make_stream("agg", 1);
+  put_n("agg", 0, 5, 3);
+  rt_kpl_agg *a = rt_kpl_agg_new(0);
+  for (int i = 5; i < 55; i++) {
+    char pk[16], data[48];
+    snprintf(pk, sizeof(pk), "key-%d", i % 3);
+    snprintf(data, sizeof(data), "{\"k\":%d,\"i\":%d}", i % 3, i);
+    ASSERT_EQ(rt_kpl_agg_add(a, pk, NULL, data, strlen(data)), 0);
+  }
+  rt_buf out;
+  rt_buf_init(&out, 0);
+  char pk[257], ehk[40];
+  ASSERT_EQ(rt_kpl_agg_finish(a, &out, pk, ehk), 0);
+  put_raw("agg", pk, out.data, out.len);
+  out.data[out.len - 1] ^= 0x55; /* a broken aggregate: counted as bad, skipped */
+  put_raw("agg", pk, out.data, out.len);
+  put_n("agg", 55, 5, 3);
+  rt_source *src = open_src("agg", DSL_FROM_TRIM_HORIZON, 1, NULL, NULL);
+  seen s = {0};
+  ASSERT_EQ(drain(src, &s, 0), RT_EEOF);
+  ASSERT_EQ(s.n, 60);
+  rt_source_stats st;
+  rt_source_stats_get(src, &st);
+  ASSERT_EQ(st.bad, 1);
+  rt_source_free(&src);
+  rt_buf_free(&out);
+  rt_kpl_agg_free(&a);
+}
+
+static void test_tail_latest_sees_new(void) {
+  rt_source *src = open_src("r", DSL_FROM_LATEST, 0, NULL, NULL);
+  usleep(1500000); /* let every shard get its LATEST iterator */
+  int64_t t0 = rt_mono_ns();
+  put_n("r", 1000, 20, 10);
+  seen s = {0};
+  drain(src, &s, 20);
+  ASSERT_EQ(s.n, 20);
+  fprintf(stderr, "   20 new records seen %.0f ms after the put\n",
+          (double)(rt_mono_ns() - t0) / 1e6);
+  rt_source_stats st;
+  rt_source_stats_get(src, &st);
+  ASSERT_EQ(st.partitions, 2);
+  ASSERT_EQ(st.lag_ms, 0);
+  rt_source_free(&src);
+}
+
+static void test_split_parents_first(void) {
+  make_stream("rs", 1);
+  put_n("rs", 0, 60, 12);
+  ASSERT_EQ(rt_kin_split_shard(kc, "rs", "shardId-000000000000",
+                               "170141183460469231731687303715884105728", NULL), 0);
+  ASSERT_EQ(rt_kin_wait_active(kc, "rs", 5000, NULL), 0);
+  put_n("rs", 60, 60, 12);
+  rt_source *src = open_src("rs", DSL_FROM_TRIM_HORIZON, 1, NULL, NULL);
+  seen s = {0};
+  ASSERT_EQ(drain(src, &s, 0), RT_EEOF);
+  ASSERT_EQ(s.n, 120);
+  ASSERT(s.saw_child);
+  ASSERT(!s.child_before_parent);
+  rt_source_free(&src);
+}
+
+static void test_checkpoint_resume(void) {
+  char dir[] = "/tmp/eddy-ckpt-XXXXXX";
+  ASSERT(mkdtemp(dir) != NULL);
+  rt_source *src = open_src("r", DSL_FROM_TRIM_HORIZON, 1, "app1", dir);
+  seen s = {0};
+  ASSERT_EQ(drain(src, &s, 0), RT_EEOF);
+  ASSERT_EQ(s.n, 320);
+  ASSERT_EQ(rt_source_commit(src, true, NULL), 0);
+  rt_source_free(&src);
+  char path[256];
+  snprintf(path, sizeof(path), "%s/app1.r.checkpoint.json", dir);
+  struct stat sb;
+  ASSERT_EQ(stat(path, &sb), 0);
+
+  put_n("r", 2000, 10, 10);
+  src = open_src("r", DSL_FROM_CHECKPOINT, 1, "app1", dir);
+  seen s2 = {0};
+  ASSERT_EQ(drain(src, &s2, 0), RT_EEOF);
+  ASSERT_EQ(s2.n, 10);
+  rt_source_free(&src);
+  unlink(path);
+  rmdir(dir);
+}
+
+static void test_missing_stream(void) {
+  rt_src_kinesis_opts o = {.stream = "nope", .endpoint = srv.url};
+  rt_source *src = NULL;
+  rt_err err;
+  ASSERT_EQ(rt_src_kinesis_open(&o, &src, &err), RT_ENOTFOUND);
+  ASSERT(src == NULL);
+  ASSERT(strstr(err.msg, "ResourceNotFoundException") != NULL);
+}
+
+int main(void) {
+  if (server_start(&srv) != 0) {
+    fprintf(stderr, "skipped: kinesalite not available\n");
+    return 0;
+  }
+  kc = client_for(srv.url);
+  TEST_RUN(test_missing_stream);
+  TEST_RUN(test_bounded_read);
+  TEST_RUN(test_aggregates);
+  TEST_RUN(test_tail_latest_sees_new);
+  TEST_RUN(test_split_parents_first);
+  TEST_RUN(test_checkpoint_resume);
+  rt_kin_free(&kc);
+  server_stop(&srv);
+  return test_summary();
+}

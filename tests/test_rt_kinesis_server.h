@@ -1,0 +1,71 @@
+/*
+ * Test helper: starts kinesalite through tests/services/kinesalite.js on a
+ * free loopback port (it exits when the pipe to its stdin closes), for the
+ * Kinesis client, reader and source tests. Header-only, static functions.
+ */
+#ifndef EDDY_TEST_RT_KINESIS_SERVER_H
+#define EDDY_TEST_RT_KINESIS_SERVER_H
+
+#include "test.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct server {
+  pid_t pid;
+  int stdin_fd;
+  char url[64];
+} server;
+
+/* Starts tests/services/kinesalite.js; returns 0, or -1 to skip. */
+static int server_start(server *s) {
+  char script[512];
+  snprintf(script, sizeof(script), "%s/services/kinesalite.js", EDDY_TEST_DATA);
+  if (access(script, R_OK) != 0 || access(EDDY_TEST_DATA "/../node_modules/kinesalite", R_OK))
+    return -1;
+  int in[2], out[2];
+  ASSERT(pipe(in) == 0 && pipe(out) == 0);
+  s->pid = fork();
+  ASSERT(s->pid >= 0);
+  if (s->pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    close(in[1]);
+    close(out[0]);
+    execlp("node", "node", script, "0", (char *)NULL);
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  s->stdin_fd = in[1];
+  char buf[32] = "";
+  ssize_t n = 0, got;
+  while (n < (ssize_t)sizeof(buf) - 1 && (got = read(out[0], buf + n, 1)) == 1 && buf[n] != '\n')
+    n++;
+  buf[n] = '\0';
+  close(out[0]);
+  if (atoi(buf) <= 0) {
+    close(s->stdin_fd);
+    waitpid(s->pid, NULL, 0);
+    return -1;
+  }
+  snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%d", atoi(buf));
+  return 0;
+}
+
+static void server_stop(server *s) {
+  close(s->stdin_fd); /* the server exits when its stdin closes */
+  int st;
+  for (int i = 0; i < 50; i++) {
+    if (waitpid(s->pid, &st, WNOHANG) == s->pid)
+      return;
+    usleep(100000);
+  }
+  kill(s->pid, SIGKILL);
+  waitpid(s->pid, &st, 0);
+}
+
+#endif
