@@ -690,7 +690,20 @@ static int parse_stmt(dsl_parse_ctx *p, dsl_stmt *st) {
       return dsl__syntax(p, "expected `|` before the stage `%.*s`", p->tok.len,
                          p->src + p->tok.off);
   }
-  return dsl__syntax(p, "expected `|` and a stage, or the end of the line");
+  switch (p->tok.kind) {
+  case DSL_TK_NAME:
+  case DSL_TK_NUMBER:
+  case DSL_TK_DURATION:
+  case DSL_TK_STRING:
+  case DSL_TK_LPAREN:
+  case DSL_TK_TRUE:
+  case DSL_TK_FALSE:
+  case DSL_TK_NULL:
+    /* Two values in a row: a comma, an operator or a `|` is missing. */
+    return dsl__syntax(p, "expected `|`, `,` or an operator before this");
+  default:
+    return dsl__syntax(p, "expected `|` and a stage, or the end of the line");
+  }
 }
 
 static int parse_program(dsl_parse_ctx *p, dsl_program *prog) {

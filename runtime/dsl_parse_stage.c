@@ -407,7 +407,12 @@ static int stage_sort(dsl_parse_ctx *p, dsl_stage *st) {
 static int stage_dedup(dsl_parse_ctx *p, dsl_stage *st) {
   int rc;
   st->kind = DSL_ST_DEDUP;
-  if ((rc = dsl__advance(p)) || (rc = scalar(p, &st->u.dedup.key)))
+  if ((rc = dsl__advance(p)))
+    return rc;
+  if (dsl__is_word(p, "within") || dsl__is_word(p, "on"))
+    return dsl__syntax(p, "`dedup` needs the expression to compare first, as "
+                          "in dedup device_id within 1m");
+  if ((rc = scalar(p, &st->u.dedup.key)))
     return rc;
   bool within = false;
   while (p->tok.kind == DSL_TK_NAME) {
