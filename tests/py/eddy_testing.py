@@ -525,6 +525,11 @@ def validate_message(testcase, msg, parent_id=None):
         testcase.assertIsInstance(c["execution_count"], int)
     if t == "execute_reply" and "execution_count" in c:
         testcase.assertIsInstance(c["execution_count"], int)
+    if t == "execute_reply" and c.get("status") == "ok":
+        # msgspec v5 (jupyter_kernel_test): an ok reply carries payload and user_expressions
+        testcase.assertIsInstance(c.get("payload"), list, "execute_reply ok lacks payload")
+        testcase.assertIsInstance(c.get("user_expressions"), dict,
+                                  "execute_reply ok lacks user_expressions")
 
 
 def assert_busy_idle(testcase, iopub, parent_id, what=""):

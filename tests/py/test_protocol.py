@@ -625,7 +625,7 @@ EDDY_QUERY_OK = "demo sensors limit 10 | where temperature > 80"
 
 class EddyMixin:
     kernel_name = "eddy"
-    code_ok = "%set"
+    code_ok = "%set refresh 1s"
     code_error = "demo sensors | wher x > 1"
     code_probe_set = "%set batch 7PROBE1ms"
     code_probe_get = "%set"
