@@ -83,9 +83,20 @@ static void plot__y_scale(plot__ctx *c) {
   plot_ticks_nice(lo, hi, 4, maxn, 1, &c->yt);
 }
 
+/* Room one x tick label needs: the widest label plus a gap. */
+static double plot__xtick_width(plot__ctx *c) {
+  char buf[64];
+  double wmax = 0;
+  plot__font(c, 0, PLOT__TICK_PX);
+  for (int i = 0; i < c->xt.n; i++)
+    wmax = fmax(wmax, plot__text_width(c, plot_tick_label(&c->xt, c->xt.v[i],
+                                                          buf, sizeof(buf))));
+  return wmax + 16;
+}
+
 static void plot__x_scale(plot__ctx *c) {
   const plot__data *d = &c->data;
-  int maxn = plot__clampi((int)(c->plot.w / 75), 2, 8);
+  int maxn = plot__clampi((int)(c->plot.w / 60), 2, 8);
   double lo = d->xlo, hi = d->xhi;
   if (c->x_categorical) {
     plot_ticks_nice(0, d->n_grid ? d->n_grid - 1.0 : 1, 2, maxn, 0, &c->xt);
@@ -108,10 +119,15 @@ static void plot__x_scale(plot__ctx *c) {
     lo -= m;
     hi += m;
   }
-  if (c->spec->x.kind == PLOT_AXIS_TIME)
-    plot_ticks_time(lo, hi, maxn, c->spec->x.tz_offset_min, &c->xt);
-  else
-    plot_ticks_nice(lo, hi, 2, maxn, 0, &c->xt);
+  /* Fewer ticks until the widest label, with a gap, fits between ticks. */
+  for (; maxn >= 2; maxn--) {
+    if (c->spec->x.kind == PLOT_AXIS_TIME)
+      plot_ticks_time(lo, hi, maxn, c->spec->x.tz_offset_min, &c->xt);
+    else
+      plot_ticks_nice(lo, hi, 2, maxn, 0, &c->xt);
+    if (plot__xtick_width(c) * c->xt.n <= c->plot.w)
+      break;
+  }
 }
 
 void plot__layout(plot__ctx *c) {
