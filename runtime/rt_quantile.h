@@ -7,10 +7,13 @@
  * per insert. Sketches merge (levels concatenate, then compact) with the same
  * error bound as one sketch over the union, and serialize.
  *
- * Accuracy: with the default k (RT_QUANTILE_DEFAULT_K) the normalized rank
- * error stays well under 1% (tests check uniform, normal, skewed, sorted and
- * reverse-sorted inputs, merged from many sketches and round-tripped through
- * bytes). Size is about 3k doubles at most, plus a few per extra level.
+ * Accuracy: with the default k = 400 the normalized rank error stays under
+ * 0.5% at every rank (the worst of 999 ranks over 40 random inputs, each
+ * merged from 100 sketches, was 0.40%; k = 256 reached 0.72%, too close to
+ * the 1% promise). Tests check percentiles 1..99 on uniform, normal, skewed,
+ * sorted, reverse-sorted and duplicate-heavy inputs, single, merged from 100
+ * sketches and round-tripped through bytes. A full sketch retains about
+ * 3.2k doubles (~10 KiB); one that saw n < k values keeps just those n.
  */
 #ifndef EDDY_RT_QUANTILE_H
 #define EDDY_RT_QUANTILE_H
@@ -20,7 +23,7 @@
 
 #include "rt_buf.h"
 
-enum { RT_QUANTILE_DEFAULT_K = 256 };
+enum { RT_QUANTILE_DEFAULT_K = 400 };
 
 typedef struct rt_quantile rt_quantile;
 
