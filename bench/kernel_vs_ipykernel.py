@@ -7,7 +7,8 @@ For each kernel:
                the kernel's own start-up, not zmq's 100 ms reconnect timer)
   round trip   execute_request -> execute_reply and status idle, over --cells trivial cells
                after a warm-up: median and p99. The cheapest meaningful cell of each kernel:
-               Eddy `%set` (lists the session settings), ipykernel `1` (an execute_result).
+               Eddy `%queries` (lists running queries: one stream message), ipykernel `1` (an
+               execute_result). --eddy-cell / --ipykernel-cell change them.
   memory       resident set size (VmRSS from /proc/PID/status) after start and after the cells
 
 Goals (from the issue): 20x faster cold start, 10x faster round trip, under 1/10 the memory.
@@ -35,7 +36,7 @@ from eddy_testing import KernelEnv  # noqa: E402  (private JUPYTER_PATH, real `e
 from jupyter_client import KernelManager  # noqa: E402
 from jupyter_client.kernelspec import KernelSpecManager  # noqa: E402
 
-CELLS = {"eddy": "%set", "python3": "1"}
+CELLS = {"eddy": "%queries", "python3": "1"}
 GOALS = {"start": 20.0, "rtt": 10.0, "rss": 10.0}
 
 
@@ -162,8 +163,11 @@ def main():
     ap.add_argument("--starts", type=int, default=10)
     ap.add_argument("--cells", type=int, default=500)
     ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--eddy-cell", default=CELLS["eddy"])
+    ap.add_argument("--ipykernel-cell", default=CELLS["python3"])
     ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args()
+    CELLS["eddy"], CELLS["python3"] = args.eddy_cell, args.ipykernel_cell
     if args.eddy_bin:
         os.environ["EDDY_BIN"] = os.path.abspath(args.eddy_bin)
 
