@@ -34,6 +34,14 @@ static double bench_now_ms(void) {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* CPU time of this process: unlike wall time, barely moved by other jobs
+ * sharing the machine, so the ratio stays meaningful on a busy host. */
+static double bench_cpu_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static int bench_cmp(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -97,19 +105,23 @@ static void bench_write(const char *dir, const char *name, const plot_png *p) {
 static void bench_full(plot_renderer *r, plot_spec *spec, int runs,
                        const char *tag, const char *dir) {
   double *ms = calloc((size_t)runs, sizeof(double));
+  double *cpu = calloc((size_t)runs, sizeof(double));
   plot_png png = {0};
   plot_err err = {0};
   for (int i = 0; i < runs; i++) {
     plot_png_free(&png);
-    double t0 = bench_now_ms();
+    double t0 = bench_now_ms(), c0 = bench_cpu_ms();
     if (plot_render_png(r, spec, &png, &err) != PLOT_OK) {
       fprintf(stderr, "render failed: %s\n", err.msg);
       exit(1);
     }
     ms[i] = bench_now_ms() - t0;
+    cpu[i] = bench_cpu_ms() - c0;
   }
-  printf("%s_ms %.3f\n%s_bytes %zu\n%s_px %dx%d\n", tag, bench_median(ms, runs),
-         tag, png.len, tag, png.px_width, png.px_height);
+  printf("%s_ms %.3f\n%s_cpu_ms %.3f\n%s_bytes %zu\n%s_px %dx%d\n", tag,
+         bench_median(ms, runs), tag, bench_median(cpu, runs), tag, png.len,
+         tag, png.px_width, png.px_height);
+  free(cpu);
   char name[64];
   snprintf(name, sizeof(name), "%s.png", tag);
   bench_write(dir, name, &png);

@@ -117,12 +117,14 @@ def main():
     t, ys = read_data(data)
 
     mpl_chart(t, ys)  # warm-up: font cache, imports
-    times, png = [], b""
+    times, cpu, png = [], [], b""
     for _ in range(a.runs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         png = mpl_chart(t, ys)
         times.append((time.perf_counter() - t0) * 1e3)
+        cpu.append((time.process_time() - c0) * 1e3)
     mpl_ms = statistics.median(times)
+    mpl_cpu = statistics.median(cpu)
     with open(os.path.join(a.out, "matplotlib.png"), "wb") as f:
         f.write(png)
     reuse_ms, reuse_bytes = mpl_reused(t, ys, a.runs)
@@ -141,8 +143,11 @@ def main():
             ("eddy plotting 1x, cold renderer", float(e["eddy_1x_cold_ms"]), 0)]
     for name, ms, size in rows:
         print("%-44s %9.2f %9s %7.1fx" % (name, ms, size or "-", mpl_ms / ms))
-    print("eddy split (1x): draw %s ms; encoders (ms/bytes):"
-          % e["eddy_1x_draw_ms"])
+    e1c, e2c = float(e["eddy_1x_cpu_ms"]), float(e["eddy_2x_cpu_ms"])
+    print("CPU ms/chart (steadier on a busy host): matplotlib %.2f, eddy 1x %.2f "
+          "(%.1fx), eddy 2x %.2f (%.1fx)"
+          % (mpl_cpu, e1c, mpl_cpu / e1c, e2c, mpl_cpu / e2c))
+    print("eddy draw vs encoders (ms/bytes; the library uses own_rle_up):")
     for tag in ("1x", "2x"):
         parts = []
         for k in sorted(e):
