@@ -573,6 +573,21 @@ static void test_all_nan_is_waiting(void) {
   render_all_kinds(&s, 1, "all NaN", PLOT_AXIS_NUMERIC);
 }
 
+static void test_extreme_sizes(void) {
+  hostile h = hostile_make(0, 3, 50);
+  static const int sizes[][2] = {{32, 32}, {33, 200}, {600, 32}, {2000, 1500}};
+  static const double scales[] = {0.5, 1, 2, 4};
+  for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+    for (int k = 0; k < PLOT_KIND_COUNT; k++) {
+      plot_spec spec = {.kind = (plot_kind)k, .series = h.s, .n_series = 3,
+                        .title = "t", .y_label = "y", .footer = "f",
+                        .x = {PLOT_AXIS_TIME, "x", 0}, .width = sizes[i][0],
+                        .height = sizes[i][1], .scale = scales[i]};
+      render_check(&spec);
+    }
+  hostile_free(&h);
+}
+
 static void test_hostile_text(void) {
   char long_title[3000];
   for (size_t i = 0; i < sizeof(long_title) - 1; i++)
@@ -716,6 +731,7 @@ int main(void) {
   TEST_RUN(test_png_coders_agree);
   TEST_RUN(test_hostile_data);
   TEST_RUN(test_all_nan_is_waiting);
+  TEST_RUN(test_extreme_sizes);
   TEST_RUN(test_hostile_text);
   TEST_RUN(test_font_is_dejavu);
   TEST_RUN(test_fold_into_other);
