@@ -640,6 +640,9 @@ class EddyMixin:
         ("kin", "kinesis"),
         ("%he", "%help"),
         ("%que", "%queries"),
+        # cursor_pos counts unicode code points (protocol 5.2), not UTF-8 bytes
+        ('demo sensors | where device_id = "caf\u00e9 \u2603" and lo',
+         'demo sensors | where device_id = "caf\u00e9 \u2603" and lower'),
     ]
     is_complete_samples = {
         "complete": ["demo sensors | where temperature > 80", "%set batch 200ms", "%queries"],
@@ -735,6 +738,15 @@ class EddyProtocolTests(EddyMixin, ProtocolChecks, unittest.TestCase):
             self.assertIn(text, listing)
         self.execute_ok("%queries")
         self.execute_ok("%stop all")
+
+    def test_inspect_counts_code_points(self):
+        code = 'demo sensors | where device_id = "caf\u00e9 \u2603" and lower(x) = "a"'
+        pos = code.index("lower") + 2
+        reply, _ = self.c.request("shell", "inspect_request",
+                                  dict(code=code, cursor_pos=pos, detail_level=0))
+        validate_message(self, reply)
+        self.assertTrue(reply["content"]["found"], "word under a code-point cursor not found")
+        self.assertIn("lower", reply["content"]["data"]["text/plain"])
 
     def test_unknown_magic_is_an_error(self):
         reply, iopub = self.c.execute("%nosuchmagic 1")
