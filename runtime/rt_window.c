@@ -57,6 +57,8 @@ struct rt_window {
   uint64_t records;    /* accepted records */
   uint64_t late;       /* late records */
   rt_value *row;       /* scratch result row */
+  bool partials;       /* emit serialized partial states (scale-out) */
+  rt_buf pbuf;         /* scratch bytes of one partial state */
 };
 
 static int64_t gcd64(int64_t a, int64_t b) {
@@ -102,6 +104,8 @@ static int check_opts(const rt_window_opts *o, rt_err *err) {
   } else if (o->kind != RT_WINDOW_RUNNING) {
     return rt_err_set(err, RT_EINVAL, "unknown window kind");
   }
+  if (o->emit_partials && o->kind != RT_WINDOW_SLIDING)
+    return rt_err_set(err, RT_EINVAL, "only sliding and tumbling windows emit partials");
   return 0;
 }
 
@@ -116,6 +120,10 @@ static char **copy_names(const rt_window_opts *o) {
     names[2 + o->nkeys + i] =
         rt_xstrdup(o->agg_names && o->agg_names[i] ? o->agg_names[i]
                                                    : rt_agg_kind_name(o->aggs[i].kind));
+  if (o->emit_partials) { /* one column of state replaces the aggregates */
+    rt_free(names[2 + o->nkeys]);
+    names[2 + o->nkeys] = rt_xstrdup(RT_PARTIAL_COLUMN);
+  }
   return names;
 }
 
@@ -135,6 +143,8 @@ rt_window *rt_window_new(const rt_window_opts *o, rt_err *err) {
   w->names = copy_names(o);
   w->aggs = rt_aggset_new(o->aggs, o->naggs);
   w->row = rt_xcalloc((size_t)(2 + o->nkeys + o->naggs), sizeof(rt_value));
+  w->partials = o->emit_partials;
+  rt_buf_init(&w->pbuf, 0);
   size_t block = rt_aggset_block_size(w->aggs);
   if (w->kind == RT_WINDOW_SLIDING)
     w->scratch = rt_group_new(w->nkeys, block);
@@ -175,6 +185,7 @@ void rt_window_free(rt_window **wp) {
   rt_free(w->names);
   rt_aggset_free(&w->aggs);
   rt_free(w->row);
+  rt_buf_free(&w->pbuf);
   rt_free(w);
   *wp = NULL;
 }
@@ -285,7 +296,13 @@ static void add_rows(rt_window *w, rt_result *res, const rt_group *g,
     const rt_value *keys = rt_group_keys(g, i);
     for (int k = 0; k < w->nkeys; k++)
       w->row[2 + k] = keys[k];
-    rt_aggset_results(w->aggs, rt_group_payload(g, i), &w->row[2 + w->nkeys]);
+    if (w->partials) {
+      rt_buf_clear(&w->pbuf);
+      rt_aggset_serialize(w->aggs, rt_group_payload(g, i), &w->pbuf); /* no cap */
+      w->row[2 + w->nkeys] = rt_string(w->pbuf.data, w->pbuf.len);
+    } else {
+      rt_aggset_results(w->aggs, rt_group_payload(g, i), &w->row[2 + w->nkeys]);
+    }
     rt_result_add_row(res, w->row + 2 - off);
   }
 }
@@ -313,7 +330,8 @@ static int emit_window(rt_window *w, int64_t s, rt_window_emit_fn emit, void *ct
   size_t hi = pane_lower_bound(w, floor_div(e, w->pane_ms));
   if (lo == hi)
     return 0;
-  rt_result *res = rt_result_new(2 + w->nkeys + w->naggs, (const char *const *)w->names);
+  int ncols = 2 + w->nkeys + (w->partials ? 1 : w->naggs);
+  rt_result *res = rt_result_new(ncols, (const char *const *)w->names);
   rt_result_set_window(res, s, e);
   if (hi - lo == 1 && w->pane_ms == w->size) {
     add_rows(w, res, w->panes[lo].groups, true, s, e); /* tumbling: no merge */

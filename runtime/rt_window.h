@@ -72,7 +72,16 @@ typedef struct rt_window_opts {
   int naggs;                /* number of aggregates, >= 1 */
   const rt_agg_spec *aggs;  /* naggs aggregates (arg indexes into args) */
   const char *const *agg_names; /* naggs result column names */
+  bool emit_partials;       /* SLIDING only, for scale-out: results carry
+                             * window_start, window_end, the keys and one
+                             * RT_PARTIAL_COLUMN of serialized partial state
+                             * (binary bytes in an RT_STRING) instead of the
+                             * aggregates; rt_merger (rt_partials.h) merges
+                             * them across workers */
 } rt_window_opts;
+
+/* The column of a partial result that holds the serialized states. */
+#define RT_PARTIAL_COLUMN "partial"
 
 typedef struct rt_window rt_window;
 

@@ -9,6 +9,7 @@
 
 #include "rt_buf.h"
 #include "rt_err.h"
+#include "rt_partials.h"
 #include "rt_time.h"
 #include "rt_window.h"
 
@@ -731,6 +732,108 @@ static void test_checkpoint_corruption(void) {
   }
 }
 
+/* ---- scale-out: partials from several workers, merged ----------------------- */
+
+/* Three workers each see a random third of the records (the same key on
+ * every worker); their partial windows, merged, must equal brute force over
+ * all records, and cover the same (window, key) pairs. */
+static void test_partials_merge_across_workers(void) {
+  static rec r[NREC];
+  static bool ok[NREC];
+  static int sel[NREC];
+  const int n = 6000, workers = 3;
+  const int64_t size = 30000, slide = 10000;
+  generate(r, n, false, 0x5ca1e);
+  for (int i = 0; i < n; i++)
+    r[i].t = T0 + (int64_t)i * 250; /* unique times: first/last have no ties */
+  for (int i = n; i < NREC; i++)
+    r[i].t = INT64_MAX; /* outside every window */
+  index_by_time(r, NREC);
+  rt_window *w[3];
+  capture parts = {0};
+  rt_agg_spec specs[NAGG];
+  const char *names[NAGG];
+  for (int a = 0; a < NAGG; a++) {
+    specs[a] = (rt_agg_spec){KINDS[a], KINDS[a] == RT_AGG_COUNT ? -1 : 0};
+    names[a] = rt_agg_kind_name(KINDS[a]);
+  }
+  const char *key_names[] = {"device_id"};
+  rt_window_opts o = {.kind = RT_WINDOW_SLIDING, .size_ms = size, .slide_ms = slide,
+                      .event_time = true, .nkeys = 1, .key_names = key_names,
+                      .naggs = NAGG, .aggs = specs, .agg_names = names,
+                      .emit_partials = true};
+  for (int k = 0; k < workers; k++) {
+    w[k] = rt_window_new(&o, NULL);
+    ASSERT(w[k] != NULL);
+  }
+  uint64_t s = 31;
+  for (int i = 0; i < n; i++) {
+    int k = (int)(rng(&s) % (uint64_t)workers);
+    rt_value keys[1] = {key_value(r[i].key)};
+    rt_value args[1] = {isnan(r[i].v) ? rt_null() : rt_number(r[i].v)};
+    ASSERT(rt_window_add(w[k], keys, args, r[i].t));
+    ok[i] = true;
+    if (i % BATCH == 0)
+      rt_window_advance(w[k], 0, on_emit, &parts);
+  }
+  for (int k = 0; k < workers; k++)
+    rt_window_close_all(w[k], on_emit, &parts);
+  rt_err err;
+  rt_merger *m = rt_merger_new(&o, &err);
+  ASSERT(m != NULL);
+  for (int e = 0; e < parts.n; e++) {
+    ASSERT_STR_EQ(rt_result_col_name(parts.res[e], 3), RT_PARTIAL_COLUMN);
+    ASSERT_EQ(rt_merger_add_result(m, parts.res[e], &err), 0);
+  }
+  /* A damaged partial is refused. */
+  rt_value key = key_value(0);
+  ASSERT_EQ(rt_merger_add(m, T0, T0 + size, &key, "\x00\x01", 2, &err), RT_EBADREC);
+  capture merged = {0};
+  size_t pending = rt_merger_pending(m);
+  ASSERT(rt_merger_emit(m, T0 + 100000, false, on_emit, &merged) > 0);
+  ASSERT(rt_merger_pending(m) < pending);
+  rt_merger_emit(m, 0, true, on_emit, &merged);
+  ASSERT_EQ(rt_merger_pending(m), 0);
+  size_t rows = 0;
+  int64_t prev = INT64_MIN;
+  for (int e = 0; e < merged.n; e++) {
+    rt_result *res = merged.res[e];
+    ASSERT(rt_result_window_start(res) > prev);
+    prev = rt_result_window_start(res);
+    ASSERT_EQ(rt_result_ncols(res), 3 + NAGG);
+    for (size_t row = 0; row < rt_result_nrows(res); row++) {
+      const rt_value *v = rt_result_row(res, row);
+      int cnt = select_window(r, ok, v[0].u.ms, v[1].u.ms, atoi(v[2].u.str.ptr + 7),
+                              INT32_MAX, sel);
+      ASSERT(cnt > 0);
+      check_row(r, sel, cnt, v + 3);
+      rows++;
+    }
+  }
+  /* Every (window, key) with records is there once. */
+  size_t want = 0;
+  for (int64_t ws = floor_to(T0 - size + slide, slide); ws <= r[n - 1].t; ws += slide) {
+    unsigned char seen[NKEYS] = {0};
+    int cnt = select_window(r, ok, ws, ws + size, -1, INT32_MAX, sel);
+    for (int j = 0; j < cnt; j++)
+      seen[r[sel[j]].key] = 1;
+    for (int k = 0; k < NKEYS; k++)
+      want += seen[k];
+  }
+  fprintf(stderr, "   %d partial results from %d workers -> %d windows, %zu rows\n", parts.n,
+          workers, merged.n, rows);
+  ASSERT_EQ(rows, want);
+  capture_free(&parts);
+  capture_free(&merged);
+  rt_merger_free(&m);
+  for (int k = 0; k < workers; k++)
+    rt_window_free(&w[k]);
+  o.kind = RT_WINDOW_SESSION;
+  o.gap_ms = 1000;
+  ASSERT(rt_window_new(&o, &err) == NULL); /* sessions do not emit partials */
+  ASSERT(rt_merger_new(&o, &err) == NULL);
+}
+
 int main(void) {
   TEST_RUN(test_tumbling_event_time);
   TEST_RUN(test_sliding_30_panes);
@@ -744,6 +847,7 @@ int main(void) {
   TEST_RUN(test_memory_flat);
   TEST_RUN(test_checkpoint_restore);
   TEST_RUN(test_checkpoint_corruption);
+  TEST_RUN(test_partials_merge_across_workers);
   TEST_RUN(test_throughput);
   return test_summary();
 }
