@@ -28,7 +28,7 @@ rt_hll *rt_hll_new(void);
 /* Frees the sketch; NULLs *h. Accepts NULL. */
 void rt_hll_free(rt_hll **h);
 
-/* A deep copy. Caller owns it. */
+/* A deep copy. Caller owns it; free with rt_hll_free(). */
 rt_hll *rt_hll_clone(const rt_hll *h);
 
 /* Adds one hashed item. */

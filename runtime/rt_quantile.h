@@ -34,7 +34,7 @@ rt_quantile *rt_quantile_new(uint32_t k);
 /* Frees the sketch; NULLs *q. Accepts NULL. */
 void rt_quantile_free(rt_quantile **q);
 
-/* A deep copy. Caller owns it. */
+/* A deep copy. Caller owns it; free with rt_quantile_free(). */
 rt_quantile *rt_quantile_clone(const rt_quantile *q);
 
 /* Adds one value; NaN is ignored. */

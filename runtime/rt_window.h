@@ -131,6 +131,7 @@ typedef struct rt_window_stats {
   size_t groups;    /* live group states summed over panes/sessions */
 } rt_window_stats;
 
+/* Fills stats with the operator's current counters (cheap: O(live panes)). */
 void rt_window_get_stats(const rt_window *w, rt_window_stats *stats);
 
 /*
