@@ -122,9 +122,16 @@ class KinesisClient:
                              "aws4_request, SignedHeaders=content-type;host;x-amz-date;"
                              "x-amz-target, Signature=00",
         }
-        self.conn.request("POST", "/", body=data, headers=headers)
-        resp = self.conn.getresponse()
-        raw = resp.read()
+        for attempt in range(2):  # node closes idle keep-alive connections after 5 s
+            try:
+                self.conn.request("POST", "/", body=data, headers=headers)
+                resp = self.conn.getresponse()
+                raw = resp.read()
+                break
+            except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+                self.conn.close()
+                if attempt:
+                    raise
         out = json.loads(raw) if raw else {}
         if resp.status != 200:
             type_ = out.get("__type", "").split("#")[-1]
