@@ -468,6 +468,25 @@ static int compile_chart(cc *c, const dsl_output *o) {
   return 0;
 }
 
+/* `into kinesis "S" [key EXPR]`: the key names a result column. */
+static int compile_into_kinesis(cc *c, const dsl_output *o, const char *src) {
+  pl_output *po = &c->p->out;
+  po->stream = pstr(c, o->u.kinesis.stream);
+  po->key_col = -1;
+  const dsl_expr *k = o->u.kinesis.key;
+  if (!k)
+    return 0;
+  if (k->kind != DSL_EX_FIELD)
+    return rt_err_set_at(c->err, RT_EUNSUPPORTED, src, k->span.off, k->span.len,
+                         "the key of into kinesis must name a column of the result (add it "
+                         "with extend first)");
+  int col = res_resolve(c, k, c->err);
+  if (col < 0)
+    return col;
+  po->key_col = col;
+  return 0;
+}
+
 static int compile_output(cc *c, const dsl_output *o, const char *src) {
   pl_output *po = &c->p->out;
   c->src = src;
@@ -489,9 +508,7 @@ static int compile_output(cc *c, const dsl_output *o, const char *src) {
     po->path = pstr(c, o->u.file.path);
     return 0;
   case DSL_OUT_INTO_KINESIS:
-    po->stream = pstr(c, o->u.kinesis.stream);
-    return rt_err_set_at(c->err, RT_EUNSUPPORTED, src, o->span.off, o->span.len,
-                         "into kinesis is not available in this build");
+    return compile_into_kinesis(c, o, src);
   default:
     return 0;
   }

@@ -87,6 +87,7 @@ typedef struct pl_output {
   int64_t table_limit;   /* -1 when not given */
   const char *path;      /* INTO_FILE */
   const char *stream;    /* INTO_KINESIS */
+  int key_col;           /* INTO_KINESIS: result column of the partition key, or -1 */
   dsl_chart_kind chart_kind;
   const char *title;     /* CHART: or NULL */
   dsl_cx *x;             /* CHART: over the result's columns */

@@ -29,7 +29,7 @@
 typedef struct rt_output_desc {
   dsl_output_kind kind;    /* table (also the implicit default), chart, into file/kinesis */
   int64_t table_limit;     /* `table limit N`, or -1 */
-  const char *path;        /* INTO_FILE: the file, as written */
+  const char *path;        /* INTO_FILE: the file, as written; INTO_KINESIS: the stream */
   dsl_chart_kind chart;    /* CHART: line, area, bar, scatter */
   const char *title;       /* CHART: or NULL */
   const char *x_name;      /* CHART: column names of the chart frame */
