@@ -352,6 +352,20 @@ static void test_processing_time(void) {
   run_sliding("processing tumbling 7s", 7000, 7000, false, 0, false);
 }
 
+/* Random window shapes: any slide up to the size, any watermark. */
+static void test_random_shapes(void) {
+  uint64_t s = 0x5eed;
+  for (int i = 0; i < 6; i++) {
+    int64_t size = 1000 * (int64_t)(1 + rng(&s) % 90);
+    int64_t slide = 1000 * (int64_t)(1 + rng(&s) % (uint64_t)(size / 1000));
+    int64_t wm = 500 * (int64_t)(rng(&s) % 12);
+    char what[64];
+    snprintf(what, sizeof(what), "random %llds every %llds wm %lldms", (long long)size / 1000,
+             (long long)slide / 1000, (long long)wm);
+    run_sliding(what, size, slide, true, wm, true);
+  }
+}
+
 /* ---- sessions ------------------------------------------------------------ */
 
 /* Sessions over jittered data (jitter 3 s < watermark 5 s, nothing very
@@ -839,6 +853,7 @@ int main(void) {
   TEST_RUN(test_sliding_30_panes);
   TEST_RUN(test_sliding_non_dividing);
   TEST_RUN(test_processing_time);
+  TEST_RUN(test_random_shapes);
   TEST_RUN(test_sessions_brute_force);
   TEST_RUN(test_session_bridge_and_late);
   TEST_RUN(test_running_totals);
