@@ -428,7 +428,7 @@ static void test_png_rgba_roundtrip(void) {
 /* Our run-length deflate, inflated by zlib, on runs around every boundary
  * of the length codes and on noise that has no runs at all. */
 static void test_rle_deflate_roundtrip(void) {
-  enum { CAP = 300000 };
+  enum { CAP = 600000 };
   unsigned char *in = malloc(CAP), *back = malloc(CAP);
   size_t n = 0;
   static const size_t runs[] = {1, 2, 3, 4, 10, 11, 257, 258, 259, 260, 261,
@@ -439,9 +439,16 @@ static void test_rle_deflate_roundtrip(void) {
     in[n++] = (unsigned char)(r * 91 + 1); /* break the run */
   }
   uint32_t rnd = 12345;
-  for (int i = 0; i < 20000; i++) {
+  for (int i = 0; i < 150000; i++) { /* several blocks of noise */
     rnd = rnd * 1103515245u + 12345u;
     in[n++] = (unsigned char)(rnd >> 16);
+  }
+  for (int i = 0; i < 200000; i++) { /* geometric: codes past 15 bits */
+    rnd = rnd * 1103515245u + 12345u;
+    int b = __builtin_ctz((rnd >> 8) | (1u << 23));
+    if (in[n - 1] == b)
+      b = 30 + b; /* no runs: keep every symbol a literal */
+    in[n++] = (unsigned char)b;
   }
   ASSERT(n < CAP);
   size_t cap = plot__rle_bound(n);
