@@ -30,6 +30,7 @@ typedef struct shard {
   char *iterator;                /* current iterator (owned) */
   char *last_seq;                /* last delivered sequence number (owned) */
   int64_t due_ns;                /* no call before this monotonic time */
+  int64_t last_get_ns;           /* start of the last GetRecords (5/s limit) */
   int attempts;                  /* consecutive failures */
   int64_t behind_ms;             /* last MillisBehindLatest, -1 unknown */
   rt_kin_req *req;               /* this shard's request */
@@ -205,6 +206,16 @@ static int start_iterator(rt_kin_reader *r, shard *s, rt_err *err) {
   return 0;
 }
 
+/* When s may start its next call: GetRecords also waits busy_ms after the
+ * previous one, whatever happened in between (an iterator renewal must not
+ * let a shard exceed 5 calls a second). */
+static int64_t next_call_ns(const rt_kin_reader *r, const shard *s) {
+  int64_t t = s->due_ns;
+  if (s->st == SH_READY && s->last_get_ns + r->o.busy_ms * 1000000LL > t)
+    t = s->last_get_ns + r->o.busy_ms * 1000000LL;
+  return t;
+}
+
 /* Starts every call that is due; returns a fatal error or 0. */
 static int start_due(rt_kin_reader *r, int may_fetch, int64_t now, rt_err *err) {
   for (size_t i = 0; i < r->n; i++) {
@@ -212,15 +223,17 @@ static int start_due(rt_kin_reader *r, int may_fetch, int64_t now, rt_err *err) 
     if (s->st == SH_WAIT_PARENTS && !parent_pending(r, s->parent) &&
         !parent_pending(r, s->adjacent))
       s->st = SH_NEED_ITER;
-    if (s->due_ns > now)
+    if (next_call_ns(r, s) > now)
       continue;
     int rc = 0;
     if (s->st == SH_NEED_ITER) {
       rc = start_iterator(r, s, err);
     } else if (s->st == SH_READY && may_fetch) {
       rc = rt_kin_get_records_prepare(s->req, s->iterator, r->o.limit, err);
-      if (rc == 0)
+      if (rc == 0) {
         launch(r, s, SH_GET_FLIGHT);
+        s->last_get_ns = now;
+      }
     }
     if (rc != 0)
       return rc;
@@ -372,8 +385,8 @@ static long wait_ms(rt_kin_reader *r, int may_fetch, int64_t now, long max_ms) {
   int64_t next = now + max_ms * 1000000LL;
   for (size_t i = 0; i < r->n; i++) {
     shard *s = &r->sh[i];
-    if ((s->st == SH_NEED_ITER || (s->st == SH_READY && may_fetch)) && s->due_ns < next)
-      next = s->due_ns;
+    if ((s->st == SH_NEED_ITER || (s->st == SH_READY && may_fetch)) && next_call_ns(r, s) < next)
+      next = next_call_ns(r, s);
   }
   return next <= now ? 0 : (long)((next - now + 999999) / 1000000LL); /* round up: no spin */
 }
