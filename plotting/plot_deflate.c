@@ -8,17 +8,18 @@
  * when that is smaller, so the size stays close to zlib's Z_RLE at a third
  * of its time: zlib spends most of its time in general machinery (window,
  * hashing) that a run-only coder does not need. bench/plot_bench.c measures
- * both and plot_png.c picks by that measurement. The output is a complete
- * zlib stream (header, blocks, Adler-32), so any inflater reads it.
+ * both and plot_png.c picks by that measurement. The Adler-32 checksum is
+ * kept here too, a run at a time in O(1). The output is a complete zlib
+ * stream (header, blocks, Adler-32), so any inflater reads it.
  */
 #include <stdint.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "plot_huff.h"
 #include "plot_internal.h"
 
 #define PLOT__BLOCK_SYMS 65536
+#define PLOT__ADLER_BASE 65521u
 
 struct plot__rle {
   uint16_t sym[PLOT__BLOCK_SYMS]; /* block: byte, or 256 + run length */
@@ -30,7 +31,8 @@ struct plot__rle {
   uint32_t nacc;         /* number of pending bits */
   int last;              /* last byte output, -1 before the first */
   size_t run;            /* repeats of last not yet emitted */
-  uLong adler;           /* Adler-32 of the uncompressed stream */
+  uint64_t s1, s2;       /* Adler-32 sums of the uncompressed stream */
+  uint32_t unreduced;    /* literals added to s1/s2 since the last modulo */
   int overflow;          /* 1 once out was too small */
 };
 
@@ -174,29 +176,48 @@ void plot__rle_start(plot__rle *z, unsigned char *out, size_t cap) {
   z->nacc = 0;
   z->last = -1;
   z->run = 0;
-  z->adler = adler32(0L, Z_NULL, 0);
+  z->s1 = 1;
+  z->s2 = 0;
+  z->unreduced = 0;
   z->overflow = 0;
 }
 
+/* Adler-32 of k copies of byte v in O(1): runs are most of the stream,
+ * so the checksum costs what the literals cost, not what the image does. */
+static void plot__adler_run(plot__rle *z, uint64_t v, uint64_t k) {
+  z->s2 = (z->s2 + k * z->s1 + v * (k * (k + 1) / 2)) % PLOT__ADLER_BASE;
+  z->s1 = (z->s1 + k * v) % PLOT__ADLER_BASE;
+  z->unreduced = 0;
+}
+
+static void plot__adler_byte(plot__rle *z, unsigned b) {
+  z->s1 += b;
+  z->s2 += z->s1;
+  if (++z->unreduced == 4096) { /* far below overflow of 64-bit sums */
+    z->s1 %= PLOT__ADLER_BASE;
+    z->s2 %= PLOT__ADLER_BASE;
+    z->unreduced = 0;
+  }
+}
+
 void plot__rle_feed(plot__rle *z, const unsigned char *p, size_t n) {
-  z->adler = adler32(z->adler, p, (uInt)n);
   size_t i = 0;
   while (i < n) {
     if (p[i] != z->last) {
       plot__flush_run(z);
       z->last = p[i];
+      plot__adler_byte(z, p[i]);
       plot__sym(z, p[i++]);
       continue;
     }
     uint64_t pat = 0x0101010101010101ull * (uint64_t)p[i], w;
-    while (i + 8 <= n && (memcpy(&w, p + i, 8), w == pat)) {
+    size_t i0 = i;
+    while (i + 8 <= n && (memcpy(&w, p + i, 8), w == pat))
       i += 8;
-      z->run += 8;
-    }
-    while (i < n && p[i] == z->last) {
+    while (i < n && p[i] == z->last)
       i++;
-      z->run++;
-    }
+    z->run += i - i0;
+    plot__adler_run(z, (uint64_t)z->last, i - i0);
     if (z->run > 4096) { /* long runs: emit as we go, keep the tail */
       size_t keep = z->run % 258 + 258;
       for (size_t k = keep; k < z->run; k += 258)
@@ -222,7 +243,8 @@ size_t plot__rle_finish(plot__rle *z) {
   }
   if (z->overflow || z->len + 4 > z->cap)
     return 0;
-  uint32_t a = (uint32_t)z->adler;
+  uint32_t a = (uint32_t)((z->s2 % PLOT__ADLER_BASE) << 16 |
+                          (z->s1 % PLOT__ADLER_BASE));
   z->out[z->len++] = (unsigned char)(a >> 24);
   z->out[z->len++] = (unsigned char)(a >> 16);
   z->out[z->len++] = (unsigned char)(a >> 8);

@@ -18,18 +18,21 @@
 #include "plot_internal.h"
 
 /*
- * Chosen by bench/plot_bench.c (ms to encode / PNG bytes, 800x400 line
- * chart of 3 x 300 points, at 1x = 800x400 px and 2x = 1600x800 px):
+ * Chosen by measurement (bench/plot_bench.c; fastest of 60 runs on an
+ * 800x400 line chart of 3 x 300 points, at 1x = 800x400 px and at
+ * 2x = 1600x800 px, ms to encode / PNG bytes):
  *
- *   cairo_surface_write_to_png_stream (libpng)  9.6 / 71 k    69 / 163 k
- *   zlib level 6, default strategy, Up          6.6 / 69 k    33 / 159 k
- *   zlib level 1, default strategy, None        2.9 / 62 k    10 / 161 k
- *   zlib level 1, Z_RLE, Up                     2.7 / 81 k   9.8 / 184 k
- *   plot_deflate.c (runs, fixed codes), Up      1.0 / 100 k  3.8 / 237 k
+ *                                               1x            2x
+ *   cairo_surface_write_to_png_stream (libpng)  9.3 / 52 k    35 / 119 k
+ *   zlib level 6, default strategy, Up          5.8 / 50 k    18 / 115 k
+ *   zlib level 1, default strategy, None        2.4 / 45 k   9.4 / 115 k
+ *   zlib level 1, Z_RLE, Up                     2.6 / 68 k   9.6 / 152 k
+ *   plot_deflate.c (runs, Huffman blocks), Up   1.1 / 69 k   3.2 / 154 k
  *
- * The live path redraws every chart on every refresh, so time wins over
- * a quarter more bytes: a 2x chart is encoded in 4 ms instead of 10 (or 69).
- * Switch PLOT__PNG_STRATEGY to Z_RLE (level 1) to trade back.
+ * The live path redraws every chart on every refresh, so the run-length
+ * coder wins: zlib's Z_RLE size at a third of its time. Set
+ * PLOT__PNG_STRATEGY to Z_DEFAULT_STRATEGY and PLOT__PNG_FILTER to 0 for
+ * the smallest files at three times the encoding time.
  */
 #define PLOT__PNG_LEVEL 1
 #define PLOT__PNG_STRATEGY PLOT__Z_OWN_RLE
@@ -134,6 +137,42 @@ static void plot__row_filter(int filter, const unsigned char *cur,
   }
 }
 
+/*
+ * The common case in one pass: an opaque RGB row under the Up filter,
+ * computed straight from the two ARGB32 source rows. The byte-wise
+ * difference of whole pixels is done in one 32-bit subtraction with the
+ * carries masked off (SWAR), so no converted copy of either row is made.
+ * A row equal to the one above, frequent in charts, is all zeros.
+ * Returns 255 when every pixel of the row is opaque.
+ */
+static unsigned plot__row_up_rgb(const unsigned char *src,
+                                 const unsigned char *above, int w,
+                                 unsigned char *dst) {
+  const uint32_t H = 0x80808080u;
+  unsigned all = 255;
+  if (memcmp(src, above, 4 * (size_t)w) == 0) {
+    memset(dst, 0, 3 * (size_t)w);
+    for (int x = 0; x < w; x++) { /* alpha still has to be checked */
+      uint32_t c;
+      memcpy(&c, src + 4 * (size_t)x, 4);
+      all &= c >> 24;
+    }
+    return all;
+  }
+  for (int x = 0; x < w; x++) {
+    uint32_t c, p;
+    memcpy(&c, src + 4 * (size_t)x, 4);
+    memcpy(&p, above + 4 * (size_t)x, 4);
+    uint32_t d = ((c | H) - (p & ~H)) ^ ((c ^ ~p) & H);
+    all &= c >> 24;
+    dst[0] = (unsigned char)(d >> 16);
+    dst[1] = (unsigned char)(d >> 8);
+    dst[2] = (unsigned char)d;
+    dst += 3;
+  }
+  return all;
+}
+
 typedef struct plot__png_job {
   const unsigned char *data; /* surface pixels */
   int w, h, stride, bpp;     /* geometry; bpp 3 (RGB) or 4 (RGBA) */
@@ -170,13 +209,19 @@ static size_t plot__deflate_rows(plot__png_enc *e, const plot__png_job *j,
     plot__rle_start(e->rle, out, cap);
   for (int y = 0; y < j->h; y++) {
     unsigned char *cur = raw[y & 1], *prev = y ? raw[(y - 1) & 1] : NULL;
-    unsigned alpha = plot__row_convert(j->data + (size_t)y * (size_t)j->stride,
-                                       j->w, j->bpp, cur);
+    const unsigned char *src = j->data + (size_t)y * (size_t)j->stride;
+    unsigned alpha;
+    if (y > 0 && j->bpp == 3 && j->filter == 2) {
+      alpha = plot__row_up_rgb(src, src - j->stride, j->w, filt + 1);
+      filt[0] = 2;
+    } else {
+      alpha = plot__row_convert(src, j->w, j->bpp, cur);
+      plot__row_filter(j->filter, cur, prev, n, j->bpp, filt);
+    }
     if (j->bpp == 3 && alpha != 255) {
       *translucent = 1;
       return 0;
     }
-    plot__row_filter(j->filter, cur, prev, n, j->bpp, filt);
     if (j->own)
       plot__rle_feed(e->rle, filt, n + 1);
     else if (plot__zlib_row(e, filt, n + 1, y + 1 == j->h) != 0)
