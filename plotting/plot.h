@@ -48,12 +48,15 @@ const char *plot_errname(int code);
 /*
  * Chart kinds. Each kind is one entry of a table of draw functions inside the
  * library, so a new kind is appended here and in that table only. Append-only.
+ * Dense data costs what the pixels can show: a line with several points per
+ * pixel (sorted by x) is drawn as the band it would ink, and area and bar
+ * charts with more x values than pixels average neighbouring values.
  */
 typedef enum plot_kind {
   PLOT_LINE = 0,    /* one polyline per series; NaN/inf values break the line */
   PLOT_AREA = 1,    /* stacked areas, series stacked at equal x values */
   PLOT_BAR = 2,     /* bars per distinct x value, grouped (or stacked) */
-  PLOT_SCATTER = 3, /* one dot per point */
+  PLOT_SCATTER = 3, /* one dot per point, squares past 2,000 points */
   PLOT_KPI = 4,     /* a single-value tile: big number, label, delta, sparkline */
   PLOT_KIND_COUNT   /* number of kinds; not a kind */
 } plot_kind;
@@ -130,8 +133,9 @@ typedef struct plot_png {
 
 /*
  * A renderer caches what does not change between redraws: the cairo surface
- * (while the size stays the same), the font faces and the zlib stream. It is
- * not thread-safe: use one per thread (one per live chart is fine).
+ * (while the size stays the same; 5 MB for 800x400 at 2x), the font faces
+ * and the PNG encoder's buffers. One renderer must not be used by two
+ * threads at once; different renderers may run on different threads.
  */
 typedef struct plot_renderer plot_renderer;
 
