@@ -448,8 +448,31 @@ int dsl__check_agg(dsl_parse_ctx *p, dsl_expr *call, dsl_agg *agg) {
   return 0;
 }
 
+/* A window (or session) groups records for the `agg` after it, so a second
+ * one before that `agg` can only be a mistake. */
 int dsl__check_query(dsl_parse_ctx *p, const dsl_query *q) {
-  (void)p;
-  (void)q;
+  const dsl_stage *open = NULL;
+  for (int i = 0; i < q->nstages; i++) {
+    const dsl_stage *st = &q->stages[i];
+    if (st->kind == DSL_ST_AGG) {
+      open = NULL;
+    } else if (st->kind == DSL_ST_WINDOW || st->kind == DSL_ST_SESSION) {
+      const char *what = st->kind == DSL_ST_WINDOW ? "window" : "session";
+      if (open) {
+        int line = 1, col = 1;
+        for (int at = 0; at < open->span.off; at++, col++)
+          if (p->src[at] == '\n')
+            line++, col = 0;
+        return dsl__error_at(p, RT_ETYPE, st->span.off, (int)strlen(what),
+                             "`%s` follows the `%s` at line %d, column %d with "
+                             "no `agg` between; a window groups records for "
+                             "the `agg` after it",
+                             what,
+                             open->kind == DSL_ST_WINDOW ? "window" : "session",
+                             line, col);
+      }
+      open = st;
+    }
+  }
   return 0;
 }
