@@ -588,7 +588,14 @@ static int magic_arity(dsl_parse_ctx *p, dsl_stmt *st, int name_end) {
     min = max = 1;
     usage = "a query id or `all`: %stop 3";
   } else if (!strcmp(n, "set")) {
-    min = max = 2;
+    /* Alone, %set lists the settings; otherwise it sets one. */
+    if (na == 1)
+      return dsl__error_at(p, RT_ESYNTAX, end, 0,
+                           "`%%set` needs a value after `%s`, as in %%set "
+                           "batch 200ms",
+                           a[0]->kind == DSL_EX_FIELD ? a[0]->u.field.text
+                                                      : "the name");
+    max = 2;
     usage = "a name and a value: %set batch 200ms";
   } else if (!strcmp(n, "describe")) {
     min = max = 1;

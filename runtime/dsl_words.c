@@ -209,7 +209,7 @@ static const dsl_word words[] = {
     /* ----------------------------------------------------------- magics */
     {"%queries", MAG, "%queries", "Lists the running queries: id, cell, source, records in, records per second, lag, bad and late records.\nExample: %queries"},
     {"%stop", MAG, "%stop ID|all", "Stops a query, or all of them; each writes its final checkpoint.\nExample: %stop all"},
-    {"%set", MAG, "%set NAME VALUE", "Changes a session setting: batch 200ms, region \"...\", endpoint \"...\", refresh 1s, ...\nExample: %set batch 200ms"},
+    {"%set", MAG, "%set [NAME VALUE]", "Changes a session setting: batch 200ms, region \"...\", endpoint \"...\", refresh 1s, ...; alone, lists the settings.\nExample: %set batch 200ms"},
     {"%streams", MAG, "%streams", "Lists the Kinesis streams.\nExample: %streams"},
     {"%describe", MAG, "%describe NAME", "Shows a Kinesis stream's shards and retention.\nExample: %describe sensors"},
     {"%create", MAG, "%create NAME shards N", "Creates a Kinesis stream with N shards.\nExample: %create sensors shards 2"},

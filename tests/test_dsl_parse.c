@@ -577,8 +577,9 @@ static void test_magics(void) {
   dsl_program *p = parse_ok(
       "%set region \"us-east-1\"\n%stop all\n%queries\n%help window\n"
       "%create sensors shards 2\n%set batch 200ms\n%describe s-1 # note\n"
-      "%streams\n%help\n%stop 3");
-  ASSERT_EQ(p->nstmts, 10);
+      "%streams\n%help\n%stop 3\n%set");
+  ASSERT_EQ(p->nstmts, 11);
+  ASSERT_EQ(p->stmts[10].u.magic.nargs, 0); /* %set alone lists the settings */
   const dsl_stmt *m = &p->stmts[0];
   ASSERT_EQ(m->kind, DSL_STMT_MAGIC);
   ASSERT_STR_EQ(m->u.magic.name, "set");
