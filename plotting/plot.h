@@ -121,6 +121,8 @@ typedef struct plot_spec {
   int width, height;          /* logical size in CSS pixels; 0 = 800 x 400 */
   double scale;               /* device pixels per logical pixel; 0 = 2 */
   int max_series;             /* fold beyond this many series; 0 = 8 */
+  int y_zero;                 /* line, scatter: 1 = the y axis includes 0
+                                 (areas and bars always do) */
 } plot_spec;
 
 /* A rendered chart. */

@@ -80,6 +80,10 @@ static void plot__y_scale(plot__ctx *c) {
     lo = 0;
     hi = 1;
   }
+  if (c->spec->y_zero) {
+    lo = fmin(lo, 0);
+    hi = fmax(hi, 0);
+  }
   plot_ticks_nice(lo, hi, 4, maxn, 1, &c->yt);
 }
 

@@ -552,7 +552,7 @@ static void render_all_kinds(const plot_series *s, size_t ns, const char *title,
       plot_spec spec = {.kind = (plot_kind)k, .series = s, .n_series = ns,
                         .title = title, .x = {ax, "x", 0}, .y_label = "y",
                         .footer = title, .stacked = stacked, .width = 320,
-                        .height = 200, .scale = 1,
+                        .height = 200, .scale = 1, .y_zero = stacked,
                         .kpi = {ns ? 1 : NAN, -2, "u"}};
       render_check(&spec);
     }
