@@ -259,6 +259,11 @@ int rt_kin_get_records_parse(rt_kin_req *r, CURLcode cc, rt_kin_get_result *out,
 int rt_kin_get_records(rt_kin *k, const char *iterator, int limit, rt_kin_get_result *out,
                        rt_err *err);
 
+/* Decodes a GetRecords response body of len bytes (no transfer involved:
+ * tests, fuzzing, replay). Returns 0 or RT_EPROTO; *out is cleared first. */
+int rt_kin_get_records_decode(const char *body, size_t len, rt_kin_get_result *out,
+                              rt_err *err);
+
 /* --- Writing --------------------------------------------------------------- */
 
 /* One record to put (borrowed by prepare, which copies what it needs). */

@@ -382,24 +382,38 @@ static void children_from_json(rt_kin_get_result *g, json_t *arr) {
   }
 }
 
+/* Fills g from a GetRecords answer; -1 when it has no valid Records. */
+static int get_result_from_json(rt_kin_get_result *g, json_t *body) {
+  json_t *arr = json_object_get(body, "Records");
+  if (!json_is_array(arr) || records_from_json(g, arr) != 0) {
+    rt_kin_get_result_clear(g);
+    return -1;
+  }
+  g->next_iterator = dup_or_null(rt_kin__str(body, "NextShardIterator"));
+  json_t *mbl = json_object_get(body, "MillisBehindLatest");
+  g->millis_behind = json_is_integer(mbl) ? json_integer_value(mbl) : -1;
+  children_from_json(g, json_object_get(body, "ChildShards"));
+  return 0;
+}
+
 int rt_kin_get_records_parse(rt_kin_req *r, CURLcode cc, rt_kin_get_result *g, rt_err *err) {
   rt_kin_get_result_clear(g);
   json_t *body;
   int rc = rt_kin__finish(r, cc, &body, err);
   if (rc != 0)
     return rc;
-  json_t *arr = json_object_get(body, "Records");
-  if (!json_is_array(arr) || records_from_json(g, arr) != 0) {
-    json_decref(body);
-    rt_kin_get_result_clear(g);
-    return proto_error(r, "GetRecords", "Records", err);
-  }
-  g->next_iterator = dup_or_null(rt_kin__str(body, "NextShardIterator"));
-  json_t *mbl = json_object_get(body, "MillisBehindLatest");
-  g->millis_behind = json_is_integer(mbl) ? json_integer_value(mbl) : -1;
-  children_from_json(g, json_object_get(body, "ChildShards"));
+  rc = get_result_from_json(g, body);
   json_decref(body);
-  return 0;
+  return rc == 0 ? 0 : proto_error(r, "GetRecords", "Records", err);
+}
+
+int rt_kin_get_records_decode(const char *body, size_t len, rt_kin_get_result *g, rt_err *err) {
+  rt_kin_get_result_clear(g);
+  json_error_t je;
+  json_t *o = json_loadb(body, len, 0, &je);
+  int rc = json_is_object(o) ? get_result_from_json(g, o) : -1;
+  json_decref(o);
+  return rc == 0 ? 0 : rt_err_set(err, RT_EPROTO, "GetRecords: not a valid answer");
 }
 
 int rt_kin_get_records(rt_kin *k, const char *iterator, int limit, rt_kin_get_result *out,
