@@ -52,9 +52,9 @@ static int pb_bytes(pb *b, const uint8_t **s, size_t *n) {
 
 /* Skips a field of wire type wt (groups are not valid here). */
 static int pb_skip(pb *b, unsigned wt) {
-  uint64_t v;
-  const uint8_t *s;
-  size_t n;
+  uint64_t v = 0;
+  const uint8_t *s = NULL;
+  size_t n = 0;
   switch (wt) {
   case 0:
     return pb_varint(b, &v);
@@ -96,9 +96,9 @@ int rt_kpl_is_aggregated(const void *data, size_t len) {
 static int count_fields(pb b, size_t *npk, size_t *nehk, size_t *nrec) {
   *npk = *nehk = *nrec = 0;
   while (b.p < b.end) {
-    uint64_t key;
-    const uint8_t *s;
-    size_t n;
+    uint64_t key = 0;
+    const uint8_t *s = NULL;
+    size_t n = 0;
     if (pb_varint(&b, &key) != 0)
       return -1;
     unsigned field = (unsigned)(key >> 3), wt = (unsigned)(key & 7);
@@ -116,9 +116,9 @@ static int count_fields(pb b, size_t *npk, size_t *nehk, size_t *nrec) {
 /* Pass 2a: fills the two tables. */
 static void fill_tables(pb b, table *pk, table *ehk) {
   while (b.p < b.end) {
-    uint64_t key;
-    const uint8_t *s;
-    size_t n;
+    uint64_t key = 0;
+    const uint8_t *s = NULL;
+    size_t n = 0;
     pb_varint(&b, &key); /* validated by count_fields */
     unsigned field = (unsigned)(key >> 3);
     if (field == 1 || field == 2) {
@@ -140,7 +140,7 @@ static int decode_record(const uint8_t *s, size_t n, const table *pk, const tabl
   int has_data = 0;
   memset(rec, 0, sizeof(*rec));
   while (b.p < b.end) {
-    uint64_t key;
+    uint64_t key = 0;
     if (pb_varint(&b, &key) != 0)
       return -1;
     unsigned field = (unsigned)(key >> 3), wt = (unsigned)(key & 7);
@@ -173,9 +173,9 @@ static int decode_record(const uint8_t *s, size_t n, const table *pk, const tabl
 /* Pass 2b: decodes every Record into out. */
 static int fill_records(pb b, const table *pk, const table *ehk, rt_kpl_records *out) {
   while (b.p < b.end) {
-    uint64_t key;
-    const uint8_t *s;
-    size_t n;
+    uint64_t key = 0;
+    const uint8_t *s = NULL;
+    size_t n = 0;
     pb_varint(&b, &key);
     if ((key >> 3) != 3) {
       pb_skip(&b, (unsigned)(key & 7));
