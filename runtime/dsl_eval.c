@@ -80,6 +80,10 @@ void dsl_cx_pool_free(dsl_cx_pool **pool) {
 
 /* ---- value helpers ---------------------------------------------------- */
 
+/* Times beyond +-275,000 years (ECMAScript's limit) are not times: keeps
+ * every conversion to int64 ms defined. */
+#define DSL_MAX_TIME_MS 8.64e15
+
 static inline bool is_num(rt_value v) { return v.type == RT_NUMBER || v.type == RT_TIME; }
 static inline double num_of(rt_value v) {
   return v.type == RT_TIME ? (double)v.u.ms : v.u.num;
@@ -90,11 +94,13 @@ bool dsl_value_to_ms(rt_value v, int64_t *ms) {
   case RT_TIME:
     *ms = v.u.ms;
     return true;
-  case RT_NUMBER:
-    if (!isfinite(v.u.num))
+  case RT_NUMBER: {
+    double d = fabs(v.u.num) < 1e11 ? v.u.num * 1000.0 : v.u.num;
+    if (!(fabs(d) <= DSL_MAX_TIME_MS)) /* also NaN */
       return false;
-    *ms = (int64_t)(fabs(v.u.num) < 1e11 ? v.u.num * 1000.0 : v.u.num);
+    *ms = (int64_t)d;
     return true;
+  }
   case RT_STRING:
     return rt_time_parse(v.u.str.ptr, v.u.str.len, ms) == 0;
   default:
@@ -133,7 +139,7 @@ static rt_value arith(dsl_op op, rt_value a, rt_value b) {
   /* time +- number stays a time; time - time is a duration (a number) */
   bool ta = a.type == RT_TIME, tb = b.type == RT_TIME;
   if ((op == DSL_OP_ADD && ta != tb) || (op == DSL_OP_SUB && ta && !tb))
-    return rt_time((int64_t)llround(r));
+    return fabs(r) <= DSL_MAX_TIME_MS ? rt_time((int64_t)llround(r)) : rt_null();
   return rt_number(r);
 }
 

@@ -221,7 +221,7 @@ static int parse_duration(const char *s, int64_t *ms) {
                 : strcmp(end, "h") == 0         ? 3600000
                 : strcmp(end, "d") == 0         ? 86400000
                                                 : -1;
-  if (unit < 0)
+  if (unit < 0 || !(v * unit < 1e15))
     return RT_EINVAL;
   *ms = (int64_t)(v * unit);
   return 0;
