@@ -582,7 +582,7 @@ static void test_all_nan_is_waiting(void) {
 
 static void test_extreme_sizes(void) {
   hostile h = hostile_make(0, 3, 50);
-  static const int sizes[][2] = {{32, 32}, {33, 200}, {600, 32}, {2000, 1500}};
+  static const int sizes[][2] = {{32, 32}, {33, 200}, {600, 32}, {800, 500}};
   static const double scales[] = {0.5, 1, 2, 4};
   for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
     for (int k = 0; k < PLOT_KIND_COUNT; k++) {
@@ -635,6 +635,58 @@ static void test_font_is_dejavu(void) {
   cairo_ft_scaled_font_unlock_face(sf);
   cairo_destroy(cr);
   cairo_surface_destroy(s);
+}
+
+/* A deterministic stream of awkward doubles. */
+static double awkward(uint32_t *rnd) {
+  *rnd = *rnd * 1103515245u + 12345u;
+  uint32_t r = *rnd >> 8;
+  switch (r % 16) {
+  case 0: return NAN;
+  case 1: return r % 2 ? INFINITY : -INFINITY;
+  case 2: return (r % 2 ? 1 : -1) * 1e300;
+  case 3: return 1e-300 * (double)(r % 100);
+  case 4: return 0;
+  case 5: return -(double)(r % 1000);
+  default: return (double)(r % 10000) / 7.0;
+  }
+}
+
+/* Random specs under sanitizers: every one renders and decodes. */
+static void test_random_specs(void) {
+  enum { MAXS = 20, MAXN = 300 };
+  static double xs[MAXS][MAXN], ys[MAXS][MAXN];
+  static plot_series ss[MAXS];
+  static const double scales[5] = {0.5, 1, 1.5, 2, 1};
+  const char *labels[4] = {"a", "\xff", "a long category label", NULL};
+  uint32_t rnd = 42;
+  for (int iter = 0; iter < 80; iter++) {
+    rnd = rnd * 1103515245u + 12345u;
+    size_t ns = (rnd >> 8) % MAXS, n = (rnd >> 16) % MAXN;
+    for (size_t k = 0; k < ns; k++) {
+      for (size_t i = 0; i < n; i++) {
+        double t = T0_MS + (double)i * 1000;
+        xs[k][i] = (iter % 3 == 0) ? awkward(&rnd) : (iter % 3 == 1 ? t : i / 3);
+        ys[k][i] = awkward(&rnd);
+      }
+      ss[k] = (plot_series){k % 2 ? "series" : NULL, (iter % 5) ? xs[k] : NULL,
+                            ys[k], n};
+    }
+    plot_spec spec = {.kind = (plot_kind)(rnd % PLOT_KIND_COUNT),
+                      .series = ss, .n_series = ns,
+                      .x = {iter % 2 ? PLOT_AXIS_TIME : PLOT_AXIS_NUMERIC,
+                            "x", (int)(rnd % 1440) - 720},
+                      .title = iter % 4 ? "random" : NULL,
+                      .labels = labels, .n_labels = 4,
+                      .stacked = (int)(rnd >> 3) % 2,
+                      .y_zero = (int)(rnd >> 4) % 2,
+                      .width = 32 + (int)((rnd >> 5) % 700),
+                      .height = 32 + (int)((rnd >> 7) % 400),
+                      .scale = scales[(rnd >> 9) % 5],
+                      .max_series = 1 + (int)((rnd >> 11) % 10),
+                      .kpi = {awkward(&rnd), awkward(&rnd), NULL}};
+    render_check(&spec);
+  }
 }
 
 /* ---- folding, reuse and errors ------------------------------------------ */
@@ -740,6 +792,7 @@ int main(void) {
   TEST_RUN(test_all_nan_is_waiting);
   TEST_RUN(test_extreme_sizes);
   TEST_RUN(test_hostile_text);
+  TEST_RUN(test_random_specs);
   TEST_RUN(test_font_is_dejavu);
   TEST_RUN(test_fold_into_other);
   TEST_RUN(test_renderer_reuse);
