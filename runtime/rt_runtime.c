@@ -465,7 +465,9 @@ static int run_query(rt_runtime *rt, cell_ctx *c, int i, int qindex, const rt_ex
   add_query(rt, q, wait);
   if (!wait)
     return 0;
-  rt_query_wait(q, -1);
+  while (rt_query_wait(q, o->interrupted ? 50 : -1) == RT_ETIMEDOUT)
+    if (o->interrupted(o->ud))
+      rt_query_stop(q);
   rt_query_stats qs;
   rt_query_get_stats(q, &qs);
   if (qs.state == RT_QUERY_STOPPED)

@@ -1,5 +1,6 @@
 /*
- * rt_runtime: the session API the kernel and `eddy run` call. One runtime per
+ * rt_runtime: the session API the kernel and `eddy run` call (named rt_runtime
+ * because rt_session.h is the session-window state of rt_window). One runtime per
  * notebook session (or per `eddy run`). It keeps the `let` definitions of
  * every cell run so far, the session settings (%set), and the running
  * queries; it compiles and runs cells; it lists and stops queries.
@@ -76,6 +77,10 @@ typedef struct rt_exec_opts {
    * 1 when handled, 0 to let the runtime try, < 0 (RT_E*, with err filled) to
    * fail the cell. Caller's thread. src is the cell text (for spans). */
   int (*on_magic)(void *ud, const dsl_stmt *magic, const char *src, rt_err *err);
+  /* Polled (every 50 ms, caller's thread) while exec waits for a bounded
+   * query: returning true stops the cell's queries, as an interrupt does
+   * (e.g. the kernel's kn_cell_interrupted). May be NULL. */
+  bool (*interrupted)(void *ud);
 } rt_exec_opts;
 
 /*

@@ -224,6 +224,21 @@ static void test_interrupt_waiting_cell(void) {
   sink_free(&s);
 }
 
+static bool interrupted_after_200ms(void *ud) {
+  return (rt_mono_ns() - *(int64_t *)ud) / 1000000 > 200;
+}
+
+static void test_interrupt_callback(void) {
+  rt_runtime *rt = rt_runtime_new();
+  rt_err err;
+  int64_t t0 = rt_mono_ns();
+  rt_exec_opts o = {.cell = "slow", .ud = &t0, .interrupted = interrupted_after_200ms};
+  const char *cell = "demo sensors rate 10 limit 1000 | agg count() as n";
+  ASSERT_EQ(rt_runtime_exec(rt, cell, strlen(cell), &o, &err), RT_EINTR);
+  ASSERT((rt_mono_ns() - t0) / 1000000 < 1500);
+  rt_runtime_free(&rt);
+}
+
 static void test_rerun_replaces_and_free_stops(void) {
   rt_runtime *rt = rt_runtime_new();
   sink s;
@@ -274,6 +289,7 @@ int main(void) {
   TEST_RUN(test_settings);
   TEST_RUN(test_background_list_and_stop);
   TEST_RUN(test_interrupt_waiting_cell);
+  TEST_RUN(test_interrupt_callback);
   TEST_RUN(test_rerun_replaces_and_free_stops);
   TEST_RUN(test_into_file);
   return test_summary();
