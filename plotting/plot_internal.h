@@ -117,6 +117,7 @@ void plot__stack_step(const plot__data *d, size_t s, double *pos, double *neg,
 
 /* plot_palette.c: the colour of palette index i (PLOT__OTHER_COLOR = grey). */
 plot__rgb plot__color(int i);
+/* Sets the source of cr to colour i at the given opacity. */
 void plot__set_color(cairo_t *cr, int i, double alpha);
 
 /* plot_text.c: text in DejaVu Sans. All text drawing goes through here. */
@@ -147,9 +148,12 @@ void plot__waiting(plot__ctx *c);
 double plot__px_x(const plot__ctx *c, double x);
 double plot__px_y(const plot__ctx *c, double y);
 
-/* plot_png.c: the PNG writer. */
+/* plot_png.c: the PNG writer; its state (row buffers, deflate coders) is
+ * kept between images. */
 typedef struct plot__png_enc plot__png_enc;
+/* Returns a new encoder, or NULL when out of memory. */
 plot__png_enc *plot__png_enc_new(void);
+/* Frees *e and sets it to NULL. Accepts NULL and a pointer to NULL. */
 void plot__png_enc_free(plot__png_enc **e);
 /*
  * Encodes the ARGB32 image surface s as a PNG (RGB when opaque, else RGBA)
