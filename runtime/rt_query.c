@@ -18,8 +18,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#pragma weak rt_src_kinesis_open
-
 struct rt_query {
   dsl_plan *plan;          /* owned */
   rt_pipeline *pipe;       /* owned */
@@ -80,8 +78,6 @@ static int open_source(rt_query *q, rt_err *err) {
     q->src = rt_src_demo_open(&d);
     return 0;
   }
-  if (!rt_src_kinesis_open)
-    return rt_err_set(err, RT_EUNSUPPORTED, "kinesis source not available in this build");
   rt_src_kinesis_opts k = {0};
   if (q->o.kinesis)
     k = *q->o.kinesis;

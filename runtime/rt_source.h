@@ -155,10 +155,8 @@ rt_source *rt_src_demo_open(const rt_src_demo_opts *opts);
 
 /*
  * `kinesis "NAME" ...`: implemented by the Kinesis module (rt_src_kinesis.c).
- * Declared here so the pipeline can open it (the pipeline references it
- * weakly: until that module provides it, a kinesis query fails with
- * "kinesis source not available"). Returns 0 and *out (columns data,
- * partition_key, sequence, shard, arrival), or RT_E* with err.
+ * Returns 0 and *out (columns data, partition_key, sequence, shard,
+ * arrival), or RT_E* with err.
  */
 typedef struct rt_src_kinesis_opts {
   const char *stream;   /* stream name */
