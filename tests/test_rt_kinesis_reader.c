@@ -255,6 +255,37 @@ static void test_checkpoint_resume(void) {
   rmdir(dir);
 }
 
+/* `from "TIME"`: AT_TIMESTAMP between two puts; and past the last record,
+ * where kinesalite never answers, the reader falls back to LATEST. */
+static void test_from_timestamp(void) {
+  make_stream("ts", 1);
+  put_n("ts", 0, 10, 5);
+  usleep(1200000); /* arrival times have ms resolution; keep well apart */
+  int64_t mid = rt_wall_ms();
+  usleep(300000);
+  put_n("ts", 10, 10, 5);
+  rt_src_kinesis_opts o = {.stream = "ts", .from = DSL_FROM_TIMESTAMP, .from_ms = mid,
+                           .until_now = true, .endpoint = srv.url};
+  rt_source *src = NULL;
+  ASSERT_EQ(rt_src_kinesis_open(&o, &src, NULL), 0);
+  seen s = {0};
+  ASSERT_EQ(drain(src, &s, 0), RT_EEOF);
+  ASSERT_EQ(s.n, 10);
+  ASSERT_EQ(s.last_i[0], 15);
+  rt_source_free(&src);
+
+  usleep(100000);
+  o.from_ms = rt_wall_ms() - 50; /* after every record, not in the future */
+  int64_t t0 = rt_mono_ns();
+  ASSERT_EQ(rt_src_kinesis_open(&o, &src, NULL), 0);
+  seen s2 = {0};
+  ASSERT_EQ(drain(src, &s2, 0), RT_EEOF);
+  ASSERT_EQ(s2.n, 0);
+  fprintf(stderr, "   AT_TIMESTAMP past the end: LATEST after %.1f s\n",
+          (double)(rt_mono_ns() - t0) / 1e9);
+  rt_source_free(&src);
+}
+
 static void test_missing_stream(void) {
   rt_src_kinesis_opts o = {.stream = "nope", .endpoint = srv.url};
   rt_source *src = NULL;
@@ -276,6 +307,7 @@ int main(void) {
   TEST_RUN(test_tail_latest_sees_new);
   TEST_RUN(test_split_parents_first);
   TEST_RUN(test_checkpoint_resume);
+  TEST_RUN(test_from_timestamp);
   rt_kin_free(&kc);
   server_stop(&srv);
   return test_summary();
