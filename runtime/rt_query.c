@@ -326,6 +326,7 @@ int rt_query_start(dsl_plan **plan, const rt_query_opts *opts, const rt_output_o
     *out = NULL;
     return rc;
   }
+  q->o.kinesis = NULL; /* borrowed for the opening only */
   q->batch = rt_batch_new(rt_pipeline_ncols(q->pipe));
   q->start_mono_ms = q->rate_at = mono_ms();
   q->st.started_ms = rt_wall_ms();

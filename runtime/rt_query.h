@@ -121,7 +121,8 @@ typedef struct rt_query_opts {
   bool unpaced;           /* demo sources ignore their rate (tests) */
   size_t max_rows;        /* rows per batch (default 8192) */
   const char *base_dir;   /* relative `file` paths start here (NULL: cwd) */
-  const rt_src_kinesis_opts *kinesis; /* settings for a kinesis source, or NULL */
+  const rt_src_kinesis_opts *kinesis; /* settings for kinesis sources and sinks, or
+                                       * NULL; borrowed for the start call */
   rt_source *source;      /* a source to use instead of opening the plan's
                            * (taken: the query owns it; tests, benchmark) */
 } rt_query_opts;

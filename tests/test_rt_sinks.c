@@ -1,0 +1,122 @@
+/* Tests of the sinks: aligned text and escaped HTML tables, the table
+ * output keeping the latest window (or the last N records), JSON lines with
+ * escapes and ISO times, and value formatting. */
+#include "rt_record.h"
+#include "rt_sink_file.h"
+#include "rt_sink_table.h"
+#include "test.h"
+
+#include <unistd.h>
+
+static rt_result *make(int64_t start, const char *dev, double v) {
+  static const char *const cols[] = {"window_start", "device_id", "v"};
+  rt_result *r = rt_result_new(3, cols);
+  rt_result_set_window(r, start, start + 10000);
+  rt_value row[3] = {rt_time(start), rt_string(dev, strlen(dev)), rt_number(v)};
+  rt_result_add_row(r, row);
+  return r;
+}
+
+static void test_text_and_html(void) {
+  rt_result *r = make(1795168800000, "<b>&", 2.5);
+  rt_buf t, h;
+  rt_buf_init(&t, 0);
+  rt_buf_init(&h, 0);
+  ASSERT_EQ(rt_result_format_text(r, 0, &t), 0);
+  ASSERT_STR_EQ(t.data, "window_start              device_id  v\n"
+                        "----------------------------------------\n"
+                        "2026-11-20T10:00:00.000Z  <b>&       2.5\n");
+  ASSERT_EQ(rt_result_format_html(r, 0, &h), 0);
+  ASSERT(strstr(h.data, "<td>&lt;b&gt;&amp;</td>"));
+  ASSERT(strstr(h.data, "<th>window_start</th>"));
+  rt_buf_free(&t);
+  rt_buf_free(&h);
+  rt_result_free(&r);
+}
+
+static void test_table_keeps_latest_window(void) {
+  rt_output_desc d = {.kind = DSL_OUT_TABLE, .table_limit = -1, .windowed = true};
+  rt_table_sink *ts = rt_table_sink_new(&d);
+  rt_result *a = make(1795168810000, "a", 1), *b = make(1795168800000, "b", 2);
+  rt_update u = {.kind = RT_RESULT_WINDOW, .result = a};
+  rt_table_sink_update(ts, &u);
+  u.result = b; /* an older window arriving later does not replace it */
+  rt_table_sink_update(ts, &u);
+  rt_buf t;
+  rt_buf_init(&t, 0);
+  rt_table_sink_render(ts, false, &t);
+  ASSERT(strstr(t.data, "window 2026-11-20T10:00:10.000Z - 2026-11-20T10:00:20.000Z"));
+  ASSERT(strstr(t.data, "  a  "));
+  rt_buf_free(&t);
+  rt_result_free(&a);
+  rt_result_free(&b);
+  rt_table_sink_free(&ts);
+  ASSERT(ts == NULL);
+}
+
+static void test_table_record_tail(void) {
+  rt_output_desc d = {.kind = DSL_OUT_TABLE, .table_limit = 2};
+  rt_table_sink *ts = rt_table_sink_new(&d);
+  for (int i = 0; i < 5; i++) {
+    char dev[8];
+    snprintf(dev, sizeof(dev), "d%d", i);
+    rt_result *r = make(0, dev, i);
+    rt_update u = {.kind = RT_RESULT_RECORDS, .result = r};
+    rt_table_sink_update(ts, &u);
+    rt_result_free(&r);
+  }
+  rt_buf t;
+  rt_buf_init(&t, 0);
+  rt_table_sink_render(ts, false, &t);
+  ASSERT(strstr(t.data, "d3") && strstr(t.data, "d4") && !strstr(t.data, "d2"));
+  rt_buf_free(&t);
+  rt_table_sink_free(&ts);
+}
+
+static void test_json_lines(void) {
+  static const char *const cols[] = {"s", "t", "n", "x"};
+  rt_result *r = rt_result_new(4, cols);
+  rt_value row[4] = {rt_string("a\"b\\\n\x01", 6), rt_time(1795168800250), rt_number(0.1),
+                     rt_null()};
+  rt_result_add_row(r, row);
+  char path[64];
+  snprintf(path, sizeof(path), "/tmp/eddy_sinks_%d.jsonl", (int)getpid());
+  unlink(path);
+  rt_file_sink *fs;
+  rt_err err;
+  ASSERT_EQ(rt_file_sink_open(path, NULL, &fs, &err), 0);
+  ASSERT_EQ(rt_file_sink_write(fs, r, &err), 0);
+  rt_file_sink_free(&fs);
+  FILE *f = fopen(path, "r");
+  char line[256] = "";
+  ASSERT(fgets(line, sizeof(line), f));
+  fclose(f);
+  unlink(path);
+  ASSERT_STR_EQ(line, "{\"s\":\"a\\\"b\\\\\\n\\u0001\",\"t\":\"2026-11-20T10:00:00.250Z\","
+                      "\"n\":0.1,\"x\":null}\n");
+  ASSERT_EQ(rt_file_sink_open("/nonexistent/dir/x.jsonl", NULL, &fs, &err), RT_EIO);
+  rt_result_free(&r);
+}
+
+static void test_number_format(void) {
+  char b[64];
+  rt_number_format(3, b, sizeof(b));
+  ASSERT_STR_EQ(b, "3");
+  rt_number_format(-0.0, b, sizeof(b));
+  ASSERT_STR_EQ(b, "0");
+  rt_number_format(0.1 + 0.2, b, sizeof(b));
+  ASSERT_STR_EQ(b, "0.30000000000000004");
+  rt_number_format(1e300, b, sizeof(b));
+  ASSERT_STR_EQ(b, "1e+300");
+  rt_number_format(26.285500000000003, b, sizeof(b));
+  ASSERT(strtod(b, NULL) == 26.285500000000003);
+}
+
+int main(void) {
+  TEST_RUN(test_text_and_html);
+  TEST_RUN(test_table_keeps_latest_window);
+  TEST_RUN(test_table_record_tail);
+  TEST_RUN(test_json_lines);
+  TEST_RUN(test_number_format);
+  return test_summary();
+}
