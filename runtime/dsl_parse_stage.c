@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Names are checked pairwise, so lists are bounded to keep that cheap. */
+enum { DSL__MAX_COLUMNS = 1000 };
+
 /* Parses an expression that holds no aggregate, and checks it. */
 static int scalar(dsl_parse_ctx *p, dsl_expr **out) {
   int rc = dsl__expr(p, out);
@@ -132,6 +135,10 @@ static int stage_parse(dsl_parse_ctx *p, dsl_stage *st) {
     dsl_column *col = &st->u.csv.cols[st->u.csv.ncols];
     if ((rc = csv_column(p, col)))
       return rc;
+    if (st->u.csv.ncols >= DSL__MAX_COLUMNS)
+      return dsl__error_at(p, RT_ESYNTAX, col->span.off, col->span.len,
+                           "`parse csv` takes at most %d columns",
+                           DSL__MAX_COLUMNS);
     for (int i = 0; i < st->u.csv.ncols; i++)
       if (!strcmp(st->u.csv.cols[i].name, col->name))
         return dsl__error_at(p, RT_ESYNTAX, col->span.off, col->span.len,
@@ -292,6 +299,9 @@ static int stage_session(dsl_parse_ctx *p, dsl_stage *st) {
 
 static int check_unique(dsl_parse_ctx *p, const dsl_stage *st, const char *name,
                         dsl_span span, int naggs, int nkeys) {
+  if (naggs + nkeys >= DSL__MAX_COLUMNS)
+    return dsl__error_at(p, RT_ETYPE, span.off, span.len,
+                         "an `agg` makes at most %d columns", DSL__MAX_COLUMNS);
   for (int i = 0; i < naggs; i++)
     if (!strcmp(st->u.agg.aggs[i].name, name))
       goto dup;

@@ -663,6 +663,20 @@ static void test_deep_nesting_is_refused(void) {
     at += 2;
   }
   ASSERT_EQ(dsl_parse(src, at, &p, &err), RT_ESYNTAX);
+  /* Column lists are bounded, since their names are compared pairwise. */
+  strcpy(src, "demo sensors | agg count() as c0");
+  at = strlen(src);
+  for (int i = 1; i <= 1000; i++)
+    at += (size_t)sprintf(src + at, ", count() as c%d", i);
+  ASSERT_EQ(dsl_parse(src, at, &p, &err), RT_ETYPE);
+  ASSERT_STR_EQ(err.msg, "an `agg` makes at most 1000 columns");
+  strcpy(src, "file \"x\" | parse csv(c0");
+  at = strlen(src);
+  for (int i = 1; i <= 1000; i++)
+    at += (size_t)sprintf(src + at, ", c%d", i);
+  src[at++] = ')';
+  ASSERT_EQ(dsl_parse(src, at, &p, &err), RT_ESYNTAX);
+  ASSERT_STR_EQ(err.msg, "`parse csv` takes at most 1000 columns");
   free(src);
 }
 
