@@ -162,7 +162,7 @@ static void sleep_ms(long ms) {
 
 int rt_kin_wait_active(rt_kin *k, const char *stream, long timeout_ms, rt_err *err) {
   rt_kin_stream_info info;
-  for (long waited = 0;; waited += 100) {
+  for (long waited = 0;;) {
     int rc = rt_kin_describe_stream(k, stream, &info, err);
     if (rc != 0)
       return rc;
@@ -171,7 +171,9 @@ int rt_kin_wait_active(rt_kin *k, const char *stream, long timeout_ms, rt_err *e
     if (waited >= timeout_ms)
       return rt_err_set(err, RT_ETIMEDOUT, "stream %s is still %s after %ld ms", stream,
                         info.status, timeout_ms);
-    sleep_ms(100);
+    long step = waited < 2000 ? 100 : 500; /* DescribeStreamSummary: 20 TPS per account */
+    sleep_ms(step);
+    waited += step;
   }
 }
 
