@@ -1,0 +1,62 @@
+/*
+ * Tests of the %streams and %describe texts against kinesalite, including a
+ * split (closed parent, two children) and a missing stream.
+ */
+#include "rt_kinesis.h"
+#include "rt_kinesis_magic.h"
+#include "test.h"
+#include "test_rt_kinesis_server.h"
+
+static server srv;
+
+static void test_magics(void) {
+  rt_buf out;
+  rt_buf_init(&out, 1 << 20);
+  rt_err err;
+  ASSERT_EQ(rt_kin_magic_streams("us-east-1", srv.url, &out, &err), 0);
+  ASSERT(strstr(out.data, "no streams at http://127.0.0.1:") != NULL);
+
+  rt_aws_config cfg;
+  memset(&cfg, 0, sizeof(cfg));
+  snprintf(cfg.region, sizeof(cfg.region), "us-east-1");
+  snprintf(cfg.kinesis_endpoint, sizeof(cfg.kinesis_endpoint), "%s", srv.url);
+  rt_kin *k = rt_kin_new(&cfg, NULL, NULL);
+  ASSERT_EQ(rt_kin_create_stream(k, "sensors", 2, NULL), 0);
+  ASSERT_EQ(rt_kin_create_stream(k, "alerts", 1, NULL), 0);
+  ASSERT_EQ(rt_kin_wait_active(k, "sensors", 5000, NULL), 0);
+  ASSERT_EQ(rt_kin_wait_active(k, "alerts", 5000, NULL), 0);
+  ASSERT_EQ(rt_kin_split_shard(k, "alerts", "shardId-000000000000",
+                               "85070591730234615865843651857942052864", NULL), 0);
+  ASSERT_EQ(rt_kin_wait_active(k, "alerts", 5000, NULL), 0);
+
+  rt_buf_clear(&out);
+  ASSERT_EQ(rt_kin_magic_streams(NULL, srv.url, &out, &err), 0);
+  fprintf(stderr, "%s", out.data);
+  ASSERT(strstr(out.data, "stream") == out.data);
+  ASSERT(strstr(out.data, "sensors") != NULL);
+  ASSERT(strstr(out.data, "ACTIVE") != NULL);
+
+  rt_buf_clear(&out);
+  ASSERT_EQ(rt_kin_magic_describe(NULL, srv.url, "alerts", &out, &err), 0);
+  fprintf(stderr, "%s", out.data);
+  ASSERT(strstr(out.data, "stream alerts: ACTIVE, 2 open shards, retention 24 h") != NULL);
+  ASSERT(strstr(out.data, "shardId-000000000000   closed") != NULL);
+  ASSERT(strstr(out.data, "  0.0% ..  25.0%") != NULL);
+  ASSERT(strstr(out.data, " 25.0% .. 100.0%") != NULL);
+
+  ASSERT_EQ(rt_kin_magic_describe(NULL, srv.url, "nope", &out, &err), RT_ENOTFOUND);
+  ASSERT(strstr(err.msg, "no stream \"nope\"") != NULL);
+  ASSERT_EQ(rt_kin_magic_streams(NULL, "http://127.0.0.1:1", &out, &err), RT_ENET);
+  rt_kin_free(&k);
+  rt_buf_free(&out);
+}
+
+int main(void) {
+  if (server_start(&srv) != 0) {
+    fprintf(stderr, "skipped: kinesalite not available\n");
+    return 0;
+  }
+  TEST_RUN(test_magics);
+  server_stop(&srv);
+  return test_summary();
+}
