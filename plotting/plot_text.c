@@ -117,9 +117,8 @@ static void plot__group_digits(const char *num, char *buf, size_t size) {
   size_t digits = (dot ? (size_t)(dot - num) : strlen(num)) - lead;
   size_t o = 0;
   for (size_t i = 0; num[i] && o + 1 < size; i++) {
-    size_t pos = i - lead; /* index among integer digits */
-    if (i > lead && pos < digits && (digits - pos) % 3 == 0)
-      buf[o++] = ',';
+    if (i > lead && i - lead < digits && (digits - (i - lead)) % 3 == 0)
+      buf[o++] = ','; /* i - lead: index among the integer digits */
     if (o + 1 < size)
       buf[o++] = num[i];
   }
