@@ -246,6 +246,20 @@ static void test_ticks_time_days(void) {
   ASSERT(t.n >= 2 && isfinite(t.step));
 }
 
+static void test_kpi_number_format(void) {
+  char b[64];
+  ASSERT_STR_EQ(plot__fmt_value(12345.6, b, sizeof(b)), "12,345.6");
+  ASSERT_STR_EQ(plot__fmt_value(-1234567, b, sizeof(b)), "-1.23M");
+  ASSERT_STR_EQ(plot__fmt_value(999, b, sizeof(b)), "999");
+  ASSERT_STR_EQ(plot__fmt_value(-1000, b, sizeof(b)), "-1,000");
+  ASSERT_STR_EQ(plot__fmt_value(123456, b, sizeof(b)), "123,456");
+  ASSERT_STR_EQ(plot__fmt_value(0.5, b, sizeof(b)), "0.500");
+  ASSERT_STR_EQ(plot__fmt_value(2.5e9, b, sizeof(b)), "2.50G");
+  ASSERT_STR_EQ(plot__fmt_value(1e18, b, sizeof(b)), "1.00E");
+  ASSERT_STR_EQ(plot__fmt_value(1e-5, b, sizeof(b)), "1e-05");
+  ASSERT_STR_EQ(plot__fmt_value(NAN, b, sizeof(b)), "\xE2\x80\x94");
+}
+
 /* ---- charts used by golden and pixel tests ------------------------------ */
 
 enum { GN = 60 };
@@ -777,6 +791,7 @@ int main(void) {
   TEST_RUN(test_ticks_degenerate);
   TEST_RUN(test_ticks_time);
   TEST_RUN(test_ticks_time_days);
+  TEST_RUN(test_kpi_number_format);
   TEST_RUN(test_golden_line);
   TEST_RUN(test_golden_area);
   TEST_RUN(test_golden_bar);
