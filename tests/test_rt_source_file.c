@@ -62,7 +62,7 @@ static void test_demo_deterministic(void) {
   rt_err err;
   ASSERT_EQ(rt_source_poll(s, b, 100, &err), RT_EEOF);
   ASSERT_EQ(rt_batch_nrows(b), 10);
-  rt_sensors_cfg cfg = {.seed = 7, .devices = 3};
+  rt_sensors_cfg cfg = {.seed = 7, .devices = 3, .epoch_ms = o.start_ms};
   for (int i = 0; i < 10; i++) {
     rt_sensor_reading r;
     rt_sensors_read(&cfg, (uint64_t)i, rt_sensors_ts(o.start_ms, 100, (uint64_t)i), &r);
@@ -71,6 +71,16 @@ static void test_demo_deterministic(void) {
     ASSERT_EQ(rt_batch_col(b, 3)[i].type, RT_TIME);
     ASSERT_EQ(rt_batch_col(b, 3)[i].u.ms, o.start_ms + i * 10);
   }
+  /* the same seed and rate give the same values on another day */
+  rt_src_demo_opts o2 = o;
+  o2.start_ms += 86400000 * 3 + 12345;
+  rt_source *s2 = rt_src_demo_open(&o2);
+  rt_batch *b2 = rt_batch_new(4);
+  ASSERT_EQ(rt_source_poll(s2, b2, 100, &err), RT_EEOF);
+  for (int i = 0; i < 10; i++)
+    ASSERT(rt_batch_col(b2, 1)[i].u.num == rt_batch_col(b, 1)[i].u.num);
+  rt_batch_free(&b2);
+  rt_source_free(&s2);
   rt_batch_free(&b);
   rt_source_free(&s);
 }
