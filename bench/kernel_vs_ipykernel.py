@@ -9,6 +9,8 @@ For each kernel:
                after a warm-up: median and p99. The cheapest meaningful cell of each kernel:
                Eddy `%queries` (lists running queries: one stream message), ipykernel `1` (an
                execute_result). --eddy-cell / --ipykernel-cell change them.
+               The same cells are also timed from a bare pyzmq client (RawConnection of
+               tests/py/eddy_testing.py) to show what part of the round trip is the client.
   memory       resident set size (VmRSS from /proc/PID/status) after start and after the cells
 
 Goals (from the issue): 20x faster cold start, 10x faster round trip, under 1/10 the memory.
@@ -32,7 +34,7 @@ import zmq.asyncio
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "py"))
 
-from eddy_testing import KernelEnv  # noqa: E402  (private JUPYTER_PATH, real `eddy install`)
+from eddy_testing import KernelEnv, RawConnection  # noqa: E402  (private JUPYTER_PATH, real `eddy install`)
 from jupyter_client import KernelManager  # noqa: E402
 from jupyter_client.kernelspec import KernelSpecManager  # noqa: E402
 
@@ -46,6 +48,20 @@ def rss_kb(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def private_kb(pid):
+    """Private_Clean + Private_Dirty (kB) from /proc/PID/smaps_rollup: memory no other
+    process shares, i.e. RSS without the shared-library pages."""
+    total = 0
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                    total += int(line.split()[1])
+    except OSError:
+        return 0
+    return total
 
 
 def fast_context():
@@ -115,12 +131,13 @@ def stop(km, kc, ctx):
 def measure(kernel_name, starts, cells, warmup, log):
     env = KernelEnv(kernel_name)
     try:
-        start_times, rss_start = [], []
+        start_times, rss_start, private_start = [], [], []
         for _ in range(starts):
             km, kc, ctx, elapsed = cold_start(env, log)
             start_times.append(elapsed)
             kc.wait_for_ready(timeout=30)  # settle (its fixed 0.2 s IOPub flush is not timed)
             rss_start.append(rss_kb(km.provisioner.pid))
+            private_start.append(private_kb(km.provisioner.pid))
             stop(km, kc, ctx)
 
         km, kc, ctx, _ = cold_start(env, log)
@@ -137,12 +154,33 @@ def measure(kernel_name, starts, cells, warmup, log):
                 raise RuntimeError("%s: cell %r failed: %s" % (kernel_name, code, reply["content"]))
             if i >= warmup:
                 rtts.append(dt)
+        # the same cells from a bare pyzmq client (no asyncio, no jupyter_client Session),
+        # to show how much of the round trip is the kernel and how much the client
+        raw = RawConnection(km.get_connection_info(session=False))
+        raw.wait_ready()
+        raw_rtts = []
+        content = dict(code=code, silent=False, store_history=True, user_expressions={},
+                       allow_stdin=False, stop_on_error=True)
+        for i in range(warmup + cells):
+            t0 = time.perf_counter()
+            msg_id = raw.send("shell", "execute_request", content)
+            reply = raw.recv_for("shell", msg_id, 30)
+            raw.iopub_for(msg_id, 30)
+            dt = time.perf_counter() - t0
+            if reply is None or reply["content"]["status"] != "ok":
+                raise RuntimeError("%s: raw cell failed" % kernel_name)
+            if i >= warmup:
+                raw_rtts.append(dt)
+        raw.close()
         rss_after = rss_kb(km.provisioner.pid)
         stop(km, kc, ctx)
     finally:
         env.cleanup()
     rtts.sort()
+    raw_rtts.sort()
     return {
+        "raw_rtt_median_ms": statistics.median(raw_rtts) * 1e3,
+        "raw_rtt_p99_ms": raw_rtts[min(len(raw_rtts) - 1, int(round(0.99 * len(raw_rtts))) - 1)] * 1e3,
         "kernel": kernel_name,
         "cell": code,
         "start_median_ms": statistics.median(start_times) * 1e3,
@@ -151,6 +189,7 @@ def measure(kernel_name, starts, cells, warmup, log):
         "rtt_median_ms": statistics.median(rtts) * 1e3,
         "rtt_p99_ms": rtts[min(len(rtts) - 1, int(round(0.99 * len(rtts))) - 1)] * 1e3,
         "rss_start_mb": statistics.median(rss_start) / 1024.0,
+        "private_start_mb": statistics.median(private_start) / 1024.0,
         "rss_after_mb": rss_after / 1024.0,
         "starts": starts,
         "cells": cells,
@@ -179,8 +218,11 @@ def main():
         ("cold start to kernel_info_reply, median (ms)", "start_median_ms"),
         ("execute round trip, median (ms)", "rtt_median_ms"),
         ("execute round trip, p99 (ms)", "rtt_p99_ms"),
+        ("  same, bare pyzmq client, median (ms)", "raw_rtt_median_ms"),
+        ("  same, bare pyzmq client, p99 (ms)", "raw_rtt_p99_ms"),
         ("RSS after start (MB)", "rss_start_mb"),
         ("RSS after the cells (MB)", "rss_after_mb"),
+        ("  private memory after start (MB, smaps_rollup)", "private_start_mb"),
     ]
     print("eddy binary: %s" % os.environ.get("EDDY_BIN", "(build/eddy)"))
     print("%d cold starts each; %d cells after %d warm-up (Eddy %r, ipykernel %r)\n"
