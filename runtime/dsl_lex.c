@@ -276,6 +276,8 @@ static int lex_string(dsl_lexer *lx, dsl_tok *tok) {
                        "unterminated string: it needs a closing `\"` on the "
                        "same line (write \\n for a line break)");
     }
+    if (c == 0) /* the AST promises NUL-free strings */
+      return lex_error(lx, lx->pos, 1, "a string may not hold a NUL byte");
     lx->pos++;
     if (c == '"')
       break;

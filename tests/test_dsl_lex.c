@@ -236,6 +236,22 @@ static void test_errors(void) {
                "and other text goes in double quotes");
 }
 
+static void test_nul_bytes(void) {
+  rt_arena *a = rt_arena_new(0);
+  rt_err err;
+  dsl_lexer lx;
+  dsl_tok t;
+  dsl_lex_init(&lx, "\"a\0b\"", 5, a, &err);
+  ASSERT_EQ(dsl_lex_next(&lx, &t), RT_ESYNTAX);
+  ASSERT_STR_EQ(err.msg, "a string may not hold a NUL byte");
+  ASSERT_EQ(err.off, 2);
+  dsl_lex_init(&lx, "a\0", 2, a, &err);
+  ASSERT_EQ(dsl_lex_next(&lx, &t), 0);
+  ASSERT_EQ(dsl_lex_next(&lx, &t), RT_ESYNTAX);
+  ASSERT_EQ(err.off, 1);
+  rt_arena_free(&a);
+}
+
 static void test_eof_is_sticky(void) {
   rt_arena *a = rt_arena_new(0);
   dsl_lexer lx;
@@ -265,6 +281,7 @@ int main(void) {
   TEST_RUN(test_newlines);
   TEST_RUN(test_magic_token);
   TEST_RUN(test_errors);
+  TEST_RUN(test_nul_bytes);
   TEST_RUN(test_eof_is_sticky);
   TEST_RUN(test_describe);
   return test_summary();
