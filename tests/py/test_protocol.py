@@ -364,7 +364,11 @@ class ProtocolChecks:
         mid = self.c.send("shell", "eddy_bogus_request", {})
         iopub = self.c.iopub_for(mid)
         assert_busy_idle(self, iopub, mid, "unknown message type")
+        cid = self.c.send("control", "eddy_bogus_control_request", {})
+        assert_busy_idle(self, self.c.iopub_for(cid), cid, "unknown type on control")
         self.assertIsNone(self.c.reply(mid, timeout=QUIET_WINDOW), "unknown type got a reply")
+        self.assertIsNone(self.c.reply(cid, "control", timeout=0.2),
+                          "unknown type on control got a reply")
         self.assertTrue(wait_until(lambda: "eddy_bogus_request" in self.kernel.log(), 3),
                         "unknown message type not logged; log tail:\n" + self.kernel.log()[-1500:])
         self.assertAlive()
@@ -392,6 +396,36 @@ class ProtocolChecks:
         self.assertEqual(len(sessions), 1, "kernel session id changes between messages")
         ids = [reply["header"]["msg_id"]] + [m["header"]["msg_id"] for m in iopub]
         self.assertEqual(len(ids), len(set(ids)), "kernel reuses msg_id")
+
+    def test_reply_keeps_every_routing_identity(self):
+        # Behind a ROUTER/DEALER proxy a request carries several identity frames; the reply
+        # must carry all of them back (the DEALER sees the ones after its own).
+        raw = self.raw()
+        header, frames = raw.frames("kernel_info_request")
+        raw.send_frames("shell", [b"via-proxy-1", b"via-proxy-2"] + frames)
+        reply = raw.recv_for("shell", header["msg_id"])
+        self.assertIsNotNone(reply, "no reply to a request with extra identity frames")
+        self.assertEqual(reply["idents"], [b"via-proxy-1", b"via-proxy-2"])
+
+    def test_awkward_text_in_code(self):
+        # NUL characters, lone surrogates and U+FFFF are valid JSON; C strings and strict
+        # UTF-8 encoders trip on them. Any reply is fine; the kernel must answer and live.
+        raw = self.raw()
+        for name, code_json in (("nul", r'"%help \u0000 where"'),
+                                ("lone surrogate", r'"%help \ud800"'),
+                                ("noncharacter", r'"demo sensors | where x = \"\uffff\""'),
+                                ("nul in query", r'"demo sensors | wh\u0000ere x > 1"')):
+            with self.subTest(case=name):
+                content = ('{"code": %s, "silent": false, "store_history": false, '
+                           '"user_expressions": {}, "allow_stdin": false, '
+                           '"stop_on_error": false}' % code_json).encode()
+                header, frames = raw.frames("execute_request", content_bytes=content)
+                raw.send_frames("shell", frames)
+                reply = raw.recv_for("shell", header["msg_id"])  # parse checks UTF-8/JSON
+                self.assertTrue(self.kernel.alive(), "kernel died on %s" % name)
+                if reply is not None:
+                    validate_message(self, reply)
+        self.assertAlive()
 
     def test_forged_signature_gets_no_reply(self):
         raw = self.raw()
