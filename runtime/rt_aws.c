@@ -192,18 +192,20 @@ static int check_url(char *url, const char *what, rt_err *err) {
 /* One service's endpoint: session > env (service, then global) > file > default. */
 static int resolve_endpoint(char *out, size_t outsz, const char *session, const char *envvar,
                             const char *service, const aws_files *f, const char *region,
-                            rt_err *err) {
+                            int *set, rt_err *err) {
   const char *ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
   int use_cfg = !(ignore && strcasecmp(ignore, "true") == 0);
   const char *v = session && session[0] ? session : NULL;
   if (!v && use_cfg)
     v = env(envvar) ? env(envvar) : env("AWS_ENDPOINT_URL");
   int rc = 0;
+  *set = v != NULL;
   if (v) {
     rc = copy_str(out, outsz, v, envvar, err);
   } else {
     rc = use_cfg ? ini_get(f->config, f->profile, 1, "endpoint_url", out, outsz, err) : 0;
-    if (rc == 0 || (rc == 1 && !out[0]))
+    *set = rc == 1 && out[0];
+    if (!*set)
       snprintf(out, outsz, "https://%s.%s.amazonaws.com", service, region);
     rc = rc < 0 ? rc : 0;
   }
@@ -223,14 +225,15 @@ int rt_aws_resolve(rt_aws_config *out, const rt_aws_settings *s, rt_err *err) {
   rc = resolve_creds(out, &f, s && s->profile[0], err);
   if (rc == 0)
     rc = resolve_region(out, s, &f, err);
+  int kset = 0;
   if (rc == 0)
     rc = resolve_endpoint(out->kinesis_endpoint, sizeof(out->kinesis_endpoint),
                           s ? s->endpoint : NULL, "AWS_ENDPOINT_URL_KINESIS", "kinesis", &f,
-                          out->region, err);
+                          out->region, &kset, err);
   if (rc == 0)
     rc = resolve_endpoint(out->dynamodb_endpoint, sizeof(out->dynamodb_endpoint),
                           s ? s->dynamodb_endpoint : NULL, "AWS_ENDPOINT_URL_DYNAMODB",
-                          "dynamodb", &f, out->region, err);
+                          "dynamodb", &f, out->region, &out->dynamodb_endpoint_set, err);
   return rc;
 }
 

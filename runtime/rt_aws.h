@@ -51,6 +51,8 @@ typedef struct rt_aws_config {
   char session_token[RT_AWS_TOKEN_MAX];      /* empty unless temporary creds */
   char kinesis_endpoint[RT_AWS_URL_MAX];     /* base URL, no trailing slash */
   char dynamodb_endpoint[RT_AWS_URL_MAX];    /* base URL, no trailing slash */
+  int dynamodb_endpoint_set;                 /* 1 when configured (session, env or
+                                                file), 0 for the regional default */
   char profile[RT_AWS_NAME_MAX];             /* the profile consulted */
   char cred_source[64];                      /* "environment", "credentials file", ... */
 } rt_aws_config;

@@ -30,6 +30,9 @@ int (*const rt_kin__source_anchor)(const rt_src_kinesis_opts *, rt_source **,
 struct rt_kin {
   char url[RT_AWS_URL_MAX + 2]; /* endpoint + "/" */
   char sigv4[RT_AWS_REGION_MAX + 32]; /* "aws:amz:REGION:kinesis" */
+  const char *label;            /* "Kinesis" or "DynamoDB", for messages */
+  const char *target;           /* X-Amz-Target prefix */
+  const char *content_type;     /* JSON 1.1 (Kinesis) or 1.0 (DynamoDB) */
   char *key, *secret;           /* signing credentials */
   char *token_header;           /* "X-Amz-Security-Token: ..." or NULL */
   rt_kin_opts opts;             /* with defaults filled in */
@@ -53,15 +56,21 @@ struct rt_kin_req {
 
 rt_kin *rt_kin_new(const rt_aws_config *cfg, const rt_kin_opts *opts, rt_err *err) {
   const char *key, *secret;
-  if (rt_aws_credentials(cfg, cfg->kinesis_endpoint, &key, &secret, err) != 0)
+  int ddb = opts && opts->service == RT_KIN_SERVICE_DYNAMODB;
+  const char *endpoint = ddb ? cfg->dynamodb_endpoint : cfg->kinesis_endpoint;
+  if (rt_aws_credentials(cfg, endpoint, &key, &secret, err) != 0)
     return NULL;
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     rt_err_set(err, RT_EIO, "libcurl could not be initialized");
     return NULL;
   }
   rt_kin *k = rt_xcalloc(1, sizeof(*k));
-  snprintf(k->url, sizeof(k->url), "%s/", cfg->kinesis_endpoint);
-  snprintf(k->sigv4, sizeof(k->sigv4), "aws:amz:%s:kinesis", cfg->region);
+  snprintf(k->url, sizeof(k->url), "%s/", endpoint);
+  snprintf(k->sigv4, sizeof(k->sigv4), "aws:amz:%s:%s", cfg->region, ddb ? "dynamodb" : "kinesis");
+  k->label = ddb ? "DynamoDB" : "Kinesis";
+  k->target = ddb ? "DynamoDB_20120810" : "Kinesis_20131202";
+  k->content_type = ddb ? "Content-Type: application/x-amz-json-1.0"
+                        : "Content-Type: application/x-amz-json-1.1";
   k->key = rt_xstrdup(key);
   k->secret = rt_xstrdup(secret);
   if (cfg->session_token[0]) {
@@ -193,9 +202,9 @@ int rt_kin_req_prepare(rt_kin_req *r, const char *action, const char *json_body,
   r->elapsed_ms = 0;
 
   char target[96];
-  snprintf(target, sizeof(target), "X-Amz-Target: Kinesis_20131202.%s", action);
+  snprintf(target, sizeof(target), "X-Amz-Target: %s.%s", r->k->target, action);
   curl_slist_free_all(r->headers);
-  r->headers = curl_slist_append(NULL, "Content-Type: application/x-amz-json-1.1");
+  r->headers = curl_slist_append(NULL, r->k->content_type);
   r->headers = curl_slist_append(r->headers, target);
   if (r->k->token_header)
     r->headers = curl_slist_append(r->headers, r->k->token_header);
@@ -211,7 +220,7 @@ int rt_kin_req_prepare(rt_kin_req *r, const char *action, const char *json_body,
 int rt_kin__prepare_json(rt_kin_req *r, const char *action, json_t *body, rt_err *err) {
   char *text = json_dumps(body, JSON_COMPACT);
   if (!text)
-    return rt_err_set(err, RT_EINVAL, "Kinesis %s: request is not serializable", action);
+    return rt_err_set(err, RT_EINVAL, "%s %s: request is not serializable", r->k->label, action);
   int rc = rt_kin_req_prepare(r, action, text, err);
   free(text);
   return rc;
@@ -246,6 +255,9 @@ static const struct {
     {"ExpiredNextTokenException", RT_ETIMEDOUT, RT_KIN_EXPIRED},
     {"ResourceNotFoundException", RT_ENOTFOUND, RT_KIN_FATAL},
     {"ResourceInUseException", RT_EEXIST, RT_KIN_FATAL},
+    {"ConditionalCheckFailedException", RT_ECONFLICT, RT_KIN_FATAL},
+    {"TransactionConflictException", RT_ECONFLICT, RT_KIN_FATAL},
+    {"RequestLimitExceeded", RT_ETHROTTLED, RT_KIN_THROTTLED},
     {"InternalFailure", RT_ESERVER, RT_KIN_RETRYABLE},
     {"InternalFailureException", RT_ESERVER, RT_KIN_RETRYABLE},
     {"ServiceUnavailable", RT_ESERVER, RT_KIN_RETRYABLE},
@@ -268,21 +280,21 @@ static int transport_error(rt_kin_req *r, CURLcode cc, rt_err *err) {
   const char *detail = r->curl_msg[0] ? r->curl_msg : curl_easy_strerror(cc);
   if (r->too_big) {
     r->klass = RT_KIN_FATAL;
-    return rt_err_set(err, RT_ETOOBIG, "Kinesis %s: response larger than %zu bytes", r->action,
+    return rt_err_set(err, RT_ETOOBIG, "%s %s: response larger than %zu bytes", r->k->label, r->action,
                       r->resp.max);
   }
   r->klass = RT_KIN_RETRYABLE;
   if (cc == CURLE_OPERATION_TIMEDOUT)
-    return rt_err_set(err, RT_ETIMEDOUT, "Kinesis %s: request timed out: %s", r->action,
+    return rt_err_set(err, RT_ETIMEDOUT, "%s %s: request timed out: %s", r->k->label, r->action,
                       detail);
   if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST)
-    return rt_err_set(err, RT_ENET, "Kinesis %s: cannot connect to %s: %s", r->action,
+    return rt_err_set(err, RT_ENET, "%s %s: cannot connect to %s: %s", r->k->label, r->action,
                       r->k->url, detail);
   if (cc == CURLE_FAILED_INIT || cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT) {
     r->klass = RT_KIN_FATAL;
-    return rt_err_set(err, RT_EINVAL, "Kinesis %s: %s", r->action, detail);
+    return rt_err_set(err, RT_EINVAL, "%s %s: %s", r->k->label, r->action, detail);
   }
-  return rt_err_set(err, RT_ENET, "Kinesis %s: %s", r->action, detail);
+  return rt_err_set(err, RT_ENET, "%s %s: %s", r->k->label, r->action, detail);
 }
 
 /* Classifies an HTTP error response with an AWS error body (maybe absent). */
@@ -310,8 +322,8 @@ static int http_error(rt_kin_req *r, json_t *body, rt_err *err) {
        strstr(type, "Serialization") || strstr(type, "UnknownOperation")))
     code = RT_EINVAL;
   if (type)
-    return rt_err_set(err, code, "Kinesis %s: %s: %s", r->action, type, msg ? msg : "");
-  return rt_err_set(err, code, "Kinesis %s: HTTP %ld", r->action, r->status);
+    return rt_err_set(err, code, "%s %s: %s: %s", r->k->label, r->action, type, msg ? msg : "");
+  return rt_err_set(err, code, "%s %s: HTTP %ld", r->k->label, r->action, r->status);
 }
 
 int rt_kin__finish(rt_kin_req *r, CURLcode cc, json_t **out, rt_err *err) {
@@ -336,7 +348,8 @@ int rt_kin__finish(rt_kin_req *r, CURLcode cc, json_t **out, rt_err *err) {
   if (!json_is_object(body)) {
     json_decref(body);
     r->klass = RT_KIN_RETRYABLE; /* a truncated or garbled answer: try again */
-    return rt_err_set(err, RT_EPROTO, "Kinesis %s: response is not a JSON object", r->action);
+    return rt_err_set(err, RT_EPROTO, "%s %s: response is not a JSON object", r->k->label,
+                      r->action);
   }
   r->klass = RT_KIN_OK;
   *out = body;

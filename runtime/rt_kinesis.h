@@ -33,6 +33,7 @@
  *   RT_EAUTH       credentials, signature and KMS access errors
  *   RT_ETOOBIG     response over the body cap, or HTTP 413
  *   RT_EPROTO      a response that is not the JSON we expect
+ *   RT_ECONFLICT   ConditionalCheckFailedException (DynamoDB)
  *
  * Not thread-safe: a client and its requests belong to one thread.
  */
@@ -65,8 +66,17 @@ typedef enum rt_kin_class {
   RT_KIN_FATAL,     /* retrying the same request cannot help */
 } rt_kin_class;
 
+/* Which AWS JSON service a client speaks. The transport, signing, retry
+ * classes and capped bodies are the same; DynamoDB (checkpoints, leases) uses
+ * JSON 1.0, target DynamoDB_20120810.<Action> and cfg->dynamodb_endpoint. */
+typedef enum rt_kin_service {
+  RT_KIN_SERVICE_KINESIS = 0,
+  RT_KIN_SERVICE_DYNAMODB = 1,
+} rt_kin_service;
+
 /* Client options; zero fields take the defaults. */
 typedef struct rt_kin_opts {
+  rt_kin_service service;  /* default Kinesis */
   long timeout_ms;         /* whole request; default 10,000 */
   long connect_timeout_ms; /* default 3,000 */
   size_t max_body;         /* response cap; default 64 MiB (10 MB of data in base64 + JSON) */

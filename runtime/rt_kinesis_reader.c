@@ -80,6 +80,21 @@ static void initial_position(rt_kin_reader *r, shard *s, int closed) {
     s->st = SH_DONE; /* nothing new will ever arrive in it */
 }
 
+/* A shard whose parent will be read (resumed mid-way from a checkpoint, or
+ * read from the trim horizon) must be read from its own start, whatever the
+ * start position says, or the records between the parent's end and "latest"
+ * would be skipped. Shards with their own checkpoint keep it. */
+static void children_follow_parents(rt_kin_reader *r) {
+  for (size_t i = 0; i < r->n; i++) {
+    shard *s = &r->sh[i];
+    if (s->st == SH_DONE || s->pos_type == RT_KIN_AFTER_SEQUENCE_NUMBER)
+      continue;
+    shard *p = find(r, s->parent), *a = find(r, s->adjacent);
+    if ((p && p->st != SH_DONE) || (a && a->st != SH_DONE))
+      s->pos_type = RT_KIN_TRIM_HORIZON;
+  }
+}
+
 /* Adds shards ListShards reports that we do not know yet. */
 static void merge_shards(rt_kin_reader *r, const rt_kin_shards *list, int first) {
   for (size_t i = 0; i < list->n; i++) {
@@ -104,6 +119,8 @@ static void merge_shards(rt_kin_reader *r, const rt_kin_shards *list, int first)
     else
       s->pos_type = RT_KIN_TRIM_HORIZON; /* a child: read it all */
   }
+  if (first)
+    children_follow_parents(r);
 }
 
 static int list_shards(rt_kin_reader *r, int first, rt_err *err) {

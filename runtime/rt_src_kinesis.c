@@ -6,28 +6,26 @@
  * aggregates into their user records. The queue is bounded by bytes: when it
  * is full the reader stops fetching (backpressure), so a slow query never
  * makes memory grow. Positions (last handed-over sequence per shard) become
- * checkpoints on commit; with `as "APP"` they are written to a JSON file per
- * application and stream, which `from checkpoint` resumes after.
+ * checkpoints on commit; with `as "APP"` they are persisted every 5 s and at
+ * the end (rt_kinesis_checkpoint.h: a KCL-layout DynamoDB table when a
+ * DynamoDB endpoint is configured, else a JSON file), and `from checkpoint`
+ * resumes after them.
  */
 #include "rt_source.h"
 
 #include "rt_aws.h"
-#include "rt_buf.h"
 #include "rt_kinesis.h"
+#include "rt_kinesis_checkpoint.h"
 #include "rt_kinesis_reader.h"
 #include "rt_kpl.h"
 #include "rt_mem.h"
 #include "rt_time.h"
 #include "dsl_ast.h"
 
-#include <errno.h>
-#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 enum { COL_DATA, COL_PK, COL_SEQ, COL_SHARD, COL_ARRIVAL };
 enum { QUEUE_MAX_BYTES = 64 << 20, CHECKPOINT_EVERY_MS = 5000 };
@@ -44,7 +42,6 @@ typedef struct position {
   char *shard;      /* owned */
   char *handed;     /* last sequence handed to the query (owned) */
   char *committed;  /* last sequence the query finished (owned) */
-  char *resume;     /* checkpoint read at open (owned), or NULL */
 } position;
 
 typedef struct src_kinesis {
@@ -68,7 +65,9 @@ typedef struct src_kinesis {
   position *pos;
   size_t npos;
   rt_source_stats st;
-  char *stream, *ckpt_path;  /* owned; ckpt_path NULL without `as` */
+  char *stream;              /* owned */
+  rt_kin_ckpt *ckpt;         /* checkpoints of `as "APP"`, or NULL */
+  int resume;                /* `from checkpoint`: start after the checkpoints */
   int64_t last_ckpt_ms;
 } src_kinesis;
 
@@ -93,62 +92,7 @@ static void set_str(char **dst, const char *v) {
 
 static const char *resume_fn(void *ctx, const char *shard) {
   src_kinesis *s = ctx;
-  for (size_t i = 0; i < s->npos; i++)
-    if (strcmp(s->pos[i].shard, shard) == 0)
-      return s->pos[i].resume;
-  return NULL;
-}
-
-/* Builds <dir>/<app>.<stream>.checkpoint.json, creating dir. */
-static char *checkpoint_path(const char *dir, const char *app, const char *stream) {
-  rt_buf b;
-  rt_buf_init(&b, 0);
-  if (dir && dir[0]) {
-    rt_buf_puts(&b, dir);
-  } else {
-    const char *home = getenv("HOME");
-    rt_buf_printf(&b, "%s/.eddy", home && home[0] ? home : ".");
-    mkdir(b.data, 0755);
-    rt_buf_puts(&b, "/checkpoints");
-  }
-  mkdir(b.data, 0755);
-  rt_buf_printf(&b, "/%s.%s.checkpoint.json", app, stream);
-  return rt_buf_take(&b, NULL);
-}
-
-static void load_checkpoint(src_kinesis *s) {
-  json_t *root = json_load_file(s->ckpt_path, 0, NULL);
-  json_t *shards = json_object_get(root, "shards");
-  const char *id;
-  json_t *v;
-  json_object_foreach(shards, id, v) {
-    if (json_is_string(v)) {
-      position *p = pos_get(s, id);
-      set_str(&p->resume, json_string_value(v));
-      set_str(&p->committed, json_string_value(v));
-    }
-  }
-  json_decref(root);
-}
-
-/* Writes the committed positions atomically (temp file + rename). */
-static int save_checkpoint(src_kinesis *s, rt_err *err) {
-  json_t *shards = json_object();
-  for (size_t i = 0; i < s->npos; i++)
-    if (s->pos[i].committed)
-      json_object_set_new(shards, s->pos[i].shard, json_string(s->pos[i].committed));
-  json_t *root = json_pack("{s:s, s:o, s:I}", "stream", s->stream, "shards", shards,
-                           "written_ms", (json_int_t)rt_wall_ms());
-  rt_buf tmp;
-  rt_buf_init(&tmp, 0);
-  rt_buf_printf(&tmp, "%s.tmp", s->ckpt_path);
-  int rc = json_dump_file(root, tmp.data, JSON_COMPACT) == 0 && rename(tmp.data, s->ckpt_path) == 0
-               ? 0
-               : rt_err_set(err, RT_EIO, "cannot write checkpoint %s: %s", s->ckpt_path,
-                            strerror(errno));
-  rt_buf_free(&tmp);
-  json_decref(root);
-  return rc;
+  return s->resume && s->ckpt ? rt_kin_ckpt_get(s->ckpt, shard) : NULL;
 }
 
 /* ---- the reader thread --------------------------------------------------- */
@@ -304,14 +248,18 @@ static void kin_stats(void *impl, rt_source_stats *out) {
 
 static int kin_commit(void *impl, bool final, rt_err *err) {
   src_kinesis *s = impl;
-  for (size_t i = 0; i < s->npos; i++)
-    if (s->pos[i].handed)
-      set_str(&s->pos[i].committed, s->pos[i].handed);
+  for (size_t i = 0; i < s->npos; i++) {
+    if (!s->pos[i].handed)
+      continue;
+    set_str(&s->pos[i].committed, s->pos[i].handed);
+    if (s->ckpt)
+      rt_kin_ckpt_set(s->ckpt, s->pos[i].shard, s->pos[i].committed);
+  }
   int64_t now = rt_wall_ms();
-  if (!s->ckpt_path || (!final && now - s->last_ckpt_ms < CHECKPOINT_EVERY_MS))
+  if (!s->ckpt || (!final && now - s->last_ckpt_ms < CHECKPOINT_EVERY_MS))
     return 0;
   s->last_ckpt_ms = now;
-  return save_checkpoint(s, err);
+  return rt_kin_ckpt_flush(s->ckpt, err);
 }
 
 static void kin_positions(void *impl, rt_source_position_fn fn, void *ctx) {
@@ -342,11 +290,10 @@ static void kin_close(void *impl) {
     rt_free(s->pos[i].shard);
     rt_free(s->pos[i].handed);
     rt_free(s->pos[i].committed);
-    rt_free(s->pos[i].resume);
   }
   rt_free(s->pos);
   rt_free(s->stream);
-  rt_free(s->ckpt_path);
+  rt_kin_ckpt_free(&s->ckpt);
   pthread_mutex_destroy(&s->mu);
   rt_free(s);
 }
@@ -363,22 +310,20 @@ static const rt_source_ops kinesis_ops = {
 
 /* ---- open -------------------------------------------------------------------- */
 
-static int make_client(const rt_src_kinesis_opts *o, rt_kin **out, rt_err *err) {
+/* Resolves the AWS configuration with the session's settings on top. */
+static int resolve(const rt_src_kinesis_opts *o, rt_aws_config *cfg, rt_err *err) {
   rt_aws_settings set;
   memset(&set, 0, sizeof(set));
-  if ((o->region && strlen(o->region) >= sizeof(set.region)) ||
-      (o->endpoint && strlen(o->endpoint) >= sizeof(set.endpoint)))
-    return rt_err_set(err, RT_ETOOBIG, "region or endpoint setting too long");
-  if (o->region)
-    snprintf(set.region, sizeof(set.region), "%s", o->region);
-  if (o->endpoint)
-    snprintf(set.endpoint, sizeof(set.endpoint), "%s", o->endpoint);
-  rt_aws_config cfg;
-  int rc = rt_aws_resolve(&cfg, &set, err);
-  if (rc != 0)
-    return rc;
-  *out = rt_kin_new(&cfg, NULL, err);
-  return *out ? 0 : (err ? err->code : RT_EAUTH);
+  const char *vals[] = {o->region, o->endpoint, o->dynamodb_endpoint};
+  char *dst[] = {set.region, set.endpoint, set.dynamodb_endpoint};
+  size_t cap[] = {sizeof(set.region), sizeof(set.endpoint), sizeof(set.dynamodb_endpoint)};
+  for (int i = 0; i < 3; i++) {
+    if (vals[i] && strlen(vals[i]) >= cap[i])
+      return rt_err_set(err, RT_ETOOBIG, "setting \"%s\" is too long", vals[i]);
+    if (vals[i])
+      memcpy(dst[i], vals[i], strlen(vals[i]) + 1);
+  }
+  return rt_aws_resolve(cfg, &set, err);
 }
 
 static rt_kin_position start_position(const rt_src_kinesis_opts *o) {
@@ -392,6 +337,31 @@ static rt_kin_position start_position(const rt_src_kinesis_opts *o) {
   return p;
 }
 
+/* Opens the client, the checkpoints and the reader, then starts the thread. */
+static int start(src_kinesis *s, const rt_src_kinesis_opts *o, rt_err *err) {
+  rt_aws_config cfg;
+  int rc = resolve(o, &cfg, err);
+  if (rc != 0)
+    return rc;
+  if (o->app && o->app[0]) {
+    rc = rt_kin_ckpt_open(&cfg, o->app, o->stream, o->checkpoint_dir, &s->ckpt, err);
+    s->resume = o->from == DSL_FROM_CHECKPOINT;
+    if (rc != 0)
+      return rc;
+  }
+  if (!(s->k = rt_kin_new(&cfg, NULL, err)))
+    return err && err->code ? err->code : RT_EAUTH;
+  rt_kin_reader_opts ro = {.stream = o->stream, .start = start_position(o),
+                           .resume = resume_fn, .resume_ctx = s,
+                           .until_ms = o->until_now ? rt_wall_ms() : 0};
+  if (!(s->reader = rt_kin_reader_new(s->k, &ro, err)))
+    return err && err->code ? err->code : RT_EIO;
+  if (pthread_create(&s->thread, NULL, reader_main, s) != 0)
+    return rt_err_set(err, RT_EIO, "cannot start the Kinesis reader thread");
+  s->thread_started = 1;
+  return 0;
+}
+
 int rt_src_kinesis_open(const rt_src_kinesis_opts *o, rt_source **out, rt_err *err) {
   *out = NULL;
   if (!o || !o->stream || !o->stream[0])
@@ -400,20 +370,7 @@ int rt_src_kinesis_open(const rt_src_kinesis_opts *o, rt_source **out, rt_err *e
   pthread_mutex_init(&s->mu, NULL);
   s->stream = rt_xstrdup(o->stream);
   s->st.lag_ms = -1;
-  if (o->app && o->app[0]) {
-    s->ckpt_path = checkpoint_path(o->checkpoint_dir, o->app, o->stream);
-    if (o->from == DSL_FROM_CHECKPOINT)
-      load_checkpoint(s);
-  }
-  int rc = make_client(o, &s->k, err);
-  rt_kin_reader_opts ro = {.stream = o->stream, .start = start_position(o),
-                           .resume = resume_fn, .resume_ctx = s,
-                           .until_ms = o->until_now ? rt_wall_ms() : 0};
-  if (rc == 0 && !(s->reader = rt_kin_reader_new(s->k, &ro, err)))
-    rc = err && err->code ? err->code : RT_EIO;
-  if (rc == 0 && pthread_create(&s->thread, NULL, reader_main, s) != 0)
-    rc = rt_err_set(err, RT_EIO, "cannot start the Kinesis reader thread");
-  s->thread_started = rc == 0;
+  int rc = start(s, o, err);
   static const char *const cols[] = {"data", "partition_key", "sequence", "shard", "arrival"};
   rt_source *src = rt_source_new(&kinesis_ops, s, 5, cols);
   if (rc != 0) {

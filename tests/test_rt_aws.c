@@ -52,6 +52,7 @@ static void test_defaults_without_anything(void) {
   ASSERT_STR_EQ(c.cred_source, "none");
   ASSERT_STR_EQ(c.kinesis_endpoint, "https://kinesis.us-east-1.amazonaws.com");
   ASSERT_STR_EQ(c.dynamodb_endpoint, "https://dynamodb.us-east-1.amazonaws.com");
+  ASSERT_EQ(c.dynamodb_endpoint_set, 0);
   const char *k, *s;
   ASSERT_EQ(rt_aws_credentials(&c, c.kinesis_endpoint, &k, &s, &err), RT_EAUTH);
   ASSERT(strstr(err.msg, "AWS_ACCESS_KEY_ID") != NULL);
@@ -78,6 +79,7 @@ static void test_environment(void) {
   ASSERT_STR_EQ(c.region, "eu-west-1");
   ASSERT_STR_EQ(c.kinesis_endpoint, "http://127.0.0.1:9000");
   ASSERT_STR_EQ(c.dynamodb_endpoint, "http://127.0.0.1:9001");
+  ASSERT_EQ(c.dynamodb_endpoint_set, 1);
   setenv("AWS_REGION", "ap-south-1", 1); /* AWS_REGION beats AWS_DEFAULT_REGION */
   setenv("AWS_ENDPOINT_URL_KINESIS", "https://k.example", 1);
   ASSERT_EQ(rt_aws_resolve(&c, NULL, NULL), 0);

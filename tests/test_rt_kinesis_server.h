@@ -1,5 +1,5 @@
 /*
- * Test helper: starts kinesalite through tests/services/kinesalite.js on a
+ * Test helper: starts kinesalite (or dynalite) through tests/services/ on a
  * free loopback port (it exits when the pipe to its stdin closes), for the
  * Kinesis client, reader and source tests. Header-only, static functions.
  */
@@ -20,11 +20,13 @@ typedef struct server {
   char url[64];
 } server;
 
-/* Starts tests/services/kinesalite.js; returns 0, or -1 to skip. */
-static int server_start(server *s) {
-  char script[512];
-  snprintf(script, sizeof(script), "%s/services/kinesalite.js", EDDY_TEST_DATA);
-  if (access(script, R_OK) != 0 || access(EDDY_TEST_DATA "/../node_modules/kinesalite", R_OK))
+/* Starts tests/services/NAME.js (kinesalite or dynalite); returns 0, or -1
+ * to skip (no node_modules). */
+static int server_start_service(server *s, const char *name) {
+  char script[512], module[512];
+  snprintf(script, sizeof(script), "%s/services/%s.js", EDDY_TEST_DATA, name);
+  snprintf(module, sizeof(module), "%s/../node_modules/%s", EDDY_TEST_DATA, name);
+  if (access(script, R_OK) != 0 || access(module, R_OK) != 0)
     return -1;
   int in[2], out[2];
   ASSERT(pipe(in) == 0 && pipe(out) == 0);
@@ -55,6 +57,8 @@ static int server_start(server *s) {
   snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%d", atoi(buf));
   return 0;
 }
+
+static inline int server_start(server *s) { return server_start_service(s, "kinesalite"); }
 
 static void server_stop(server *s) {
   close(s->stdin_fd); /* the server exits when its stdin closes */

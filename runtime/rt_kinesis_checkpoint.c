@@ -1,0 +1,312 @@
+/*
+ * Checkpoint stores. Both keep an in-memory table of (shard, sequence,
+ * dirty); the file store rewrites the whole file on flush (a handful of
+ * shards), the DynamoDB store updates only dirty items, each with one
+ * UpdateItem that also bumps leaseCounter the way KCL's checkpointer does.
+ * DynamoDB calls go through the Kinesis client's transport (rt_kin with
+ * RT_KIN_SERVICE_DYNAMODB), so they share its signing, timeouts and errors.
+ */
+#include "rt_kinesis_checkpoint.h"
+
+#include "rt_buf.h"
+#include "rt_kinesis_int.h"
+#include "rt_mem.h"
+#include "rt_time.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct ck_entry {
+  char *shard, *seq; /* owned */
+  int dirty;         /* set since the last flush */
+} ck_entry;
+
+struct rt_kin_ckpt {
+  rt_kin *ddb;         /* DynamoDB client, or NULL for the file store */
+  char *table;         /* DynamoDB table (= app) */
+  char *path;          /* file store path */
+  char *stream;
+  char owner[96];      /* leaseOwner we write: eddy@host:pid */
+  char where[700];
+  ck_entry *v;
+  size_t n;
+};
+
+static ck_entry *entry(rt_kin_ckpt *c, const char *shard, int create) {
+  for (size_t i = 0; i < c->n; i++)
+    if (strcmp(c->v[i].shard, shard) == 0)
+      return &c->v[i];
+  if (!create)
+    return NULL;
+  c->v = rt_xrealloc(c->v, (c->n + 1) * sizeof(*c->v));
+  ck_entry *e = &c->v[c->n++];
+  e->shard = rt_xstrdup(shard);
+  e->seq = NULL;
+  e->dirty = 0;
+  return e;
+}
+
+const char *rt_kin_ckpt_get(const rt_kin_ckpt *c, const char *shard) {
+  ck_entry *e = entry((rt_kin_ckpt *)c, shard, 0);
+  return e ? e->seq : NULL;
+}
+
+void rt_kin_ckpt_set(rt_kin_ckpt *c, const char *shard, const char *seq) {
+  ck_entry *e = entry(c, shard, 1);
+  if (e->seq && strcmp(e->seq, seq) == 0)
+    return;
+  char *v = rt_xstrdup(seq);
+  rt_free(e->seq);
+  e->seq = v;
+  e->dirty = 1;
+}
+
+const char *rt_kin_ckpt_where(const rt_kin_ckpt *c) { return c->where; }
+
+/* Names become table names and file names: keep them plain. */
+static int check_name(const char *what, const char *s, rt_err *err) {
+  size_t n = s ? strlen(s) : 0;
+  if (n < 3 || n > 200)
+    return rt_err_set(err, RT_EINVAL, "%s must be 3 to 200 characters", what);
+  for (const char *p = s; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          *p == '_' || *p == '-' || *p == '.'))
+      return rt_err_set(err, RT_EINVAL, "%s \"%s\" may hold only letters, digits, _ - .", what,
+                        s);
+  return 0;
+}
+
+/* ---- file store ------------------------------------------------------------ */
+
+static char *file_path(const char *dir, const char *app, const char *stream) {
+  rt_buf b;
+  rt_buf_init(&b, 0);
+  if (dir && dir[0]) {
+    rt_buf_puts(&b, dir);
+  } else {
+    const char *home = getenv("HOME");
+    rt_buf_printf(&b, "%s/.eddy", home && home[0] ? home : ".");
+    mkdir(b.data, 0755);
+    rt_buf_puts(&b, "/checkpoints");
+  }
+  mkdir(b.data, 0755);
+  rt_buf_printf(&b, "/%s.%s.checkpoint.json", app, stream);
+  return rt_buf_take(&b, NULL);
+}
+
+static int file_load(rt_kin_ckpt *c, rt_err *err) {
+  if (access(c->path, F_OK) != 0)
+    return 0;
+  json_error_t je;
+  json_t *root = json_load_file(c->path, 0, &je);
+  if (!json_is_object(root)) {
+    json_decref(root);
+    return rt_err_set(err, RT_EIO, "checkpoint file %s is not valid JSON: %s", c->path,
+                      je.text);
+  }
+  const char *id;
+  json_t *v;
+  json_object_foreach(json_object_get(root, "shards"), id, v) {
+    if (json_is_string(v))
+      entry(c, id, 1)->seq = rt_xstrdup(json_string_value(v));
+  }
+  json_decref(root);
+  return 0;
+}
+
+static int file_flush(rt_kin_ckpt *c, rt_err *err) {
+  json_t *shards = json_object();
+  for (size_t i = 0; i < c->n; i++)
+    if (c->v[i].seq)
+      json_object_set_new(shards, c->v[i].shard, json_string(c->v[i].seq));
+  json_t *root = json_pack("{s:s, s:o, s:I}", "stream", c->stream, "shards", shards,
+                           "written_ms", (json_int_t)rt_wall_ms());
+  rt_buf tmp;
+  rt_buf_init(&tmp, 0);
+  rt_buf_printf(&tmp, "%s.tmp", c->path);
+  int ok = json_dump_file(root, tmp.data, JSON_COMPACT) == 0 && rename(tmp.data, c->path) == 0;
+  int rc = ok ? 0 : rt_err_set(err, RT_EIO, "cannot write checkpoint %s: %s", c->path,
+                               strerror(errno));
+  rt_buf_free(&tmp);
+  json_decref(root);
+  return rc;
+}
+
+/* ---- DynamoDB store ---------------------------------------------------------- */
+
+static int ddb_call(rt_kin_ckpt *c, const char *action, json_t *body, json_t **out,
+                    rt_err *err) {
+  rt_kin_req *r = rt_kin__sync(c->ddb);
+  int rc = rt_kin__prepare_json(r, action, body, err);
+  json_decref(body);
+  *out = NULL;
+  return rc ? rc : rt_kin__finish(r, rt_kin_req_perform(r), out, err);
+}
+
+static int ddb_table_status(rt_kin_ckpt *c, char *status, size_t n, rt_err *err) {
+  json_t *out;
+  int rc = ddb_call(c, "DescribeTable", json_pack("{s:s}", "TableName", c->table), &out, err);
+  if (rc == 0)
+    snprintf(status, n, "%s", rt_kin__str(json_object_get(out, "Table"), "TableStatus")
+                                  ? rt_kin__str(json_object_get(out, "Table"), "TableStatus")
+                                  : "?");
+  json_decref(out);
+  return rc;
+}
+
+/* Makes sure the lease table exists and is ACTIVE (at most ~60 s). */
+static int ddb_ensure_table(rt_kin_ckpt *c, rt_err *err) {
+  char status[32];
+  int rc = ddb_table_status(c, status, sizeof(status), err);
+  if (rc == RT_ENOTFOUND) {
+    json_t *out;
+    json_t *body = json_pack(
+        "{s:s, s:[{s:s, s:s}], s:[{s:s, s:s}], s:s}", "TableName", c->table, "KeySchema",
+        "AttributeName", "leaseKey", "KeyType", "HASH", "AttributeDefinitions", "AttributeName",
+        "leaseKey", "AttributeType", "S", "BillingMode", "PAY_PER_REQUEST");
+    rc = ddb_call(c, "CreateTable", body, &out, err);
+    json_decref(out);
+    if (rc == RT_EEXIST) /* someone else created it meanwhile */
+      rc = 0;
+    snprintf(status, sizeof(status), "CREATING");
+  }
+  for (int i = 0; rc == 0 && strcmp(status, "ACTIVE") != 0; i++) {
+    if (i == 600)
+      return rt_err_set(err, RT_ETIMEDOUT, "DynamoDB table %s is still %s", c->table, status);
+    usleep(100000);
+    rc = ddb_table_status(c, status, sizeof(status), err);
+  }
+  return rc;
+}
+
+/* Takes one Scan item into the table of checkpoints. */
+static void ddb_take_item(rt_kin_ckpt *c, json_t *item) {
+  const char *shard = rt_kin__str(json_object_get(item, "leaseKey"), "S");
+  const char *seq = rt_kin__str(json_object_get(item, "checkpoint"), "S");
+  const char *stream = rt_kin__str(json_object_get(item, "streamName"), "S");
+  if (!shard || !seq || (stream && strcmp(stream, c->stream) != 0))
+    return;
+  /* KCL sentinels other than SHARD_END mean "no position yet" */
+  if (strcmp(seq, "SHARD_END") != 0 && (seq[0] < '0' || seq[0] > '9'))
+    return;
+  ck_entry *e = entry(c, shard, 1);
+  rt_free(e->seq);
+  e->seq = rt_xstrdup(seq);
+}
+
+static int ddb_load(rt_kin_ckpt *c, rt_err *err) {
+  json_t *start = NULL;
+  for (int page = 0; page < 10000; page++) {
+    json_t *body = json_pack("{s:s}", "TableName", c->table), *out;
+    if (start)
+      json_object_set_new(body, "ExclusiveStartKey", start);
+    int rc = ddb_call(c, "Scan", body, &out, err);
+    if (rc != 0)
+      return rc;
+    json_t *items = json_object_get(out, "Items");
+    for (size_t i = 0; i < json_array_size(items); i++)
+      ddb_take_item(c, json_array_get(items, i));
+    start = json_object_get(out, "LastEvaluatedKey");
+    start = start ? json_deep_copy(start) : NULL;
+    json_decref(out);
+    if (!start)
+      return 0;
+  }
+  json_decref(start);
+  return rt_err_set(err, RT_EPROTO, "DynamoDB Scan of %s: too many pages", c->table);
+}
+
+static int ddb_flush_one(rt_kin_ckpt *c, ck_entry *e, rt_err *err) {
+  json_t *body = json_pack(
+      "{s:s, s:{s:{s:s}}, s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}", "TableName",
+      c->table, "Key", "leaseKey", "S", e->shard, "UpdateExpression",
+      "SET checkpoint = :c, checkpointSubSequenceNumber = :z, streamName = :s, "
+      "leaseOwner = if_not_exists(leaseOwner, :o) ADD leaseCounter :one",
+      "ExpressionAttributeValues", ":c", "S", e->seq, ":z", "N", "0", ":s", "S", c->stream,
+      ":o", "S", c->owner, ":one", "N", "1");
+  json_t *out;
+  int rc = ddb_call(c, "UpdateItem", body, &out, err);
+  json_decref(out);
+  return rc;
+}
+
+int rt_kin_ckpt_flush(rt_kin_ckpt *c, rt_err *err) {
+  int dirty = 0;
+  for (size_t i = 0; i < c->n; i++)
+    dirty |= c->v[i].dirty;
+  if (!dirty)
+    return 0;
+  if (!c->ddb) {
+    int rc = file_flush(c, err);
+    for (size_t i = 0; rc == 0 && i < c->n; i++)
+      c->v[i].dirty = 0;
+    return rc;
+  }
+  for (size_t i = 0; i < c->n; i++) {
+    if (!c->v[i].dirty || !c->v[i].seq)
+      continue;
+    int rc = ddb_flush_one(c, &c->v[i], err);
+    if (rc != 0)
+      return rc;
+    c->v[i].dirty = 0;
+  }
+  return 0;
+}
+
+/* ---- open / free ----------------------------------------------------------------- */
+
+int rt_kin_ckpt_open(const rt_aws_config *cfg, const char *app, const char *stream,
+                     const char *dir, rt_kin_ckpt **out, rt_err *err) {
+  *out = NULL;
+  int rc = check_name("application name", app, err);
+  if (rc != 0)
+    return rc;
+  rt_kin_ckpt *c = rt_xcalloc(1, sizeof(*c));
+  c->stream = rt_xstrdup(stream);
+  char host[64] = "host";
+  gethostname(host, sizeof(host) - 1);
+  snprintf(c->owner, sizeof(c->owner), "eddy@%s:%ld", host, (long)getpid());
+  if (cfg->dynamodb_endpoint_set) {
+    rt_kin_opts o = {.service = RT_KIN_SERVICE_DYNAMODB, .timeout_ms = 5000};
+    c->table = rt_xstrdup(app);
+    c->ddb = rt_kin_new(cfg, &o, err);
+    rc = c->ddb ? 0 : (err && err->code ? err->code : RT_EAUTH);
+    snprintf(c->where, sizeof(c->where), "DynamoDB table %s at %s", app,
+             cfg->dynamodb_endpoint);
+    if (rc == 0)
+      rc = ddb_ensure_table(c, err);
+    if (rc == 0)
+      rc = ddb_load(c, err);
+  } else {
+    c->path = file_path(dir, app, stream);
+    snprintf(c->where, sizeof(c->where), "file %s", c->path);
+    rc = file_load(c, err);
+  }
+  if (rc != 0) {
+    rt_kin_ckpt_free(&c);
+    return rc;
+  }
+  *out = c;
+  return 0;
+}
+
+void rt_kin_ckpt_free(rt_kin_ckpt **cp) {
+  if (!cp || !*cp)
+    return;
+  rt_kin_ckpt *c = *cp;
+  for (size_t i = 0; i < c->n; i++) {
+    rt_free(c->v[i].shard);
+    rt_free(c->v[i].seq);
+  }
+  rt_free(c->v);
+  rt_kin_free(&c->ddb);
+  rt_free(c->table);
+  rt_free(c->path);
+  rt_free(c->stream);
+  rt_free(c);
+  *cp = NULL;
+}

@@ -1,0 +1,206 @@
+/*
+ * Tests of the checkpoint stores: the JSON file store, and the DynamoDB store
+ * against dynalite (table created in KCL's lease layout, items updated with a
+ * rising leaseCounter, reloaded by a second open, other streams' items and
+ * KCL sentinels ignored), then `from checkpoint` end to end with kinesalite
+ * and dynalite together.
+ */
+#include "dsl_ast.h"
+#include "rt_batch.h"
+#include "rt_kinesis.h"
+#include "rt_kinesis_checkpoint.h"
+#include "rt_kinesis_int.h"
+#include "rt_mem.h"
+#include "rt_source.h"
+#include "rt_time.h"
+#include "test.h"
+#include "test_rt_kinesis_server.h"
+
+#include <sys/stat.h>
+
+static server kin, ddb;
+
+static rt_aws_config config(const char *ddb_url) {
+  rt_aws_config cfg;
+  memset(&cfg, 0, sizeof(cfg));
+  snprintf(cfg.region, sizeof(cfg.region), "us-east-1");
+  snprintf(cfg.kinesis_endpoint, sizeof(cfg.kinesis_endpoint), "%s", kin.url);
+  if (ddb_url) {
+    snprintf(cfg.dynamodb_endpoint, sizeof(cfg.dynamodb_endpoint), "%s", ddb_url);
+    cfg.dynamodb_endpoint_set = 1;
+  }
+  return cfg;
+}
+
+static void test_file_store(void) {
+  char dir[] = "/tmp/eddy-ck-XXXXXX";
+  ASSERT(mkdtemp(dir) != NULL);
+  rt_aws_config cfg = config(NULL);
+  rt_kin_ckpt *c = NULL;
+  rt_err err;
+  ASSERT_EQ(rt_kin_ckpt_open(&cfg, "ab", "s", dir, &c, &err), RT_EINVAL); /* too short */
+  ASSERT_EQ(rt_kin_ckpt_open(&cfg, "app/x", "s", dir, &c, &err), RT_EINVAL);
+  ASSERT_EQ(rt_kin_ckpt_open(&cfg, "app1", "s", dir, &c, &err), 0);
+  ASSERT(strstr(rt_kin_ckpt_where(c), "app1.s.checkpoint.json") != NULL);
+  ASSERT(rt_kin_ckpt_get(c, "shardId-000000000000") == NULL);
+  rt_kin_ckpt_set(c, "shardId-000000000000", "123");
+  rt_kin_ckpt_set(c, "shardId-000000000001", "SHARD_END");
+  ASSERT_EQ(rt_kin_ckpt_flush(c, &err), 0);
+  rt_kin_ckpt_free(&c);
+  ASSERT_EQ(rt_kin_ckpt_open(&cfg, "app1", "s", dir, &c, &err), 0);
+  ASSERT_STR_EQ(rt_kin_ckpt_get(c, "shardId-000000000000"), "123");
+  ASSERT_STR_EQ(rt_kin_ckpt_get(c, "shardId-000000000001"), "SHARD_END");
+  rt_kin_ckpt_free(&c);
+  char path[300];
+  snprintf(path, sizeof(path), "%s/app1.s.checkpoint.json", dir);
+  FILE *f = fopen(path, "w");
+  fputs("{not json", f);
+  fclose(f);
+  ASSERT_EQ(rt_kin_ckpt_open(&cfg, "app1", "s", dir, &c, &err), RT_EIO);
+  unlink(path);
+  rmdir(dir);
+}
+
+/* Reads item leaseKey=shard from table app with a raw DynamoDB call. */
+static json_t *get_item(rt_kin *d, const char *table, const char *shard) {
+  rt_kin_req *r = rt_kin_req_new(d);
+  json_t *body = json_pack("{s:s, s:{s:{s:s}}, s:b}", "TableName", table, "Key", "leaseKey",
+                           "S", shard, "ConsistentRead", 1);
+  ASSERT_EQ(rt_kin__prepare_json(r, "GetItem", body, NULL), 0);
+  json_decref(body);
+  json_t *out = NULL;
+  ASSERT_EQ(rt_kin__finish(r, rt_kin_req_perform(r), &out, NULL), 0);
+  rt_kin_req_free(&r);
+  json_t *item = json_incref(json_object_get(out, "Item"));
+  json_decref(out);
+  return item;
+}
+
+static void put_item(rt_kin *d, const char *table, const char *shard, const char *ck,
+                     const char *stream) {
+  rt_kin_req *r = rt_kin_req_new(d);
+  json_t *body = json_pack("{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}}}", "TableName", table, "Item",
+                           "leaseKey", "S", shard, "checkpoint", "S", ck, "streamName", "S",
+                           stream);
+  ASSERT_EQ(rt_kin__prepare_json(r, "PutItem", body, NULL), 0);
+  json_decref(body);
+  json_t *out = NULL;
+  ASSERT_EQ(rt_kin__finish(r, rt_kin_req_perform(r), &out, NULL), 0);
+  json_decref(out);
+  rt_kin_req_free(&r);
+}
+
+static void test_dynamodb_store(void) {
+  rt_aws_config cfg = config(ddb.url);
+  rt_kin_ckpt *c = NULL;
+  rt_err err;
+  int rc = rt_kin_ckpt_open(&cfg, "sensor-app", "sensors", NULL, &c, &err);
+  if (rc)
+    fprintf(stderr, "%s\n", err.msg);
+  ASSERT_EQ(rc, 0);
+  ASSERT(strstr(rt_kin_ckpt_where(c), "DynamoDB table sensor-app") != NULL);
+  rt_kin_ckpt_set(c, "shardId-000000000000", "4968041273173261242809486862986116086771902217340321792");
+  rt_kin_ckpt_set(c, "shardId-000000000001", "77");
+  ASSERT_EQ(rt_kin_ckpt_flush(c, &err), 0);
+  rt_kin_ckpt_set(c, "shardId-000000000001", "78");
+  ASSERT_EQ(rt_kin_ckpt_flush(c, &err), 0);
+  ASSERT_EQ(rt_kin_ckpt_flush(c, &err), 0); /* nothing dirty: no call */
+  rt_kin_ckpt_free(&c);
+
+  rt_kin_opts o = {.service = RT_KIN_SERVICE_DYNAMODB};
+  rt_kin *d = rt_kin_new(&cfg, &o, NULL);
+  json_t *item = get_item(d, "sensor-app", "shardId-000000000001");
+  ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(item, "checkpoint"), "S")),
+                "78");
+  ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(item, "leaseCounter"), "N")),
+                "2");
+  ASSERT_STR_EQ(json_string_value(json_object_get(
+                    json_object_get(item, "checkpointSubSequenceNumber"), "N")), "0");
+  ASSERT(json_object_get(item, "leaseOwner") != NULL);
+  json_decref(item);
+  put_item(d, "sensor-app", "shardId-000000000005", "99", "other-stream");
+  put_item(d, "sensor-app", "shardId-000000000006", "TRIM_HORIZON", "sensors");
+
+  ASSERT_EQ(rt_kin_ckpt_open(&cfg, "sensor-app", "sensors", NULL, &c, &err), 0);
+  ASSERT_STR_EQ(rt_kin_ckpt_get(c, "shardId-000000000001"), "78");
+  ASSERT(rt_kin_ckpt_get(c, "shardId-000000000000") != NULL);
+  ASSERT(rt_kin_ckpt_get(c, "shardId-000000000005") == NULL); /* another stream's */
+  ASSERT(rt_kin_ckpt_get(c, "shardId-000000000006") == NULL); /* a KCL sentinel */
+  rt_kin_ckpt_free(&c);
+  rt_kin_free(&d);
+
+  rt_aws_config bad = config("http://127.0.0.1:1");
+  ASSERT_EQ(rt_kin_ckpt_open(&bad, "sensor-app", "sensors", NULL, &c, &err), RT_ENET);
+}
+
+/* Counts the records a bounded read of stream hands over. */
+static int count_read(const char *stream, int from, const char *app) {
+  rt_src_kinesis_opts o = {.stream = stream, .from = from, .until_now = true, .app = app,
+                           .endpoint = kin.url, .dynamodb_endpoint = ddb.url};
+  rt_source *src = NULL;
+  rt_err err;
+  ASSERT_EQ(rt_src_kinesis_open(&o, &src, &err), 0);
+  rt_batch *b = rt_batch_new(5);
+  int n = 0, rc = 0;
+  for (int64_t end = rt_mono_ns() + 20000000000LL; rt_mono_ns() < end && rc != RT_EEOF;) {
+    rt_batch_reset(b);
+    rc = rt_source_poll(src, b, 100, &err);
+    ASSERT(rc >= 0 || rc == RT_EEOF);
+    n += (int)rt_batch_nrows(b);
+    if (rc == 0)
+      usleep(20000);
+  }
+  ASSERT_EQ(rt_source_commit(src, true, &err), 0);
+  rt_batch_free(&b);
+  rt_source_free(&src);
+  return n;
+}
+
+static void put_some(rt_kin *k, const char *stream, int n) {
+  rt_kin_req *r = rt_kin_req_new(k);
+  rt_kin_put_entry e[50];
+  rt_kin_put_status st[50];
+  char pk[50][16];
+  for (int i = 0; i < n; i++) {
+    snprintf(pk[i], sizeof(pk[i]), "k%d", i);
+    e[i] = (rt_kin_put_entry){pk[i], NULL, "{}", 2};
+  }
+  size_t failed;
+  ASSERT_EQ(rt_kin_put_records_prepare(r, stream, e, (size_t)n, NULL), 0);
+  ASSERT_EQ(rt_kin_put_records_parse(r, rt_kin_req_perform(r), st, (size_t)n, &failed, NULL), 0);
+  rt_kin_req_free(&r);
+}
+
+static void test_resume_from_dynamodb(void) {
+  rt_aws_config cfg = config(ddb.url);
+  rt_kin *k = rt_kin_new(&cfg, NULL, NULL);
+  ASSERT_EQ(rt_kin_create_stream(k, "ck", 3, NULL), 0);
+  ASSERT_EQ(rt_kin_wait_active(k, "ck", 5000, NULL), 0);
+  put_some(k, "ck", 40);
+  ASSERT_EQ(count_read("ck", DSL_FROM_TRIM_HORIZON, "ck-app"), 40);
+  put_some(k, "ck", 7);
+  ASSERT_EQ(count_read("ck", DSL_FROM_CHECKPOINT, "ck-app"), 7);
+  ASSERT_EQ(count_read("ck", DSL_FROM_CHECKPOINT, "ck-app"), 0);
+  ASSERT_EQ(count_read("ck", DSL_FROM_TRIM_HORIZON, "ck-app"), 47);
+  /* after a split, a resumed read follows the checkpointed parent into its
+   * children from their start (not from "latest") */
+  ASSERT_EQ(rt_kin_split_shard(k, "ck", "shardId-000000000000",
+                               "56713727820156410577229101238628035242", NULL), 0);
+  ASSERT_EQ(rt_kin_wait_active(k, "ck", 5000, NULL), 0);
+  put_some(k, "ck", 30);
+  ASSERT_EQ(count_read("ck", DSL_FROM_CHECKPOINT, "ck-app"), 30);
+  rt_kin_free(&k);
+}
+
+int main(void) {
+  if (server_start(&kin) != 0 || server_start_service(&ddb, "dynalite") != 0) {
+    fprintf(stderr, "skipped: kinesalite or dynalite not available\n");
+    return 0;
+  }
+  TEST_RUN(test_file_store);
+  TEST_RUN(test_dynamodb_store);
+  TEST_RUN(test_resume_from_dynamodb);
+  server_stop(&ddb);
+  server_stop(&kin);
+  return test_summary();
+}
