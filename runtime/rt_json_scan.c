@@ -139,12 +139,25 @@ static inline int hexval(char c) {
  * closing quote, or NULL when the string is broken; stores the body span and
  * whether it holds escapes.
  */
+/* True when any byte of the 8 in w is a quote, a backslash or below 0x20
+ * (the bit tricks of "Bit Twiddling Hacks": haszero / hasless). */
+static inline bool word_special(uint64_t w) {
+  const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+  uint64_t zq = (q - ones) & ~q, zb = (b - ones) & ~b, lt = (w - ones * 0x20) & ~w;
+  return ((zq | zb | lt) & highs) != 0;
+}
+
 static const char *scan_string(const char *p, const char *end, const char **body,
                                size_t *blen, bool *esc) {
   const char *s = ++p;
   bool e = false;
   for (;;) {
-    /* the common bytes first: anything but a quote, a backslash or a control */
+    /* the common bytes first: anything but a quote, a backslash or a
+     * control, eight at a time while they last */
+    uint64_t w;
+    while (end - p >= 8 && (memcpy(&w, p, 8), !word_special(w)))
+      p += 8;
     while (p < end && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\')
       p++;
     if (p >= end || (unsigned char)*p < 0x20)
