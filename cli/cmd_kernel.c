@@ -1,11 +1,48 @@
-/* eddy kernel: placeholder until its module lands; says so instead of pretending. */
+/*
+ * eddy kernel -f CONNECTION_FILE: serve one Jupyter session. Front ends start
+ * it through the kernelspec that `eddy install` writes; it runs until a
+ * shutdown request or SIGTERM.
+ */
 #include "cli.h"
 
+#include "kn_kernel.h"
+#include "rt_log.h"
+
 #include <stdio.h>
+#include <string.h>
+
+static int kernel_usage(void) {
+  fprintf(stderr, "usage: eddy kernel -f CONNECTION_FILE [--history FILE]\n");
+  return 2;
+}
 
 int cli_kernel(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "eddy kernel: not built yet\n");
-  return 1;
+  const char *file = NULL;
+  kn_options opts = {0};
+  for (int i = 1; i < argc; i++) {
+    if ((strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--connection-file") == 0) &&
+        i + 1 < argc)
+      file = argv[++i];
+    else if (strncmp(argv[i], "--connection-file=", 18) == 0)
+      file = argv[i] + 18;
+    else if (strcmp(argv[i], "--history") == 0 && i + 1 < argc)
+      opts.history_path = argv[++i];
+    else
+      return kernel_usage();
+  }
+  if (!file)
+    return kernel_usage();
+  kn_conn conn;
+  rt_err err;
+  if (kn_conn_load(&conn, file, &err) < 0) {
+    fprintf(stderr, "eddy kernel: %s\n", err.msg);
+    return 1;
+  }
+  int rc = kn_kernel_run(&conn, &opts, &err);
+  kn_conn_clear(&conn);
+  if (rc < 0) {
+    fprintf(stderr, "eddy kernel: %s\n", err.msg);
+    return 1;
+  }
+  return 0;
 }

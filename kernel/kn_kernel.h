@@ -1,0 +1,26 @@
+/*
+ * A Jupyter kernel for the Eddy language: binds the five sockets of a
+ * connection file, starts the heartbeat, IOPub and control threads, and
+ * serves the shell channel on the calling thread until a shutdown request or
+ * SIGTERM. SIGINT and interrupt_request interrupt the running cell, never the
+ * kernel.
+ */
+#ifndef EDDY_KN_KERNEL_H
+#define EDDY_KN_KERNEL_H
+
+#include "kn_conn.h"
+#include "rt_err.h"
+
+/* Optional settings of a kernel run. Plain struct; zero means default. */
+typedef struct kn_options {
+  const char *history_path; /* history file; NULL = the user's data dir */
+} kn_options;
+
+/*
+ * Serves one kernel session described by conn (borrowed) until shutdown.
+ * Returns 0 after a clean shutdown, or a negative RT_E* code with err filled
+ * when the kernel could not start (a port in use, a bad scheme, ...).
+ */
+int kn_kernel_run(const kn_conn *conn, const kn_options *opts, rt_err *err);
+
+#endif

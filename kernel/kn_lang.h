@@ -1,0 +1,58 @@
+/*
+ * The kernel's one door into the Eddy language (runtime/dsl.h and, later,
+ * the runtime): run a cell, say whether code is complete, list completions,
+ * find help. Everything behind it is owned by the kn_lang, including the
+ * session settings (%set) and the names the session has seen (streams,
+ * fields, lets) that completion offers.
+ */
+#ifndef EDDY_KN_LANG_H
+#define EDDY_KN_LANG_H
+
+#include "kn_cell.h"
+#include "kn_names.h"
+#include "kn_settings.h"
+#include "rt_buf.h"
+#include "rt_err.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct kn_lang kn_lang;
+
+/* Makes the language state of one kernel session. Caller owns it; free with
+ * kn_lang_free(). */
+kn_lang *kn_lang_new(void);
+
+/* Stops everything the language runs (queries, after their final
+ * checkpoint) and frees it; NULLs *lang. Accepts NULL. */
+void kn_lang_free(kn_lang **lang);
+
+/*
+ * Runs the len bytes of code (one or more statements) in cell, publishing
+ * outputs through it. Returns 0, or a negative RT_E* code with err filled
+ * (position relative to code) for the kernel to turn into an error reply.
+ */
+int kn_lang_execute(kn_lang *lang, kn_cell *cell, const char *code, size_t len,
+                    rt_err *err);
+
+/* "complete", "incomplete" or "invalid" for the len bytes of code. Static. */
+const char *kn_lang_is_complete(kn_lang *lang, const char *code, size_t len);
+
+/* Appends to matches (a JSON array) every word of the language and every
+ * name the session has seen that starts with the len bytes of prefix. */
+void kn_lang_complete(kn_lang *lang, const char *prefix, size_t len,
+                      json_t *matches);
+
+/* Appends the help of the word (len bytes) to out. Returns true when the
+ * language knows the word. */
+bool kn_lang_inspect(kn_lang *lang, const char *word, size_t len, rt_buf *out);
+
+/* The session settings (%set). Borrowed; valid while lang lives. */
+kn_settings *kn_lang_settings(kn_lang *lang);
+
+/* The names the session has seen. Borrowed; valid while lang lives;
+ * thread-safe, so runtime threads may add field names they meet. */
+kn_names *kn_lang_names(kn_lang *lang);
+
+#endif
