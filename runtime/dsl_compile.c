@@ -114,11 +114,33 @@ static int rec_resolve(void *ctx, const dsl_expr *f, rt_err *err) {
                        "unknown field %s (fields here: %s)", f->u.field.text, list);
 }
 
+/* A record stream's result (no agg, no select since) can still reach more
+ * JSON fields: sort, top or a chart may name one nothing used before. The
+ * field becomes one more path and one more visible column at the end, so
+ * the columns earlier stages resolved keep their indexes. */
+static int vis_add_json(cc *c, const dsl_expr *f) {
+  dsl_plan *p = c->p;
+  int col = json_add(c, f);
+  const char **names = rt_arena_calloc(p->arena, (size_t)p->nvis + 2, sizeof(char *));
+  int *cols = rt_arena_calloc(p->arena, (size_t)p->nvis + 2, sizeof(int));
+  memcpy(names, p->vis_names, (size_t)p->nvis * sizeof(char *));
+  memcpy(cols, p->vis_cols, (size_t)p->nvis * sizeof(int));
+  names[p->nvis] = pstr(c, f->u.field.text);
+  cols[p->nvis] = col;
+  p->vis_names = names;
+  p->vis_cols = cols;
+  c->rnames = names;
+  c->nr = ++p->nvis;
+  return p->nvis - 1;
+}
+
 static int res_resolve(void *ctx, const dsl_expr *f, rt_err *err) {
   cc *c = ctx;
   for (int i = 0; i < c->nr; i++)
     if (strcmp(c->rnames[i], f->u.field.text) == 0)
       return i;
+  if (!c->p->agg && c->json_op >= 0 && !c->closed && c->rnames == c->p->vis_names)
+    return vis_add_json(c, f);
   char list[200];
   list_names(c->rnames, c->nr, list, sizeof(list));
   return rt_err_set_at(err, RT_ETYPE, c->src, f->span.off, f->span.len,
@@ -495,23 +517,18 @@ static int compile_output(cc *c, const dsl_output *o, const char *src) {
                          "a window needs an agg after it");
   if (!c->in_result)
     enter_result(c);
-  c->p->nres_cols = c->nr;
-  c->p->res_cols = c->rnames;
   po->kind = o ? o->kind : DSL_OUT_TABLE;
   po->table_limit = o && o->kind == DSL_OUT_TABLE ? o->u.table.limit : -1;
-  if (!o)
-    return 0;
-  switch (o->kind) {
-  case DSL_OUT_CHART:
-    return compile_chart(c, o);
-  case DSL_OUT_INTO_FILE:
+  int rc = 0;
+  if (o && o->kind == DSL_OUT_CHART)
+    rc = compile_chart(c, o);
+  else if (o && o->kind == DSL_OUT_INTO_FILE)
     po->path = pstr(c, o->u.file.path);
-    return 0;
-  case DSL_OUT_INTO_KINESIS:
-    return compile_into_kinesis(c, o, src);
-  default:
-    return 0;
-  }
+  else if (o && o->kind == DSL_OUT_INTO_KINESIS)
+    rc = compile_into_kinesis(c, o, src);
+  c->p->nres_cols = c->nr; /* after the chart: it may add a JSON field */
+  c->p->res_cols = c->rnames;
+  return rc;
 }
 
 static void copy_source(cc *c, const dsl_source *s) {

@@ -46,7 +46,8 @@ static inline void golden__on_update(void *ud, const rt_query_info *q, const rt_
   else if (u->kind == RT_RESULT_RUNNING)
     rt_buf_puts(out, "totals\n");
   if (q->output->kind != DSL_OUT_INTO_FILE) {
-    rt_result_format_text(u->result, 0, out);
+    size_t lim = q->output->table_limit > 0 ? (size_t)q->output->table_limit : 0;
+    rt_result_format_text(u->result, lim, out);
     rt_buf_puts(out, "\n");
   }
 }
