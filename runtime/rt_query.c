@@ -372,6 +372,16 @@ bool rt_query_finished(rt_query *q) {
   return f;
 }
 
+int rt_query_error(rt_query *q, rt_err *err) {
+  pthread_mutex_lock(&q->mu);
+  bool done = q->finished;
+  int rc = done ? q->rc : RT_EINVAL;
+  if (done && rc < 0 && err)
+    *err = q->err;
+  pthread_mutex_unlock(&q->mu);
+  return rc;
+}
+
 void rt_query_get_stats(rt_query *q, rt_query_stats *out) {
   pthread_mutex_lock(&q->mu);
   *out = q->st;

@@ -150,6 +150,10 @@ int rt_query_wait(rt_query *q, int64_t timeout_ms);
 /* True once on_end has returned. Thread-safe. */
 bool rt_query_finished(rt_query *q);
 
+/* After the query finished: 0, or the error that failed it (copied into
+ * err when not NULL). RT_EINVAL while it still runs. Thread-safe. */
+int rt_query_error(rt_query *q, rt_err *err);
+
 /* A snapshot of the counters. Thread-safe. */
 void rt_query_get_stats(rt_query *q, rt_query_stats *out);
 

@@ -472,7 +472,7 @@ static int run_query(rt_runtime *rt, cell_ctx *c, int i, int qindex, const rt_ex
   rt_query_get_stats(q, &qs);
   if (qs.state == RT_QUERY_STOPPED)
     rc = rt_err_set(err, RT_EINTR, "query %llu was stopped", (unsigned long long)id);
-  else if (qs.state == RT_QUERY_FAILED)
+  else if (qs.state == RT_QUERY_FAILED && (rc = rt_query_error(q, err)) >= 0)
     rc = rt_err_set(err, RT_EIO, "query %llu failed", (unsigned long long)id);
   drop_query(rt, q);
   return rc;
