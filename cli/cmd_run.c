@@ -28,8 +28,7 @@ typedef struct run_ctx {
   pthread_mutex_t out_mu; /* one query prints at a time */
   atomic_int failed;      /* a query failed */
   atomic_bool done;       /* the signal thread may exit */
-  rt_runtime *rt;
-  bool quiet_status;      /* no status lines (always, for now) */
+  rt_runtime *rt;         /* the session */
 } run_ctx;
 
 static void print_update(void *ud, const rt_query_info *q, const rt_update *u) {
