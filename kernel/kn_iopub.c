@@ -2,9 +2,16 @@
  * Publisher thread and its in-process feed. Publishers serialize and sign on
  * their own thread, then push the finished frames into a PUSH socket guarded
  * by a mutex; the publisher thread only moves frames from its PULL socket to
- * the PUB socket, so the shared work stays short. A zero-length one-frame
+ * the public socket, so the shared work stays short. A zero-length one-frame
  * message (never a valid Jupyter message) tells the thread to stop after
  * everything queued before it.
+ *
+ * The public socket is a verbose XPUB so the thread sees every subscription:
+ * the kernel starts in a millisecond, long before any front end has
+ * subscribed, so `status: starting` is published whenever a subscriber
+ * arrives before the kernel published anything else, instead of once into
+ * the void at boot. Subscription frames are read before forwarding, so each
+ * such subscriber sees `starting` first.
  */
 #include "kn_iopub.h"
 
@@ -25,6 +32,7 @@ struct kn_iopub {
   pthread_t thread;        /* the forwarding thread */
   kn_session *session;     /* borrowed: headers and ids */
   const kn_signer *signer; /* borrowed: signatures */
+  int forwarded;           /* a message was published: no more `starting` */
 };
 
 /* Moves one multipart message from pull to pub; returns 1 on the stop
@@ -42,6 +50,7 @@ static int forward_one(kn_iopub *io) {
       zmq_msg_close(&part);
       return 1;
     }
+    io->forwarded = 1;
     if (zmq_msg_send(&part, io->pub, more ? ZMQ_SNDMORE : 0) < 0)
       zmq_msg_close(&part);
     if (!more)
@@ -49,10 +58,38 @@ static int forward_one(kn_iopub *io) {
   }
 }
 
+/* Reads subscription frames; the first subscription triggers `starting`,
+ * sent directly on the socket (this thread owns it). */
+static void read_subscriptions(kn_iopub *io) {
+  char buf[8];
+  while (zmq_recv(io->pub, buf, sizeof(buf), ZMQ_DONTWAIT) >= 0) {
+    if (io->forwarded || buf[0] != 1)
+      continue;
+    char header[KN_HEADER_MAX], topic[96];
+    static const char body[] = "{\"execution_state\":\"starting\"}";
+    size_t hlen = kn_session_header(io->session, "status", header);
+    snprintf(topic, sizeof(topic), "kernel.%s.status", kn_session_id(io->session));
+    kn_frame t = {topic, strlen(topic)};
+    kn_frame parts[4] = {{header, hlen}, {"{}", 2}, {"{}", 2},
+                         {(char *)body, sizeof(body) - 1}};
+    kn_wire_send(io->pub, io->signer, &t, 1, parts);
+  }
+}
+
 static void *iopub_main(void *arg) {
   kn_iopub *io = arg;
-  while (forward_one(io) == 0)
-    ;
+  zmq_pollitem_t items[2] = {{io->pub, 0, ZMQ_POLLIN, 0},
+                             {io->pull, 0, ZMQ_POLLIN, 0}};
+  for (;;) {
+    int rc = zmq_poll(items, 2, -1);
+    if (rc < 0 && errno == EINTR)
+      continue;
+    if (rc < 0)
+      break;
+    read_subscriptions(io);
+    if ((items[1].revents & ZMQ_POLLIN) && forward_one(io) != 0)
+      break;
+  }
   zmq_close(io->pull);
   zmq_close(io->pub);
   return NULL;
@@ -70,8 +107,9 @@ int kn_iopub_start(void *zctx, void **pub, kn_session *session,
   snprintf(ep, sizeof(ep), "inproc://kn-iopub-%p", (void *)io);
   io->pull = zmq_socket(zctx, ZMQ_PULL);
   io->push = zmq_socket(zctx, ZMQ_PUSH);
-  int hwm = 0; /* never drop on the inproc hop; PUB applies its own limit */
-  if (!io->pull || !io->push || zmq_setsockopt(io->pull, ZMQ_RCVHWM, &hwm, sizeof(hwm)) ||
+  int hwm = 0, verbose = 1; /* never drop on the inproc hop */
+  if (zmq_setsockopt(io->pub, ZMQ_XPUB_VERBOSE, &verbose, sizeof(verbose)) ||
+      !io->pull || !io->push || zmq_setsockopt(io->pull, ZMQ_RCVHWM, &hwm, sizeof(hwm)) ||
       zmq_setsockopt(io->push, ZMQ_SNDHWM, &hwm, sizeof(hwm)) ||
       zmq_bind(io->pull, ep) || zmq_connect(io->push, ep))
     goto out_close;

@@ -16,8 +16,9 @@
 typedef struct kn_iopub kn_iopub;
 
 /*
- * Starts the publisher thread on pub, a bound PUB socket whose ownership
- * passes to the thread (the pointer is NULLed). session and signer are
+ * Starts the publisher thread on pub, a bound XPUB socket whose ownership
+ * passes to the thread (the pointer is NULLed). The thread publishes
+ * `status: starting` itself when the first subscriber arrives. session and signer are
  * borrowed and must outlive the publisher. Returns 0 with *out set (stop with
  * kn_iopub_stop()), or RT_EIO with err filled (pub is then closed).
  */

@@ -71,7 +71,7 @@ static int kernel_open(kn_kernel *k, const kn_conn *conn, rt_err *err) {
     return rc;
   k->session = kn_session_new();
   k->zctx = zmq_ctx_new();
-  void *pub = make_socket(k, conn, KN_CH_IOPUB, ZMQ_PUB, err);
+  void *pub = make_socket(k, conn, KN_CH_IOPUB, ZMQ_XPUB, err);
   void *hb = pub ? make_socket(k, conn, KN_CH_HB, ZMQ_ROUTER, err) : NULL;
   void *ctl = hb ? make_socket(k, conn, KN_CH_CONTROL, ZMQ_ROUTER, err) : NULL;
   k->shell = ctl ? make_socket(k, conn, KN_CH_SHELL, ZMQ_ROUTER, err) : NULL;
@@ -183,7 +183,6 @@ int kn_kernel_run(const kn_conn *conn, const kn_options *opts, rt_err *err) {
   if (rc == 0) {
     k->lang = kn_lang_new();
     k->history = kn_history_new(opts ? opts->history_path : NULL);
-    kn_iopub_status(k->iopub, NULL, "starting");
     rt_log(RT_LOG_INFO, "kernel %s serving %s://%s", kn_session_id(k->session),
            conn->transport, conn->ip);
     serve_shell(k);
