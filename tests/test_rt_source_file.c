@@ -96,7 +96,7 @@ static void test_demo_paced(void) {
   usleep(100 * 1000);
   rt_batch_reset(b);
   ASSERT(rt_source_poll(s, b, 10000, &err) >= 0);
-  ASSERT(rt_batch_nrows(b) >= 80 && rt_batch_nrows(b) <= 400);
+  ASSERT(rt_batch_nrows(b) >= 80 && rt_batch_nrows(b) <= 5000); /* paced, with slack for loaded machines */
   rt_batch_free(&b);
   rt_source_free(&s);
 }
