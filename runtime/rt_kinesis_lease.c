@@ -1,0 +1,395 @@
+/*
+ * Lease taking and renewal. The table is scanned every tick (a few items per
+ * shard); each lease remembers the counter it had and when this worker saw
+ * it change. Writes are UpdateItems conditional on that counter; a failed
+ * condition means someone else moved it, and the next scan tells who.
+ */
+#include "rt_kinesis_lease.h"
+
+#include "rt_kinesis_int.h"
+#include "rt_mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct lease {
+  char *key;           /* shard id */
+  char *owner;         /* NULL when unowned */
+  char *checkpoint;    /* NULL when none */
+  int64_t counter;     /* leaseCounter as last seen or written */
+  int64_t changed_ms;  /* when this worker saw counter change */
+  int seen;            /* present in the last scan */
+} lease;
+
+struct rt_kin_leases {
+  rt_kin *ddb;
+  char *table;
+  char worker[128];
+  long failover_ms;
+  int max_steal;
+  lease *v;
+  size_t n;
+};
+
+static lease *find(rt_kin_leases *l, const char *key) {
+  for (size_t i = 0; i < l->n; i++)
+    if (strcmp(l->v[i].key, key) == 0)
+      return &l->v[i];
+  return NULL;
+}
+
+static int call(rt_kin_leases *l, const char *action, json_t *body, json_t **out, rt_err *err) {
+  rt_kin_req *r = rt_kin__sync(l->ddb);
+  int rc = rt_kin__prepare_json(r, action, body, err);
+  json_decref(body);
+  json_t *o = NULL;
+  if (rc == 0)
+    rc = rt_kin__finish(r, rt_kin_req_perform(r), &o, err);
+  if (out)
+    *out = o;
+  else
+    json_decref(o);
+  return rc;
+}
+
+static int ensure_table(rt_kin_leases *l, rt_err *err) {
+  json_t *out;
+  int rc = call(l, "DescribeTable", json_pack("{s:s}", "TableName", l->table), &out, err);
+  json_decref(out);
+  if (rc == RT_ENOTFOUND) {
+    rc = call(l, "CreateTable",
+              json_pack("{s:s, s:[{s:s, s:s}], s:[{s:s, s:s}], s:s}", "TableName", l->table,
+                        "KeySchema", "AttributeName", "leaseKey", "KeyType", "HASH",
+                        "AttributeDefinitions", "AttributeName", "leaseKey", "AttributeType",
+                        "S", "BillingMode", "PAY_PER_REQUEST"),
+              NULL, err);
+    rc = rc == RT_EEXIST ? 0 : rc;
+  }
+  for (int i = 0; rc == 0 && i < 600; i++) {
+    rc = call(l, "DescribeTable", json_pack("{s:s}", "TableName", l->table), &out, err);
+    const char *st = rt_kin__str(json_object_get(out, "Table"), "TableStatus");
+    int active = st && strcmp(st, "ACTIVE") == 0;
+    json_decref(out);
+    if (rc == 0 && active)
+      return 0;
+    usleep(100000);
+  }
+  return rc ? rc : rt_err_set(err, RT_ETIMEDOUT, "lease table %s never became ACTIVE", l->table);
+}
+
+rt_kin_leases *rt_kin_leases_new(const rt_aws_config *cfg, const rt_kin_lease_opts *o,
+                                 rt_err *err) {
+  if (!o || !o->table || strlen(o->table) < 3) {
+    rt_err_set(err, RT_EINVAL, "a lease table name of at least 3 characters is needed");
+    return NULL;
+  }
+  rt_kin_leases *l = rt_xcalloc(1, sizeof(*l));
+  l->table = rt_xstrdup(o->table);
+  l->failover_ms = o->failover_ms > 0 ? o->failover_ms : 10000;
+  l->max_steal = o->max_steal > 0 ? o->max_steal : 1;
+  if (o->worker && o->worker[0]) {
+    snprintf(l->worker, sizeof(l->worker), "%s", o->worker);
+  } else {
+    char host[64] = "host";
+    gethostname(host, sizeof(host) - 1);
+    snprintf(l->worker, sizeof(l->worker), "eddy@%s:%ld", host, (long)getpid());
+  }
+  rt_kin_opts ko = {.service = RT_KIN_SERVICE_DYNAMODB, .timeout_ms = 5000};
+  l->ddb = rt_kin_new(cfg, &ko, err);
+  if (!l->ddb || ensure_table(l, err) != 0)
+    rt_kin_leases_free(&l);
+  return l;
+}
+
+void rt_kin_leases_free(rt_kin_leases **lp) {
+  if (!lp || !*lp)
+    return;
+  rt_kin_leases *l = *lp;
+  for (size_t i = 0; i < l->n; i++) {
+    rt_free(l->v[i].key);
+    rt_free(l->v[i].owner);
+    rt_free(l->v[i].checkpoint);
+  }
+  rt_free(l->v);
+  rt_kin_free(&l->ddb);
+  rt_free(l->table);
+  rt_free(l);
+  *lp = NULL;
+}
+
+int rt_kin_leases_sync(rt_kin_leases *l, const rt_kin_shards *shards, const char *initial,
+                       rt_err *err) {
+  for (size_t i = 0; i < shards->n; i++) {
+    const rt_kin_shard *s = &shards->v[i];
+    if (find(l, s->shard_id))
+      continue;
+    json_t *item = json_pack("{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}", "leaseKey", "S",
+                             s->shard_id, "leaseCounter", "N", "0", "checkpoint", "S",
+                             initial ? initial : "TRIM_HORIZON", "checkpointSubSequenceNumber",
+                             "N", "0", "ownerSwitchesSinceCheckpoint", "N", "0");
+    if (s->parent_shard_id) {
+      json_t *ss = json_pack("[s]", s->parent_shard_id);
+      if (s->adjacent_parent_shard_id)
+        json_array_append_new(ss, json_string(s->adjacent_parent_shard_id));
+      json_object_set_new(item, "parentShardId", json_pack("{s:o}", "SS", ss));
+    }
+    int rc = call(l, "PutItem",
+                  json_pack("{s:s, s:o, s:s}", "TableName", l->table, "Item", item,
+                            "ConditionExpression", "attribute_not_exists(leaseKey)"),
+                  NULL, err);
+    if (rc != 0 && rc != RT_ECONFLICT) /* ECONFLICT: another worker made it */
+      return rc;
+  }
+  return 0;
+}
+
+/* Folds one scanned item into the table of leases. */
+static void take_item(rt_kin_leases *l, json_t *item, int64_t now) {
+  const char *key = rt_kin__str(json_object_get(item, "leaseKey"), "S");
+  const char *owner = rt_kin__str(json_object_get(item, "leaseOwner"), "S");
+  const char *ck = rt_kin__str(json_object_get(item, "checkpoint"), "S");
+  const char *cnt = rt_kin__str(json_object_get(item, "leaseCounter"), "N");
+  if (!key)
+    return;
+  int64_t counter = cnt ? strtoll(cnt, NULL, 10) : 0;
+  lease *e = find(l, key);
+  if (!e) {
+    l->v = rt_xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+    e = &l->v[l->n++];
+    memset(e, 0, sizeof(*e));
+    e->key = rt_xstrdup(key);
+    e->counter = counter;
+    e->changed_ms = now - l->failover_ms - 1; /* never seen renewed: expired */
+  } else if (e->counter != counter) {
+    e->counter = counter;
+    e->changed_ms = now;
+  }
+  rt_free(e->owner);
+  e->owner = owner ? rt_xstrdup(owner) : NULL;
+  rt_free(e->checkpoint);
+  e->checkpoint = ck ? rt_xstrdup(ck) : NULL;
+  e->seen = 1;
+}
+
+static int scan(rt_kin_leases *l, int64_t now, rt_err *err) {
+  for (size_t i = 0; i < l->n; i++)
+    l->v[i].seen = 0;
+  json_t *start = NULL;
+  for (int page = 0; page < 10000; page++) {
+    json_t *body = json_pack("{s:s, s:b}", "TableName", l->table, "ConsistentRead", 1), *out;
+    if (start)
+      json_object_set_new(body, "ExclusiveStartKey", start);
+    int rc = call(l, "Scan", body, &out, err);
+    if (rc != 0)
+      return rc;
+    json_t *items = json_object_get(out, "Items");
+    for (size_t i = 0; i < json_array_size(items); i++)
+      take_item(l, json_array_get(items, i), now);
+    start = json_object_get(out, "LastEvaluatedKey");
+    start = start ? json_deep_copy(start) : NULL;
+    json_decref(out);
+    if (!start)
+      return 0;
+  }
+  return rt_err_set(err, RT_EPROTO, "lease table scan: too many pages");
+}
+
+static int mine(const rt_kin_leases *l, const lease *e) {
+  return e->owner && strcmp(e->owner, l->worker) == 0;
+}
+
+/* A fenced update of e: condition on its counter (and owner when owned by
+ * us), bump the counter. set and values (taken) extend the expression; now
+ * 0 leaves the observation time alone. */
+static int fenced_update(rt_kin_leases *l, lease *e, const char *set, json_t *values,
+                         int require_mine, int64_t now, rt_err *err) {
+  char cur[32], next[32], expr[512], cond[160];
+  snprintf(cur, sizeof(cur), "%lld", (long long)e->counter);
+  snprintf(next, sizeof(next), "%lld", (long long)e->counter + 1);
+  snprintf(expr, sizeof(expr), "SET leaseCounter = :next%s%s", set ? ", " : "", set ? set : "");
+  snprintf(cond, sizeof(cond), "leaseCounter = :cur%s", require_mine ? " AND leaseOwner = :me" : "");
+  json_object_set_new(values, ":cur", json_pack("{s:s}", "N", cur));
+  json_object_set_new(values, ":next", json_pack("{s:s}", "N", next));
+  if (require_mine)
+    json_object_set_new(values, ":me", json_pack("{s:s}", "S", l->worker));
+  json_t *body = json_pack("{s:s, s:{s:{s:s}}, s:s, s:s, s:o}", "TableName", l->table, "Key",
+                           "leaseKey", "S", e->key, "UpdateExpression", expr,
+                           "ConditionExpression", cond, "ExpressionAttributeValues", values);
+  int rc = call(l, "UpdateItem", body, NULL, err);
+  if (rc == 0) {
+    e->counter++;
+    if (now)
+      e->changed_ms = now;
+  }
+  return rc;
+}
+
+static int renew(rt_kin_leases *l, lease *e, int64_t now, rt_err *err) {
+  int rc = fenced_update(l, e, NULL, json_object(), 1, now, err);
+  if (rc == RT_ECONFLICT) { /* taken by someone else: no longer ours */
+    rt_free(e->owner);
+    e->owner = NULL;
+    return 0;
+  }
+  return rc;
+}
+
+static int take(rt_kin_leases *l, lease *e, int64_t now, rt_err *err) {
+  json_t *v = json_pack("{s:{s:s}, s:{s:s}, s:{s:s}}", ":me2", "S", l->worker, ":zero", "N", "0",
+                        ":one", "N", "1");
+  int rc = fenced_update(l, e,
+                         "leaseOwner = :me2, ownerSwitchesSinceCheckpoint = "
+                         "if_not_exists(ownerSwitchesSinceCheckpoint, :zero) + :one",
+                         v, 0, now, err);
+  if (rc == 0) {
+    rt_free(e->owner);
+    e->owner = rt_xstrdup(l->worker);
+  }
+  return rc == RT_ECONFLICT ? 0 : rc; /* lost the race: fine */
+}
+
+/* Workers with live leases (plus us), and our fair share. */
+static int fair_share(rt_kin_leases *l, int64_t now) {
+  const char *owners[256];
+  int nowners = 1;
+  owners[0] = l->worker;
+  for (size_t i = 0; i < l->n; i++) {
+    lease *e = &l->v[i];
+    if (!e->seen || !e->owner || now - e->changed_ms > l->failover_ms)
+      continue;
+    int known = 0;
+    for (int j = 0; j < nowners; j++)
+      known |= strcmp(owners[j], e->owner) == 0;
+    if (!known && nowners < 256)
+      owners[nowners++] = e->owner;
+  }
+  int total = 0;
+  for (size_t i = 0; i < l->n; i++)
+    total += l->v[i].seen;
+  return (total + nowners - 1) / nowners;
+}
+
+/* Steals up to max_steal leases from the most loaded other worker. */
+static int steal(rt_kin_leases *l, int need, int target, int64_t now, rt_err *err) {
+  const char *victim = NULL;
+  int most = 0;
+  for (size_t i = 0; i < l->n; i++) {
+    lease *e = &l->v[i];
+    if (!e->seen || !e->owner || mine(l, e))
+      continue;
+    int c = 0;
+    for (size_t j = 0; j < l->n; j++)
+      c += l->v[j].seen && l->v[j].owner && strcmp(l->v[j].owner, e->owner) == 0;
+    if (c > most) {
+      most = c;
+      victim = e->owner;
+    }
+  }
+  if (!victim || (most <= target && need <= 1))
+    return 0;
+  char *who = rt_xstrdup(victim);
+  int stolen = 0, rc = 0;
+  for (size_t i = 0; rc == 0 && i < l->n && stolen < l->max_steal && stolen < need; i++) {
+    lease *e = &l->v[i];
+    if (e->seen && e->owner && strcmp(e->owner, who) == 0) {
+      rc = take(l, e, now, err);
+      stolen += rc == 0 && mine(l, e);
+    }
+  }
+  rt_free(who);
+  return rc;
+}
+
+int rt_kin_leases_tick(rt_kin_leases *l, int64_t now, rt_err *err) {
+  int rc = scan(l, now, err);
+  for (size_t i = 0; rc == 0 && i < l->n; i++)
+    if (l->v[i].seen && mine(l, &l->v[i]))
+      rc = renew(l, &l->v[i], now, err);
+  if (rc != 0)
+    return rc;
+  int target = fair_share(l, now), held = rt_kin_leases_count_held(l);
+  int expired_left = 0;
+  for (size_t i = 0; rc == 0 && i < l->n; i++) {
+    lease *e = &l->v[i];
+    int expired = e->seen && !mine(l, e) && (!e->owner || now - e->changed_ms > l->failover_ms);
+    if (!expired)
+      continue;
+    if (held < target) {
+      rc = take(l, e, now, err);
+      held += rc == 0 && mine(l, e);
+    } else {
+      expired_left++;
+    }
+  }
+  if (rc == 0 && held < target && !expired_left)
+    rc = steal(l, target - held, target, now, err);
+  return rc;
+}
+
+int rt_kin_leases_held(const rt_kin_leases *l, const char *shard) {
+  lease *e = find((rt_kin_leases *)l, shard);
+  return e && e->seen && mine(l, e);
+}
+
+int rt_kin_leases_count_held(const rt_kin_leases *l) {
+  int n = 0;
+  for (size_t i = 0; i < l->n; i++)
+    n += l->v[i].seen && mine(l, &l->v[i]);
+  return n;
+}
+
+int rt_kin_leases_count_all(const rt_kin_leases *l) {
+  int n = 0;
+  for (size_t i = 0; i < l->n; i++)
+    n += l->v[i].seen;
+  return n;
+}
+
+const char *rt_kin_leases_checkpoint_of(const rt_kin_leases *l, const char *shard) {
+  lease *e = find((rt_kin_leases *)l, shard);
+  return e ? e->checkpoint : NULL;
+}
+
+int rt_kin_leases_checkpoint(rt_kin_leases *l, const char *shard, const char *seq,
+                             rt_err *err) {
+  lease *e = find(l, shard);
+  if (!e || !mine(l, e))
+    return rt_err_set(err, RT_ENOTFOUND, "this worker holds no lease on %s", shard);
+  json_t *v = json_pack("{s:{s:s}, s:{s:s}}", ":ck", "S", seq, ":zero", "N", "0");
+  int rc = fenced_update(l, e,
+                         "checkpoint = :ck, checkpointSubSequenceNumber = :zero, "
+                         "ownerSwitchesSinceCheckpoint = :zero",
+                         v, 1, 0, err);
+  if (rc == 0) {
+    rt_free(e->checkpoint);
+    e->checkpoint = rt_xstrdup(seq);
+  } else if (rc == RT_ECONFLICT) {
+    rt_free(e->owner);
+    e->owner = NULL;
+    rt_err_set(err, rc, "lease on %s was taken by another worker", shard);
+  }
+  return rc;
+}
+
+int rt_kin_leases_release_all(rt_kin_leases *l, rt_err *err) {
+  for (size_t i = 0; i < l->n; i++) {
+    lease *e = &l->v[i];
+    if (!e->seen || !mine(l, e))
+      continue;
+    char cur[32];
+    snprintf(cur, sizeof(cur), "%lld", (long long)e->counter);
+    json_t *body = json_pack(
+        "{s:s, s:{s:{s:s}}, s:s, s:s, s:{s:{s:s}, s:{s:s}}}", "TableName", l->table, "Key",
+        "leaseKey", "S", e->key, "UpdateExpression", "REMOVE leaseOwner",
+        "ConditionExpression", "leaseCounter = :cur AND leaseOwner = :me",
+        "ExpressionAttributeValues", ":cur", "N", cur, ":me", "S", l->worker);
+    int rc = call(l, "UpdateItem", body, NULL, err);
+    if (rc != 0 && rc != RT_ECONFLICT)
+      return rc;
+    rt_free(e->owner);
+    e->owner = NULL;
+  }
+  return 0;
+}
