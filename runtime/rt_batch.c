@@ -59,6 +59,25 @@ size_t rt_batch_add_row(rt_batch *b) {
   return r;
 }
 
+size_t rt_batch_add_rows(rt_batch *b, size_t n) {
+  if (b->nrows + n > b->cap) {
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap < b->nrows + n)
+      cap *= 2;
+    b->cap = cap;
+    for (int i = 0; i < b->ncols; i++)
+      b->cols[i] = rt_xrealloc(b->cols[i], b->cap * sizeof(rt_value));
+  }
+  size_t first = b->nrows;
+  for (int i = 0; i < b->ncols; i++) {
+    rt_value *c = b->cols[i] + first;
+    for (size_t r = 0; r < n; r++)
+      c[r] = rt_null();
+  }
+  b->nrows += n;
+  return first;
+}
+
 rt_value *rt_batch_col(rt_batch *b, int col) { return b->cols[col]; }
 
 void rt_batch_set(rt_batch *b, size_t row, int col, rt_value v) { b->cols[col][row] = v; }

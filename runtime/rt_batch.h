@@ -40,6 +40,10 @@ int rt_batch_ncols(const rt_batch *batch);
 /* Appends a row whose values are all null and returns its index. */
 size_t rt_batch_add_row(rt_batch *batch);
 
+/* Appends n rows whose values are all null and returns the index of the
+ * first (column by column: cheaper than n calls of rt_batch_add_row). */
+size_t rt_batch_add_rows(rt_batch *batch, size_t n);
+
 /* Column col: nrows values, writable. Borrowed; valid until the next
  * rt_batch_add_row() (which may move it) or rt_batch_free(). */
 rt_value *rt_batch_col(rt_batch *batch, int col);

@@ -116,26 +116,37 @@ typedef struct src_lines {
   rt_source_stats st;  /* counters */
 } src_lines;
 
+/* Finds the next non-blank line; false at the end of the text. */
+static bool next_line(src_lines *l, const char **s, size_t *len) {
+  while (l->p < l->end) {
+    const char *nl = memchr(l->p, '\n', (size_t)(l->end - l->p));
+    const char *e = nl ? nl : l->end;
+    *s = l->p;
+    l->p = nl ? nl + 1 : l->end;
+    *len = (size_t)(e - *s);
+    while (*len && (*s)[*len - 1] == '\r')
+      (*len)--;
+    if (!blank(*s, *len))
+      return true;
+  }
+  return false;
+}
+
 static int lines_poll(void *impl, rt_batch *batch, size_t max_rows, rt_err *err) {
   src_lines *l = impl;
-  for (size_t n = 0; n < max_rows;) {
-    if (l->p >= l->end)
-      return RT_EEOF;
-    const char *nl = memchr(l->p, '\n', (size_t)(l->end - l->p));
-    const char *e = nl ? nl : l->end, *s = l->p;
-    l->p = nl ? nl + 1 : l->end;
-    size_t len = (size_t)(e - s);
-    while (len && s[len - 1] == '\r')
-      len--;
-    if (blank(s, len))
-      continue;
-    size_t row = rt_batch_add_row(batch);
-    n++;
-    rt_batch_set(batch, row, 0, rt_string(s, len));
-    rt_batch_add_bytes(batch, len);
-    l->st.records++;
-    l->st.bytes += len;
+  /* collect the lines first, then add them as rows in one go */
+  rt_value *vals = rt_arena_alloc(rt_batch_arena(batch), (max_rows ? max_rows : 1) * sizeof(*vals));
+  size_t n = 0, bytes = 0, len;
+  const char *s;
+  while (n < max_rows && next_line(l, &s, &len)) {
+    vals[n++] = rt_string(s, len);
+    bytes += len;
   }
+  size_t first = rt_batch_add_rows(batch, n);
+  memcpy(rt_batch_col(batch, 0) + first, vals, n * sizeof(*vals));
+  rt_batch_add_bytes(batch, bytes);
+  l->st.records += n;
+  l->st.bytes += bytes;
   return l->p < l->end ? RT_SOURCE_MORE : RT_EEOF;
 }
 
