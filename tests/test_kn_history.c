@@ -1,0 +1,119 @@
+/* Unit tests for kn_history: sessions across restarts, tail, range, search
+ * with glob and unique, output pairs, and a damaged file. */
+#include "test.h"
+
+#include "kn_history.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static json_t *query(kn_history *h, const char *req_json) {
+  json_t *req = json_loads(req_json, 0, NULL);
+  ASSERT(req != NULL);
+  json_t *res = kn_history_query(h, req);
+  json_decref(req);
+  return res;
+}
+
+/* The input of entry i of a history array ([session, line, input]). */
+static const char *input_at(json_t *arr, size_t i) {
+  return json_string_value(json_array_get(json_array_get(arr, i), 2));
+}
+
+/* The history file of this run, under a fresh temporary directory. */
+static char path[128];
+
+static void test_sessions_and_tail(void) {
+  kn_history *h = kn_history_new(path);
+  ASSERT_EQ(kn_history_session(h), 1);
+  kn_history_add(h, 1, "%help", 5, NULL);
+  kn_history_add(h, 2, "%set batch 200ms", 16, NULL);
+  kn_history_free(&h);
+  ASSERT(h == NULL);
+
+  h = kn_history_new(path); /* a kernel restart */
+  ASSERT_EQ(kn_history_session(h), 2);
+  kn_history_add(h, 1, "%queries", 8, "none");
+  json_t *tail = query(h, "{\"hist_access_type\":\"tail\",\"n\":2}");
+  ASSERT_EQ(json_array_size(tail), 2);
+  ASSERT_STR_EQ(input_at(tail, 0), "%set batch 200ms");
+  ASSERT_STR_EQ(input_at(tail, 1), "%queries");
+  ASSERT_EQ(json_integer_value(json_array_get(json_array_get(tail, 1), 0)), 2);
+  json_decref(tail);
+
+  json_t *out = query(h, "{\"hist_access_type\":\"tail\",\"n\":1,\"output\":true}");
+  json_t *pair = json_array_get(json_array_get(out, 0), 2);
+  ASSERT_STR_EQ(json_string_value(json_array_get(pair, 0)), "%queries");
+  ASSERT_STR_EQ(json_string_value(json_array_get(pair, 1)), "none");
+  json_decref(out);
+  kn_history_free(&h);
+}
+
+static void test_range_and_search(void) {
+  kn_history *h = kn_history_new(path);
+  ASSERT_EQ(kn_history_session(h), 3);
+  kn_history_add(h, 1, "demo sensors | where a > 1", 26, NULL);
+  kn_history_add(h, 2, "demo sensors | where b > 2", 26, NULL);
+  kn_history_add(h, 3, "demo sensors | where a > 1", 26, NULL);
+  json_t *r = query(h, "{\"hist_access_type\":\"range\",\"session\":0,"
+                       "\"start\":2,\"stop\":4}");
+  ASSERT_EQ(json_array_size(r), 2);
+  ASSERT_EQ(json_integer_value(json_array_get(json_array_get(r, 0), 1)), 2);
+  json_decref(r);
+  r = query(h, "{\"hist_access_type\":\"range\",\"session\":-2,\"start\":1}");
+  ASSERT_EQ(json_array_size(r), 2); /* session 1 */
+  ASSERT_STR_EQ(input_at(r, 0), "%help");
+  json_decref(r);
+  r = query(h, "{\"hist_access_type\":\"search\",\"pattern\":\"demo*where ?*\"}");
+  ASSERT_EQ(json_array_size(r), 3);
+  json_decref(r);
+  r = query(h, "{\"hist_access_type\":\"search\",\"pattern\":\"demo*\","
+               "\"unique\":true}");
+  ASSERT_EQ(json_array_size(r), 2);
+  json_decref(r);
+  r = query(h, "{\"hist_access_type\":\"search\",\"pattern\":\"*\",\"n\":1}");
+  ASSERT_EQ(json_array_size(r), 1);
+  ASSERT_STR_EQ(input_at(r, 0), "demo sensors | where a > 1");
+  json_decref(r);
+  r = query(h, "{\"hist_access_type\":\"nonsense\"}");
+  ASSERT_EQ(json_array_size(r), 0);
+  json_decref(r);
+  kn_history_free(&h);
+}
+
+static void test_damaged_file(void) {
+  FILE *f = fopen(path, "a");
+  ASSERT(f != NULL);
+  fputs("not json at all\n{\"session\":\"x\"}\n\xff\xfe\n", f);
+  fclose(f);
+  kn_history *h = kn_history_new(path);
+  ASSERT_EQ(kn_history_session(h), 4);
+  json_t *r = query(h, "{\"hist_access_type\":\"tail\",\"n\":100}");
+  ASSERT_EQ(json_array_size(r), 6);
+  json_decref(r);
+  kn_history_free(&h);
+}
+
+static void test_unwritable(void) {
+  kn_history *h = kn_history_new("/proc/eddy-no-such-dir/history.jsonl");
+  kn_history_add(h, 1, "%help", 5, NULL);
+  json_t *r = query(h, "{\"hist_access_type\":\"tail\",\"n\":5}");
+  ASSERT_EQ(json_array_size(r), 1); /* kept in memory */
+  json_decref(r);
+  kn_history_free(&h);
+}
+
+int main(void) {
+  char dir[] = "/tmp/eddy-hist-XXXXXX";
+  ASSERT(mkdtemp(dir) != NULL);
+  snprintf(path, sizeof(path), "%s/sub/history.jsonl", dir);
+  TEST_RUN(test_sessions_and_tail);
+  TEST_RUN(test_range_and_search);
+  TEST_RUN(test_damaged_file);
+  TEST_RUN(test_unwritable);
+  unlink(path);
+  snprintf(path, sizeof(path), "%s/sub", dir);
+  rmdir(path);
+  rmdir(dir);
+  return test_summary();
+}
