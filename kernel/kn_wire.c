@@ -169,7 +169,8 @@ static void parse_content(kn_msg *m, size_t content_max) {
              m->raw[3].len, content_max);
     return;
   }
-  m->content = json_loadb(m->raw[3].data, m->raw[3].len, 0, &jerr);
+  /* NUL is allowed: code is handed on with its length, never as a C string */
+  m->content = json_loadb(m->raw[3].data, m->raw[3].len, JSON_ALLOW_NUL, &jerr);
   if (json_is_object(m->content))
     return;
   snprintf(m->bad_content, sizeof(m->bad_content),
