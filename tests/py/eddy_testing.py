@@ -285,8 +285,21 @@ class KernelProcess:
             return None
 
     def pause(self):
-        """SIGSTOP the kernel: requests sent meanwhile queue up in its sockets."""
+        """SIGSTOP the kernel and wait until every thread is stopped: requests sent from now
+        on queue up unread in its sockets."""
         os.kill(self.pid, signal.SIGSTOP)
+
+        def stopped():
+            try:
+                for tid in os.listdir("/proc/%d/task" % self.pid):
+                    with open("/proc/%d/task/%s/stat" % (self.pid, tid)) as f:
+                        if f.read().rsplit(")", 1)[1].split()[0] != "T":
+                            return False
+            except OSError:
+                return False
+            return True
+        if not wait_until(stopped, 3):
+            raise AssertionError("kernel threads did not stop after SIGSTOP")
 
     def resume(self):
         os.kill(self.pid, signal.SIGCONT)
