@@ -4,7 +4,11 @@
  * SIGINT and SIGTERM from a signalfd (they are blocked in every thread, see
  * kn_kernel.c): no async-signal handler, no global flag, no EINTR anywhere.
  * SIGINT interrupts the running cell like interrupt_request; SIGTERM shuts
- * the kernel down like shutdown_request.
+ * the kernel down like shutdown_request. The thread also wakes every second
+ * to see whether the process that started the kernel is gone (the kernel
+ * was re-parented), and then shuts down rather than live on as an orphan.
+ * (PR_SET_PDEATHSIG would fire when the launching *thread* exits, which
+ * Python front ends that start kernels from worker threads do.)
  */
 #include "kn_internal.h"
 
@@ -19,11 +23,14 @@
 #include <unistd.h>
 #include <zmq.h>
 
+enum { KN_PARENT_CHECK_MS = 1000 };
+
 struct kn_control {
   kn_kernel *k;     /* the kernel */
   void *sock;       /* control ROUTER, this thread only */
   void *wake;       /* PAIR to the main thread, this thread only */
   int sigfd;        /* signalfd for SIGINT and SIGTERM, -1 if unavailable */
+  pid_t parent;     /* the process that started the kernel */
   pthread_t thread; /* the control thread */
 };
 
@@ -72,9 +79,15 @@ static void *control_main(void *arg) {
                              {NULL, c->sigfd, ZMQ_POLLIN, 0}};
   int nitems = c->sigfd >= 0 ? 3 : 2;
   while (!atomic_load(&c->k->stopping)) {
-    int rc = zmq_poll(items, nitems, -1);
+    int rc = zmq_poll(items, nitems, KN_PARENT_CHECK_MS);
     if (rc < 0 && errno == EINTR)
       continue;
+    if (rc == 0 && c->parent > 1 && getppid() != c->parent) {
+      rt_log(RT_LOG_WARN, "the process that started the kernel is gone; "
+                          "shutting down");
+      kn__request_stop(c->k);
+      break;
+    }
     if (rc < 0 || (items[1].revents & ZMQ_POLLIN))
       break;
     if (nitems == 3 && (items[2].revents & ZMQ_POLLIN) && on_signal(c))
@@ -92,6 +105,7 @@ int kn__control_start(kn_kernel *k, void **ctl, void **wake, rt_err *err) {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   c->k = k;
+  c->parent = getppid();
   c->sock = *ctl;
   c->wake = *wake;
   *ctl = *wake = NULL;

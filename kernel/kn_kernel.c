@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <stdio.h>
 #include <string.h>
 #include <zmq.h>
@@ -175,7 +174,6 @@ int kn_kernel_run(const kn_conn *conn, const kn_options *opts, rt_err *err) {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
-  prctl(PR_SET_PDEATHSIG, SIGTERM); /* no orphan kernel when the front end dies */
   kn_kernel *k = rt_xcalloc(1, sizeof(*k));
   atomic_init(&k->interrupt, 0);
   atomic_init(&k->stopping, 0);
