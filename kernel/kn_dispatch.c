@@ -26,6 +26,9 @@ static const kn_handler handlers[] = {
     {"inspect_request", kn_on_inspect_request, false},
     {"history_request", kn_on_history_request, false},
     {"comm_info_request", kn_on_comm_info_request, false},
+    {"comm_open", kn_on_comm_open, false},
+    {"comm_msg", kn_on_comm_msg, false},
+    {"comm_close", kn_on_comm_msg, false},
     {"interrupt_request", kn_on_interrupt_request, true},
     {"shutdown_request", kn_on_shutdown_request, true},
 };

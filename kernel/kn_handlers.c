@@ -113,6 +113,21 @@ void kn_on_history_request(kn_req *req) {
   kn_reply_send(req, json_pack("{ssso}", "status", "ok", "history", history));
 }
 
+/* No comm targets exist: the opener is told the comm is closed, as the
+ * protocol asks, so a widget front end does not wait for it. */
+void kn_on_comm_open(kn_req *req) {
+  json_t *id = json_object_get(req->msg->content, "comm_id");
+  if (!json_is_string(id))
+    return;
+  kn_iopub_publish(req->k->iopub, "comm_close", kn__parent(req),
+                   json_pack("{sOs{}}", "comm_id", id, "data"));
+}
+
+/* Messages for comms that were never opened: nothing to do. */
+void kn_on_comm_msg(kn_req *req) {
+  rt_log(RT_LOG_DEBUG, "%s for an unknown comm ignored", req->msg->msg_type);
+}
+
 void kn_on_interrupt_request(kn_req *req) {
   atomic_store(&req->k->interrupt, 1);
   rt_log(RT_LOG_INFO, "interrupt_request: interrupting the running cell");

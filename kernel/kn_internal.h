@@ -89,6 +89,8 @@ void kn_on_complete_request(kn_req *req);
 void kn_on_inspect_request(kn_req *req);
 void kn_on_history_request(kn_req *req);
 void kn_on_comm_info_request(kn_req *req);
+void kn_on_comm_open(kn_req *req);
+void kn_on_comm_msg(kn_req *req); /* also comm_close */
 void kn_on_interrupt_request(kn_req *req);
 void kn_on_shutdown_request(kn_req *req);
 

@@ -215,6 +215,11 @@ static void test_bad_input_survives(harness *h) {
   send_req(h, h->shell, "foo_request", "{}", id);
   iopub_until_idle(h, id, seq, sizeof(seq));
   ASSERT_STR_EQ(seq, "busy idle");
+  /* a comm nobody serves is closed at once */
+  send_req(h, h->shell, "comm_open",
+           "{\"comm_id\":\"c1\",\"target_name\":\"w\",\"data\":{}}", id);
+  iopub_until_idle(h, id, seq, sizeof(seq));
+  ASSERT_STR_EQ(seq, "busy comm_close idle");
   send_req(h, h->shell, "kernel_info_request", "{}", id);
   kn_msg *r = recv_msg(h, h->shell, 3000);
   ASSERT(r != NULL);
