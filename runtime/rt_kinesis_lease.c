@@ -8,9 +8,11 @@
 
 #include "rt_kinesis_int.h"
 #include "rt_mem.h"
+#include "rt_time.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -94,7 +96,9 @@ rt_kin_leases *rt_kin_leases_new(const rt_aws_config *cfg, const rt_kin_lease_op
   } else {
     char host[64] = "host";
     gethostname(host, sizeof(host) - 1);
-    snprintf(l->worker, sizeof(l->worker), "eddy@%s:%ld", host, (long)getpid());
+    /* unique per lease set, also for two queries of one process */
+    unsigned tag = (unsigned)((uintptr_t)l >> 4) ^ (unsigned)rt_mono_ns();
+    snprintf(l->worker, sizeof(l->worker), "eddy@%s:%ld:%08x", host, (long)getpid(), tag);
   }
   rt_kin_opts ko = {.service = RT_KIN_SERVICE_DYNAMODB, .timeout_ms = 5000};
   l->ddb = rt_kin_new(cfg, &ko, err);
@@ -127,7 +131,8 @@ int rt_kin_leases_sync(rt_kin_leases *l, const rt_kin_shards *shards, const char
       continue;
     json_t *item = json_pack("{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}", "leaseKey", "S",
                              s->shard_id, "leaseCounter", "N", "0", "checkpoint", "S",
-                             initial ? initial : "TRIM_HORIZON", "checkpointSubSequenceNumber",
+                             s->parent_shard_id || !initial ? "TRIM_HORIZON" : initial,
+                             "checkpointSubSequenceNumber",
                              "N", "0", "ownerSwitchesSinceCheckpoint", "N", "0");
     if (s->parent_shard_id) {
       json_t *ss = json_pack("[s]", s->parent_shard_id);
@@ -161,7 +166,9 @@ static void take_item(rt_kin_leases *l, json_t *item, int64_t now) {
     memset(e, 0, sizeof(*e));
     e->key = rt_xstrdup(key);
     e->counter = counter;
-    e->changed_ms = now - l->failover_ms - 1; /* never seen renewed: expired */
+    /* as KCL: an unowned lease is free now; an owned one first seen gets a
+     * full failover period to show its owner is alive */
+    e->changed_ms = owner ? now : now - l->failover_ms - 1;
   } else if (e->counter != counter) {
     e->counter = counter;
     e->changed_ms = now;

@@ -30,7 +30,7 @@
 /* Options; zero fields take the defaults. */
 typedef struct rt_kin_lease_opts {
   const char *table;   /* required: the application name */
-  const char *worker;  /* this worker's id, default "eddy@HOST:PID" */
+  const char *worker;  /* this worker's id, default "eddy@HOST:PID:TAG" (unique per lease set) */
   long failover_ms;    /* a lease whose counter stood still this long is expired (10,000) */
   int max_steal;       /* leases stolen per tick (1) */
 } rt_kin_lease_opts;
@@ -51,7 +51,8 @@ void rt_kin_leases_free(rt_kin_leases **l);
 /*
  * Creates a lease for every shard that has none (conditional PutItem, so
  * workers racing on it are fine), with checkpoint initial ("TRIM_HORIZON",
- * "LATEST", ...) and the shard's parents. Returns 0 or RT_E*.
+ * "LATEST", ...; a child shard always starts at TRIM_HORIZON, as in KCL) and
+ * the shard's parents. Returns 0 or RT_E*.
  */
 int rt_kin_leases_sync(rt_kin_leases *l, const rt_kin_shards *shards, const char *initial,
                        rt_err *err);

@@ -33,6 +33,7 @@ typedef struct shard {
   int64_t last_get_ns;           /* start of the last GetRecords (5/s limit) */
   int attempts;                  /* consecutive failures */
   int64_t behind_ms;             /* last MillisBehindLatest, -1 unknown */
+  int parked;                    /* lost its lease: re-position when regained */
   rt_kin_req *req;               /* this shard's request */
 } shard;
 
@@ -198,9 +199,52 @@ void rt_kin_reader_free(rt_kin_reader **rp) {
 
 void rt_kin_reader_wakeup(rt_kin_reader *r) { curl_multi_wakeup(r->multi); }
 
+/* A regained shard continues from its checkpoint if it has one (else from
+ * where this reader was). */
+static void reposition(rt_kin_reader *r, shard *s) {
+  const char *ck = r->o.resume ? r->o.resume(r->o.resume_ctx, s->id) : NULL;
+  if (!ck || !ck[0])
+    return;
+  if (strcmp(ck, "SHARD_END") == 0) {
+    s->st = SH_DONE;
+    return;
+  }
+  s->pos_type = RT_KIN_AFTER_SEQUENCE_NUMBER;
+  set_str(&s->pos_seq, ck);
+}
+
+static int owned(rt_kin_reader *r, const shard *s) {
+  return !r->o.owns || r->o.owns(r->o.lease_ctx, s->id);
+}
+
+/* Is parent id still to be read (by us, or, with leases, by anyone)? */
 static int parent_pending(rt_kin_reader *r, const char *id) {
   shard *p = find(r, id);
-  return p && p->st != SH_DONE;
+  if (!p || p->st == SH_DONE)
+    return 0;
+  if (r->o.owns && !owned(r, p) && r->o.parent_done)
+    return !r->o.parent_done(r->o.lease_ctx, id);
+  return 1;
+}
+
+/* With leases: stop reading a shard another worker took; when it comes back,
+ * start from its (possibly newer) checkpoint. */
+static int check_lease(rt_kin_reader *r, shard *s) {
+  if (!r->o.owns || s->st == SH_DONE || s->st == SH_ITER_FLIGHT || s->st == SH_GET_FLIGHT)
+    return 1;
+  if (!owned(r, s)) {
+    if (s->st != SH_WAIT_PARENTS) {
+      set_str(&s->iterator, NULL);
+      s->st = SH_WAIT_PARENTS;
+    }
+    s->parked = 1;
+    return 0;
+  }
+  if (s->parked && s->st == SH_WAIT_PARENTS) {
+    s->parked = 0;
+    reposition(r, s);
+  }
+  return 1;
 }
 
 /* Puts a prepared request of s in flight; the transfer remembers the shard's
@@ -237,6 +281,8 @@ static int64_t next_call_ns(const rt_kin_reader *r, const shard *s) {
 static int start_due(rt_kin_reader *r, int may_fetch, int64_t now, rt_err *err) {
   for (size_t i = 0; i < r->n; i++) {
     shard *s = &r->sh[i];
+    if (!check_lease(r, s))
+      continue;
     if (s->st == SH_WAIT_PARENTS && !parent_pending(r, s->parent) &&
         !parent_pending(r, s->adjacent))
       s->st = SH_NEED_ITER;
@@ -348,6 +394,10 @@ static void deliver(rt_kin_reader *r, shard *s, rt_kin_get_result *g, rt_kin_rec
   s->due_ns = now + (n ? r->o.busy_ms : r->o.idle_ms) * 1000000LL;
   if (n && fn)
     fn(ctx, s->id, g);
+  if (!s->iterator && fn) { /* read to its end: tell the consumer (SHARD_END) */
+    rt_kin_get_result end = {0};
+    fn(ctx, s->id, &end);
+  }
 }
 
 static int on_records(rt_kin_reader *r, shard *s, CURLcode cc, rt_kin_records_fn fn, void *ctx,
@@ -416,6 +466,8 @@ static void update_stats(rt_kin_reader *r) {
       done++;
       continue;
     }
+    if (r->o.owns && r->sh[i].parked)
+      continue; /* another worker's */
     active++;
     if (r->sh[i].behind_ms > lag)
       lag = r->sh[i].behind_ms;

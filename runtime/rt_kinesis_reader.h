@@ -46,11 +46,21 @@ typedef struct rt_kin_reader_opts {
   int limit;                 /* GetRecords Limit, default 10,000 */
   long list_interval_ms;     /* ListShards refresh, default 30,000 */
   long at_timestamp_timeout_ms; /* then fall back to LATEST, default 3,000 */
+  /* Optional shard ownership (leases, rt_kinesis_lease.h): a shard is read
+   * only while owns() says so; each time it is (re)gained its position comes
+   * from resume() again (another worker may have moved it). A parent this
+   * reader does not read counts as finished once parent_done() says so (its
+   * lease checkpoint is SHARD_END). Both get lease_ctx. */
+  int (*owns)(void *ctx, const char *shard_id);
+  int (*parent_done)(void *ctx, const char *shard_id);
+  void *lease_ctx;
 } rt_kin_reader_opts;
 
 /* Receives one non-empty GetRecords answer of shard_id (borrowed for the
  * call). The callee takes *res's contents (e.g. by struct copy) and must
- * leave *res zeroed, or leave it and the reader clears it. */
+ * leave *res zeroed, or leave it and the reader clears it. It is also called
+ * once with an empty answer (res->n == 0) when a closed shard has been read
+ * to its end, after its last records: the place to checkpoint SHARD_END. */
 typedef void (*rt_kin_records_fn)(void *ctx, const char *shard_id, rt_kin_get_result *res);
 
 /* Counters, for %queries and tests. */

@@ -16,6 +16,7 @@
 #include "rt_aws.h"
 #include "rt_kinesis.h"
 #include "rt_kinesis_checkpoint.h"
+#include "rt_kinesis_lease.h"
 #include "rt_kinesis_reader.h"
 #include "rt_kpl.h"
 #include "rt_mem.h"
@@ -28,7 +29,7 @@
 #include <string.h>
 
 enum { COL_DATA, COL_PK, COL_SEQ, COL_SHARD, COL_ARRIVAL };
-enum { QUEUE_MAX_BYTES = 64 << 20, CHECKPOINT_EVERY_MS = 5000 };
+enum { QUEUE_MAX_BYTES = 64 << 20, CHECKPOINT_EVERY_MS = 5000, LEASE_TICK_MS = 2500 };
 
 /* One GetRecords answer waiting to be handed over. */
 typedef struct chunk {
@@ -66,9 +67,15 @@ typedef struct src_kinesis {
   size_t npos;
   rt_source_stats st;
   char *stream;              /* owned */
-  rt_kin_ckpt *ckpt;         /* checkpoints of `as "APP"`, or NULL */
+  rt_kin_ckpt *ckpt;         /* file checkpoints of `as "APP"`, or NULL */
+  rt_kin_leases *leases;     /* leases + checkpoints of `as "APP"` in DynamoDB, or NULL */
+  pthread_mutex_t lease_mu;  /* leases are used by the reader and query threads */
+  int64_t next_tick_ms;      /* next lease round (reader thread) */
+  int ticks;
   int resume;                /* `from checkpoint`: start after the checkpoints */
+  atomic_int started;        /* the first listing is done: regained shards resume */
   int64_t last_ckpt_ms;
+  int from;                  /* dsl_from of the query */
 } src_kinesis;
 
 /* ---- positions and checkpoints ------------------------------------------ */
@@ -92,7 +99,60 @@ static void set_str(char **dst, const char *v) {
 
 static const char *resume_fn(void *ctx, const char *shard) {
   src_kinesis *s = ctx;
-  return s->resume && s->ckpt ? rt_kin_ckpt_get(s->ckpt, shard) : NULL;
+  if (s->ckpt)
+    return s->resume ? rt_kin_ckpt_get(s->ckpt, shard) : NULL;
+  if (!s->leases || !(s->resume || atomic_load(&s->started)))
+    return NULL;
+  pthread_mutex_lock(&s->lease_mu);
+  const char *ck = rt_kin_leases_checkpoint_of(s->leases, shard);
+  /* KCL's sentinels (TRIM_HORIZON, LATEST, ...) mean "no position yet" */
+  int usable = ck && (strcmp(ck, "SHARD_END") == 0 || (ck[0] >= '0' && ck[0] <= '9'));
+  pthread_mutex_unlock(&s->lease_mu);
+  return usable ? ck : NULL; /* stays valid: only this thread ticks */
+}
+
+static int owns_fn(void *ctx, const char *shard) {
+  src_kinesis *s = ctx;
+  pthread_mutex_lock(&s->lease_mu);
+  int held = rt_kin_leases_held(s->leases, shard);
+  pthread_mutex_unlock(&s->lease_mu);
+  return held;
+}
+
+static int parent_done_fn(void *ctx, const char *shard) {
+  src_kinesis *s = ctx;
+  pthread_mutex_lock(&s->lease_mu);
+  const char *ck = rt_kin_leases_checkpoint_of(s->leases, shard);
+  int done = !ck || strcmp(ck, "SHARD_END") == 0; /* no lease: long gone */
+  pthread_mutex_unlock(&s->lease_mu);
+  return done;
+}
+
+/* The lease sentinel new leases start from, as KCL writes it. */
+static const char *initial_sentinel(int from) {
+  return from == DSL_FROM_TRIM_HORIZON ? "TRIM_HORIZON"
+         : from == DSL_FROM_TIMESTAMP  ? "AT_TIMESTAMP"
+                                       : "LATEST";
+}
+
+/* One lease round: every 4th also creates leases for new shards. */
+static int lease_round(src_kinesis *s, rt_err *err) {
+  int rc = 0;
+  if (s->ticks++ % 4 == 0) {
+    rt_kin_shards list = {0};
+    rc = rt_kin_list_shards(s->k, s->stream, &list, err);
+    pthread_mutex_lock(&s->lease_mu);
+    if (rc == 0)
+      rc = rt_kin_leases_sync(s->leases, &list, initial_sentinel(s->from), err);
+    pthread_mutex_unlock(&s->lease_mu);
+    rt_kin_shards_clear(&list);
+  }
+  pthread_mutex_lock(&s->lease_mu);
+  if (rc == 0)
+    rc = rt_kin_leases_tick(s->leases, rt_mono_ns() / 1000000, err);
+  pthread_mutex_unlock(&s->lease_mu);
+  s->next_tick_ms = rt_mono_ns() / 1000000 + LEASE_TICK_MS;
+  return rc;
 }
 
 /* ---- the reader thread --------------------------------------------------- */
@@ -118,6 +178,8 @@ static void *reader_main(void *arg) {
   rt_err err;
   rt_err_clear(&err);
   while (!atomic_load(&s->stop)) {
+    if (s->leases && rt_mono_ns() / 1000000 >= s->next_tick_ms)
+      lease_round(s, &err); /* a failed round: leases expire, others take over */
     pthread_mutex_lock(&s->mu);
     int may_fetch = s->queued_bytes < QUEUE_MAX_BYTES;
     pthread_mutex_unlock(&s->mu);
@@ -160,6 +222,8 @@ static int next_chunk(src_kinesis *s) {
   s->cur = c;
   s->cur_i = 0;
   s->kpl.n = s->kpl_i = 0;
+  if (c && c->res.n == 0) /* the reader's end-of-shard marker */
+    set_str(&pos_get(s, c->shard)->handed, "SHARD_END");
   return c != NULL;
 }
 
@@ -246,6 +310,25 @@ static void kin_stats(void *impl, rt_source_stats *out) {
   pthread_mutex_unlock(&s->mu);
 }
 
+/* Writes each held shard's committed position into its lease (fenced: a
+ * lease another worker took is skipped, it re-reads from its checkpoint). */
+static int lease_checkpoints(src_kinesis *s, rt_err *err) {
+  int rc = 0;
+  pthread_mutex_lock(&s->lease_mu);
+  for (size_t i = 0; i < s->npos; i++) {
+    position *p = &s->pos[i];
+    const char *ck = rt_kin_leases_checkpoint_of(s->leases, p->shard);
+    if (!p->committed || !rt_kin_leases_held(s->leases, p->shard) ||
+        (ck && strcmp(ck, p->committed) == 0))
+      continue;
+    int r = rt_kin_leases_checkpoint(s->leases, p->shard, p->committed, err);
+    if (r != 0 && r != RT_ECONFLICT)
+      rc = r;
+  }
+  pthread_mutex_unlock(&s->lease_mu);
+  return rc;
+}
+
 static int kin_commit(void *impl, bool final, rt_err *err) {
   src_kinesis *s = impl;
   for (size_t i = 0; i < s->npos; i++) {
@@ -256,10 +339,10 @@ static int kin_commit(void *impl, bool final, rt_err *err) {
       rt_kin_ckpt_set(s->ckpt, s->pos[i].shard, s->pos[i].committed);
   }
   int64_t now = rt_wall_ms();
-  if (!s->ckpt || (!final && now - s->last_ckpt_ms < CHECKPOINT_EVERY_MS))
+  if ((!s->ckpt && !s->leases) || (!final && now - s->last_ckpt_ms < CHECKPOINT_EVERY_MS))
     return 0;
   s->last_ckpt_ms = now;
-  return rt_kin_ckpt_flush(s->ckpt, err);
+  return s->ckpt ? rt_kin_ckpt_flush(s->ckpt, err) : lease_checkpoints(s, err);
 }
 
 static void kin_positions(void *impl, rt_source_position_fn fn, void *ctx) {
@@ -285,6 +368,10 @@ static void kin_close(void *impl) {
     ;
   rt_kpl_records_free(&s->kpl);
   rt_kin_reader_free(&s->reader);
+  if (s->leases)
+    rt_kin_leases_release_all(s->leases, NULL); /* others take over at once */
+  rt_kin_leases_free(&s->leases);
+  pthread_mutex_destroy(&s->lease_mu);
   rt_kin_free(&s->k);
   for (size_t i = 0; i < s->npos; i++) {
     rt_free(s->pos[i].shard);
@@ -343,19 +430,33 @@ static int start(src_kinesis *s, const rt_src_kinesis_opts *o, rt_err *err) {
   int rc = resolve(o, &cfg, err);
   if (rc != 0)
     return rc;
-  if (o->app && o->app[0]) {
+  s->from = o->from;
+  s->resume = o->from == DSL_FROM_CHECKPOINT;
+  if (!(s->k = rt_kin_new(&cfg, NULL, err)))
+    return err && err->code ? err->code : RT_EAUTH;
+  int leased = o->app && o->app[0] && cfg.dynamodb_endpoint_set;
+  if (leased) {
+    rt_kin_lease_opts lo = {.table = o->app};
+    if (!(s->leases = rt_kin_leases_new(&cfg, &lo, err)))
+      return err && err->code ? err->code : RT_EIO;
+    if ((rc = lease_round(s, err)) != 0)
+      return rc;
+  } else if (o->app && o->app[0]) {
     rc = rt_kin_ckpt_open(&cfg, o->app, o->stream, o->checkpoint_dir, &s->ckpt, err);
-    s->resume = o->from == DSL_FROM_CHECKPOINT;
     if (rc != 0)
       return rc;
   }
-  if (!(s->k = rt_kin_new(&cfg, NULL, err)))
-    return err && err->code ? err->code : RT_EAUTH;
   rt_kin_reader_opts ro = {.stream = o->stream, .start = start_position(o),
                            .resume = resume_fn, .resume_ctx = s,
                            .until_ms = o->until_now ? rt_wall_ms() : 0};
+  if (leased) {
+    ro.owns = owns_fn;
+    ro.parent_done = parent_done_fn;
+    ro.lease_ctx = s;
+  }
   if (!(s->reader = rt_kin_reader_new(s->k, &ro, err)))
     return err && err->code ? err->code : RT_EIO;
+  atomic_store(&s->started, 1);
   if (pthread_create(&s->thread, NULL, reader_main, s) != 0)
     return rt_err_set(err, RT_EIO, "cannot start the Kinesis reader thread");
   s->thread_started = 1;
@@ -368,6 +469,7 @@ int rt_src_kinesis_open(const rt_src_kinesis_opts *o, rt_source **out, rt_err *e
     return rt_err_set(err, RT_EINVAL, "kinesis source needs a stream name");
   src_kinesis *s = rt_xcalloc(1, sizeof(*s));
   pthread_mutex_init(&s->mu, NULL);
+  pthread_mutex_init(&s->lease_mu, NULL);
   s->stream = rt_xstrdup(o->stream);
   s->st.lag_ms = -1;
   int rc = start(s, o, err);

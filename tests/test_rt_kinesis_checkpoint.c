@@ -192,6 +192,90 @@ static void test_resume_from_dynamodb(void) {
   rt_kin_free(&k);
 }
 
+static rt_source *open_leased(const char *stream, const char *app) {
+  rt_src_kinesis_opts o = {.stream = stream, .from = DSL_FROM_TRIM_HORIZON, .app = app,
+                           .endpoint = kin.url, .dynamodb_endpoint = ddb.url};
+  rt_source *src = NULL;
+  rt_err err;
+  int rc = rt_src_kinesis_open(&o, &src, &err);
+  if (rc)
+    fprintf(stderr, "%s\n", err.msg);
+  ASSERT_EQ(rc, 0);
+  return src;
+}
+
+/* Polls src once; appends the "i" of each record to seen[]. */
+static void poll_into(rt_source *src, int *seen, int *n) {
+  rt_batch *b = rt_batch_new(5);
+  rt_err err;
+  ASSERT(rt_source_poll(src, b, 1000, &err) >= 0);
+  for (size_t r = 0; r < rt_batch_nrows(b); r++) {
+    const rt_value *v = &rt_batch_col(b, 0)[r];
+    seen[(*n)++] = atoi(strstr(v->u.str.ptr, "\"i\":") + 4);
+  }
+  rt_batch_free(&b);
+}
+
+/* Two workers of one application split four shards through leases, each
+ * reads only its own, and together they read every record exactly once. */
+static void test_two_workers_share_shards(void) {
+  rt_aws_config cfg = config(ddb.url);
+  rt_kin *k = rt_kin_new(&cfg, NULL, NULL);
+  ASSERT_EQ(rt_kin_create_stream(k, "shared", 4, NULL), 0);
+  ASSERT_EQ(rt_kin_wait_active(k, "shared", 5000, NULL), 0);
+  rt_source *a = open_leased("shared", "shared-app");
+  rt_source *b = open_leased("shared", "shared-app");
+  rt_source_stats sa, sb;
+  for (int i = 0; i < 200; i++) { /* stealing: one lease per 2.5 s round */
+    rt_source_stats_get(a, &sa);
+    rt_source_stats_get(b, &sb);
+    if (sa.partitions == 2 && sb.partitions == 2)
+      break;
+    usleep(100000);
+  }
+  ASSERT_EQ(sa.partitions, 2);
+  ASSERT_EQ(sb.partitions, 2);
+
+  rt_kin_req *r = rt_kin_req_new(k);
+  enum { N = 200 };
+  static char pk[N][16], data[N][32];
+  rt_kin_put_entry e[N];
+  rt_kin_put_status st[N];
+  for (int i = 0; i < N; i++) {
+    snprintf(pk[i], sizeof(pk[i]), "key-%d", i);
+    snprintf(data[i], sizeof(data[i]), "{\"i\":%d}", i);
+    e[i] = (rt_kin_put_entry){pk[i], NULL, data[i], strlen(data[i])};
+  }
+  size_t failed;
+  ASSERT_EQ(rt_kin_put_records_prepare(r, "shared", e, N, NULL), 0);
+  ASSERT_EQ(rt_kin_put_records_parse(r, rt_kin_req_perform(r), st, N, &failed, NULL), 0);
+  rt_kin_req_free(&r);
+
+  static int seen_a[N * 2], seen_b[N * 2];
+  int na = 0, nb = 0;
+  for (int64_t end = rt_mono_ns() + 15000000000LL; na + nb < N && rt_mono_ns() < end;) {
+    poll_into(a, seen_a, &na);
+    poll_into(b, seen_b, &nb);
+    usleep(50000);
+  }
+  ASSERT_EQ(na + nb, N);
+  ASSERT(na > 0 && nb > 0);
+  static char got[N];
+  memset(got, 0, sizeof(got));
+  for (int i = 0; i < na; i++)
+    got[seen_a[i]]++;
+  for (int i = 0; i < nb; i++)
+    got[seen_b[i]]++;
+  for (int i = 0; i < N; i++)
+    ASSERT_EQ(got[i], 1);
+  fprintf(stderr, "   worker a read %d, worker b read %d\n", na, nb);
+  ASSERT_EQ(rt_source_commit(a, true, NULL), 0);
+  ASSERT_EQ(rt_source_commit(b, true, NULL), 0);
+  rt_source_free(&a);
+  rt_source_free(&b);
+  rt_kin_free(&k);
+}
+
 int main(void) {
   if (server_start(&kin) != 0 || server_start_service(&ddb, "dynalite") != 0) {
     fprintf(stderr, "skipped: kinesalite or dynalite not available\n");
@@ -200,6 +284,7 @@ int main(void) {
   TEST_RUN(test_file_store);
   TEST_RUN(test_dynamodb_store);
   TEST_RUN(test_resume_from_dynamodb);
+  TEST_RUN(test_two_workers_share_shards);
   server_stop(&ddb);
   server_stop(&kin);
   return test_summary();
