@@ -221,13 +221,19 @@ class KernelProcess:
     """One kernel started through jupyter_client's KernelManager from the kernelspec, with its
     stdout/stderr in a log file. `client` is a ready Client (kernel_info answered)."""
 
-    def __init__(self, env, startup_timeout=START_TIMEOUT, wait_ready=True):
+    def __init__(self, env, startup_timeout=START_TIMEOUT, wait_ready=True, before_launch=None):
         self.env = env
         self.log_path = os.path.join(env.logs, "kernel-%s.log" % uuid.uuid4().hex[:8])
         self._log = open(self.log_path, "ab")
         ksm = KernelSpecManager(kernel_dirs=[os.path.join(env.jupyter_path, "kernels")]
                                 + KernelSpecManager().kernel_dirs)
         self.km = KernelManager(kernel_name=env.kernel_name, kernel_spec_manager=ksm)
+        if before_launch is not None:
+            # fix the ports now (start_kernel keeps ports already chosen) so the caller can
+            # connect sockets before the process exists
+            self.km.cache_ports = False  # else the provisioner picks new ports at launch
+            self.km.write_connection_file()
+            before_launch(self.km.get_connection_info(session=False))
         self.t_launch = time.monotonic()
         self.km.start_kernel(env=env.kernel_env(), stdout=self._log, stderr=self._log)
         self.clients = []

@@ -577,17 +577,19 @@ class LifecycleChecks:
 
     def test_status_starting_first(self):
         # Connect the SUB socket before the process exists, reconnecting every millisecond,
-        # so the subscription is in place as soon as the kernel binds its IOPub port.
+        # so the subscription is in place as soon as the kernel binds its IOPub port. A
+        # kernel on a plain PUB socket that publishes `starting` right after binding loses
+        # it to the slow-joiner race; XPUB (subscription frames) lets it wait for a subscriber.
         import zmq
-        k = self.start(wait_ready=False)
-        info = k.connection_info()
         ctx = zmq.Context()
         sub = ctx.socket(zmq.SUB)
         sub.setsockopt(zmq.LINGER, 0)
         sub.setsockopt(zmq.RECONNECT_IVL, 1)
         sub.setsockopt(zmq.SUBSCRIBE, b"")
-        sub.connect("tcp://%s:%d" % (info["ip"], info["iopub_port"]))
         self.addCleanup(lambda: (sub.close(0), ctx.term()))
+        k = self.start(wait_ready=False, before_launch=lambda info: sub.connect(
+            "tcp://%s:%d" % (info["ip"], info["iopub_port"])))
+        info = k.connection_info()
         raw = RawConnection(info, iopub=False)
         self.addCleanup(raw.close)
         states = []
