@@ -112,9 +112,10 @@ static inline int golden_run(const char *program, const char *input, char **outp
     rc = rt_runtime_wait_all(rt, 30000);
   rt_runtime_free(&rt);
   if (rc < 0) {
-    char msg[1024];
-    rt_err_render(&err, prog, msg, sizeof(msg));
-    snprintf(why, whysz, "the program failed: %s", msg);
+    /* Render straight into why: the message may be as long as why allows. */
+    int n = snprintf(why, whysz, "the program failed: ");
+    if (n > 0 && (size_t)n < whysz)
+      rt_err_render(&err, prog, why + n, whysz - (size_t)n);
   }
   golden__append_file(out_path, &out);
   unlink(in_path);
