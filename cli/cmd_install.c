@@ -57,14 +57,25 @@ static char *target_dir(int argc, char **argv) {
   if (argc == 1)
     rt_buf_puts(&b, "/usr/local/share/jupyter/kernels/eddy");
   else if (argc == 2 && strcmp(argv[1], "--user") == 0) {
+    /* where jupyter_core looks for the user's data dir, in its order */
+    const char *jdd = getenv("JUPYTER_DATA_DIR"), *xdg = getenv("XDG_DATA_HOME");
     const char *home = getenv("HOME");
-    if (!home)
+    if (jdd && jdd[0])
+      rt_buf_printf(&b, "%s/kernels/eddy", jdd);
+    else if (xdg && xdg[0] == '/')
+      rt_buf_printf(&b, "%s/jupyter/kernels/eddy", xdg);
+    else if (home)
+      rt_buf_printf(&b, "%s/.local/share/jupyter/kernels/eddy", home);
+    else {
+      rt_buf_free(&b);
       return NULL;
-    rt_buf_printf(&b, "%s/.local/share/jupyter/kernels/eddy", home);
+    }
   } else if (argc == 3 && strcmp(argv[1], "--prefix") == 0)
     rt_buf_printf(&b, "%s/share/jupyter/kernels/eddy", argv[2]);
-  else
+  else {
+    rt_buf_free(&b);
     return NULL;
+  }
   return rt_buf_take(&b, NULL);
 }
 
