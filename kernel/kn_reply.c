@@ -63,6 +63,23 @@ static const char *err_ename(int code) {
   }
 }
 
+/* The error with its column and length counted in characters rather than
+ * bytes, so the caret sits under non-ASCII text as the user sees it. */
+static rt_err err_in_chars(const rt_err *err, const char *src) {
+  rt_err e = *err;
+  if (!src || e.line == 0)
+    return e;
+  size_t n = strnlen(src, (size_t)e.off + (size_t)e.len);
+  size_t off = (size_t)e.off < n ? (size_t)e.off : n;
+  size_t end = off + (size_t)e.len < n ? off + (size_t)e.len : n;
+  size_t line_start = off;
+  while (line_start > 0 && src[line_start - 1] != '\n')
+    line_start--;
+  e.col = (int)kn_utf8_count(src + line_start, off - line_start) + 1;
+  e.len = (int)kn_utf8_count(src + off, end - off);
+  return e;
+}
+
 /* Traceback lines: the rendered error (with caret) split at newlines, the
  * first line in red like other kernels' error headers. */
 static json_t *err_traceback(const rt_err *err, const char *ename,
@@ -71,7 +88,8 @@ static json_t *err_traceback(const rt_err *err, const char *ename,
   json_t *tb = json_array();
   if (err->code == RT_ESTOPPED)
     return tb;
-  int n = rt_err_render(err, src, text, sizeof(text));
+  rt_err shown = err_in_chars(err, src);
+  int n = rt_err_render(&shown, src, text, sizeof(text));
   size_t len = n < 0 ? 0 : (size_t)n >= sizeof(text) ? sizeof(text) - 1 : (size_t)n;
   char head[128];
   snprintf(head, sizeof(head), "\x1b[0;31m%s\x1b[0m", ename);
