@@ -114,10 +114,13 @@ static void ring_pop(rt_dedup *d) {
     map_delete(d, s);
 }
 
+/* A kept key is needed while a record within D of it may still arrive. With
+ * event time a record may be behind the newest time seen, so keys are kept
+ * for 2D: a record up to D behind the newest is still judged exactly. */
 static void expire(rt_dedup *d) {
   if (d->within == 0)
     return;
-  while (d->ring_len && d->ring[d->ring_head].time <= d->now - d->within)
+  while (d->ring_len && d->ring[d->ring_head].time <= d->now - 2 * d->within)
     ring_pop(d);
 }
 

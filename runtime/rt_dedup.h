@@ -8,9 +8,10 @@
  *
  * A record is a duplicate when its key was kept less than D before it
  * (time - kept_time < D); duplicates do not extend the period, so a key that
- * keeps arriving is kept once per D. With event time, "now" for expiry is
- * the maximum event time seen (a record more than D behind it may be kept
- * although its key was seen); with processing time it is the time passed.
+ * keeps arriving is kept once per D. Keys are forgotten 2D after they were
+ * kept, measured from the newest time seen, so with event time a record up
+ * to D behind the newest is judged exactly; one further behind than that
+ * may be kept although its key was seen within D.
  */
 #ifndef EDDY_RT_DEDUP_H
 #define EDDY_RT_DEDUP_H
