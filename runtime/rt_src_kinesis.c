@@ -29,7 +29,14 @@
 #include <string.h>
 
 enum { COL_DATA, COL_PK, COL_SEQ, COL_SHARD, COL_ARRIVAL };
-enum { QUEUE_MAX_BYTES = 64 << 20, CHECKPOINT_EVERY_MS = 5000, LEASE_TICK_MS = 2500 };
+/* With leases, checkpoints are written every second: a lease that moves to
+ * another worker is re-read from its checkpoint, so this bounds duplicates. */
+enum {
+  QUEUE_MAX_BYTES = 64 << 20,
+  CHECKPOINT_EVERY_MS = 5000,
+  LEASE_CHECKPOINT_EVERY_MS = 1000,
+  LEASE_TICK_MS = 2500,
+};
 
 /* One GetRecords answer waiting to be handed over. */
 typedef struct chunk {
@@ -339,7 +346,8 @@ static int kin_commit(void *impl, bool final, rt_err *err) {
       rt_kin_ckpt_set(s->ckpt, s->pos[i].shard, s->pos[i].committed);
   }
   int64_t now = rt_wall_ms();
-  if ((!s->ckpt && !s->leases) || (!final && now - s->last_ckpt_ms < CHECKPOINT_EVERY_MS))
+  int64_t every = s->leases ? LEASE_CHECKPOINT_EVERY_MS : CHECKPOINT_EVERY_MS;
+  if ((!s->ckpt && !s->leases) || (!final && now - s->last_ckpt_ms < every))
     return 0;
   s->last_ckpt_ms = now;
   return s->ckpt ? rt_kin_ckpt_flush(s->ckpt, err) : lease_checkpoints(s, err);
