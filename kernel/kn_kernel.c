@@ -169,11 +169,11 @@ static void serve_shell(kn_kernel *k) {
 }
 
 int kn_kernel_run(const kn_conn *conn, const kn_options *opts, rt_err *err) {
-  sigset_t set;
+  sigset_t set, old;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  pthread_sigmask(SIG_BLOCK, &set, &old);
   kn_kernel *k = rt_xcalloc(1, sizeof(*k));
   atomic_init(&k->interrupt, 0);
   atomic_init(&k->stopping, 0);
@@ -188,5 +188,6 @@ int kn_kernel_run(const kn_conn *conn, const kn_options *opts, rt_err *err) {
   }
   kernel_close(k);
   rt_free(k);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
   return rc;
 }
