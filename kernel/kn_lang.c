@@ -19,10 +19,18 @@ struct kn_lang {
   kn_names *names;       /* streams, lets and fields seen, for completion */
 };
 
+/* Fields every session can name before any query ran: what the sources
+ * yield (LANGUAGE.md, Sources) and what windowed results hold. */
+static const char *const builtin_names[] = {
+    "data", "partition_key", "sequence", "shard", "arrival", "device_id",
+    "temperature", "humidity", "ts", "window_start", "window_end", NULL};
+
 kn_lang *kn_lang_new(void) {
   kn_lang *lang = rt_xcalloc(1, sizeof(*lang));
   lang->settings = kn_settings_new();
   lang->names = kn_names_new();
+  for (int i = 0; builtin_names[i]; i++)
+    kn_names_add(lang->names, builtin_names[i], strlen(builtin_names[i]));
   return lang;
 }
 

@@ -115,34 +115,39 @@ int kn_settings_get(kn_settings *settings, const char *name,
   return 0;
 }
 
-static void format_value(rt_buf *out, const kn_setting_value *v) {
-  if (v->kind == KN_SET_DURATION)
-    rt_buf_printf(out, "%gms", v->num);
-  else if (v->kind == KN_SET_NUMBER)
-    rt_buf_printf(out, "%g", v->num);
-  else
-    rt_buf_printf(out, "\"%s\"", v->str);
+/* Writes v as the user would type it: 1s, 250ms, 5m, 64, "eu-west-1". */
+static void format_value(char *out, size_t outsz, const kn_setting_value *v) {
+  static const struct { double ms; const char *unit; } units[] = {
+      {86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}};
+  if (v->kind == KN_SET_STRING) {
+    snprintf(out, outsz, "\"%s\"", v->str);
+    return;
+  }
+  for (size_t i = 0; v->kind == KN_SET_DURATION && i < 4; i++)
+    if (v->num >= units[i].ms && v->num == (long long)(v->num / units[i].ms) * units[i].ms) {
+      snprintf(out, outsz, "%g%s", v->num / units[i].ms, units[i].unit);
+      return;
+    }
+  snprintf(out, outsz, v->kind == KN_SET_DURATION ? "%gms" : "%g", v->num);
 }
 
 void kn_settings_format(kn_settings *settings, rt_buf *out) {
   for (int i = 0; i < NDEFS; i++) {
     kn_setting_value v;
+    char text[300];
     pthread_mutex_lock(&settings->lock);
     bool set = settings->set[i];
     v = settings->values[i];
     pthread_mutex_unlock(&settings->lock);
-    rt_buf_printf(out, "%-12s ", defs[i].name);
-    if (set)
-      format_value(out, &v);
-    else if (defs[i].kind == KN_SET_STRING)
-      rt_buf_puts(out, "(not set)");
-    else {
+    if (!set) {
       v.kind = defs[i].kind;
       v.num = defs[i].dflt;
-      rt_buf_puts(out, "(default ");
-      format_value(out, &v);
-      rt_buf_puts(out, ")");
     }
-    rt_buf_printf(out, "   %s\n", defs[i].what);
+    if (!set && defs[i].kind == KN_SET_STRING)
+      snprintf(text, sizeof(text), "-");
+    else
+      format_value(text, sizeof(text), &v);
+    rt_buf_printf(out, "%-12s %-20s %s%s\n", defs[i].name, text, defs[i].what,
+                  set || defs[i].kind == KN_SET_STRING ? "" : " (default)");
   }
 }

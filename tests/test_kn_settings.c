@@ -35,9 +35,10 @@ static void test_settings(void) {
   rt_buf out;
   rt_buf_init(&out, 0);
   kn_settings_format(s, &out);
-  ASSERT(strstr(out.data, "batch        200ms") != NULL);
-  ASSERT(strstr(out.data, "\"eu-west-1\"") != NULL);
-  ASSERT(strstr(out.data, "(default 1000ms)") != NULL);
+  ASSERT(strstr(out.data, "batch        200ms                micro-batch interval\n") != NULL);
+  ASSERT(strstr(out.data, "region       \"eu-west-1\"") != NULL);
+  ASSERT(strstr(out.data, "refresh      1s                   chart and table redraw interval (default)\n") != NULL);
+  ASSERT(strstr(out.data, "endpoint     -                    Kinesis/DynamoDB endpoint URL\n") != NULL);
   rt_buf_free(&out);
   kn_settings_free(&s);
   ASSERT(s == NULL);
