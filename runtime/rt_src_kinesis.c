@@ -6,10 +6,15 @@
  * aggregates into their user records. The queue is bounded by bytes: when it
  * is full the reader stops fetching (backpressure), so a slow query never
  * makes memory grow. Positions (last handed-over sequence per shard) become
- * checkpoints on commit; with `as "APP"` they are persisted every 5 s and at
- * the end (rt_kinesis_checkpoint.h: a KCL-layout DynamoDB table when a
- * DynamoDB endpoint is configured, else a JSON file), and `from checkpoint`
- * resumes after them.
+ * checkpoints on commit, and `from checkpoint` resumes after them. With
+ * `as "APP"`:
+ *  - and a DynamoDB endpoint configured, an endless query takes KCL-style
+ *    leases (rt_kinesis_lease.h): several workers of one application split
+ *    the shards, each reads only the shards it holds, checkpoints every
+ *    second into its leases (fenced), and releases them on close;
+ *  - otherwise (or for `until now`), checkpoints go to a KCL-layout DynamoDB
+ *    table or a JSON file every 5 s (rt_kinesis_checkpoint.h).
+ * Records of a KPL aggregate carry the sequence "SEQ:SUB" (sub-sequence).
  */
 #include "rt_source.h"
 
@@ -442,7 +447,8 @@ static int start(src_kinesis *s, const rt_src_kinesis_opts *o, rt_err *err) {
   s->resume = o->from == DSL_FROM_CHECKPOINT;
   if (!(s->k = rt_kin_new(&cfg, NULL, err)))
     return err && err->code ? err->code : RT_EAUTH;
-  int leased = o->app && o->app[0] && cfg.dynamodb_endpoint_set;
+  /* a bounded read ends when its own shards do: no leases to wait for */
+  int leased = o->app && o->app[0] && cfg.dynamodb_endpoint_set && !o->until_now;
   if (leased) {
     rt_kin_lease_opts lo = {.table = o->app};
     if (!(s->leases = rt_kin_leases_new(&cfg, &lo, err)))
