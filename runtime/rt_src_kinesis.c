@@ -86,6 +86,7 @@ typedef struct src_kinesis {
   int ticks;
   int resume;                /* `from checkpoint`: start after the checkpoints */
   atomic_int started;        /* the first listing is done: regained shards resume */
+  char resume_buf[160];      /* resume_fn's answer (reader thread only) */
   int64_t last_ckpt_ms;
   int from;                  /* dsl_from of the query */
 } src_kinesis;
@@ -118,9 +119,12 @@ static const char *resume_fn(void *ctx, const char *shard) {
   pthread_mutex_lock(&s->lease_mu);
   const char *ck = rt_kin_leases_checkpoint_of(s->leases, shard);
   /* KCL's sentinels (TRIM_HORIZON, LATEST, ...) mean "no position yet" */
-  int usable = ck && (strcmp(ck, "SHARD_END") == 0 || (ck[0] >= '0' && ck[0] <= '9'));
+  int usable = ck && (strcmp(ck, "SHARD_END") == 0 || (ck[0] >= '0' && ck[0] <= '9')) &&
+               strlen(ck) < sizeof(s->resume_buf);
+  if (usable) /* copied: the query thread's checkpoints replace the string */
+    memcpy(s->resume_buf, ck, strlen(ck) + 1);
   pthread_mutex_unlock(&s->lease_mu);
-  return usable ? ck : NULL; /* stays valid: only this thread ticks */
+  return usable ? s->resume_buf : NULL;
 }
 
 static int owns_fn(void *ctx, const char *shard) {
