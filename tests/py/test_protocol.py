@@ -15,7 +15,6 @@ the C kernel answered.
 
 import json
 import os
-import re
 import signal
 import time
 import unittest
