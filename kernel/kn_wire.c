@@ -215,10 +215,10 @@ static int parse_header(kn_msg *m, rt_err *err) {
 /* Parses the content frame, leaving content NULL and saying why on failure. */
 static void parse_content(kn_msg *m, size_t content_max) {
   json_error_t jerr;
-  if (m->raw[3].len > content_max) {
+  if (m->content_size > content_max) {
     snprintf(m->bad_content, sizeof(m->bad_content),
              "the request's content is %zu bytes; the kernel accepts at most %zu",
-             m->raw[3].len, content_max);
+             m->content_size, content_max);
     return;
   }
   /* NUL is allowed: code is handed on with its length, never as a C string */
@@ -260,8 +260,14 @@ int kn_wire_decode(const kn_frame *frames, int nframes, const kn_signer *signer,
   for (int i = 0; i < d; i++)
     frame_copy(&m->idents[i], &frames[i]);
   m->nidents = d;
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < 3; i++)
     frame_copy(&m->raw[i], &frames[d + 2 + i]);
+  /* an oversized content is refused without copying it */
+  kn_frame content = frames[d + 5];
+  if (content.len > content_max)
+    content.len = 0;
+  frame_copy(&m->raw[3], &content);
+  m->content_size = frames[d + 5].len;
   int rc = parse_header(m, err);
   if (rc < 0) {
     kn_msg_free(&m);

@@ -66,7 +66,9 @@ bool kn_signer_verify(const kn_signer *signer, const kn_frame parts[4],
 typedef struct kn_msg {
   kn_frame idents[KN_MAX_IDENTS]; /* routing identities, in order (owned) */
   int nidents;
-  kn_frame raw[4];  /* header, parent, metadata, content bytes (owned) */
+  kn_frame raw[4];  /* header, parent, metadata, content bytes (owned);
+                       content is empty when it was refused as too large */
+  size_t content_size; /* bytes of the content frame as received */
   json_t *header;   /* parsed header object (owned) */
   json_t *content;  /* parsed content object, NULL if it did not parse */
   const char *msg_type; /* from header; borrowed from header */
