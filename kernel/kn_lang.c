@@ -141,7 +141,10 @@ static int magic_help(kn_cell *cell, const dsl_stmt *st, const char *src,
   rt_buf_init(&out, 0);
   if (st->u.magic.nargs == 1) {
     const dsl_expr *a = st->u.magic.args[0];
-    const dsl_word *w = dsl_word_lookup(src + a->span.off, (size_t)a->span.len);
+    const dsl_word *w =
+        a->kind == DSL_EX_STRING
+            ? dsl_word_lookup(a->u.str.s, (size_t)a->u.str.len)
+            : dsl_word_lookup(src + a->span.off, (size_t)a->span.len);
     if (!w)
       return rt_err_set_at(err, RT_ENOTFOUND, src, a->span.off, a->span.len,
                            "no help for `%.*s`; %%help lists every word",
