@@ -11,21 +11,10 @@
 
 #include "rt_buf.h"
 #include "rt_mem.h"
-#include "rt_source.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
-
-/*
- * rt_query.c references the Kinesis source weakly (#pragma weak), and a weak
- * reference never pulls an object out of a static library, so the source
- * would silently be "not available". This strong reference links it into
- * every program that uses the Kinesis client (eddy: produce, the kernel).
- * A constant, not state.
- */
-int (*const rt_kin__source_anchor)(const rt_src_kinesis_opts *, rt_source **,
-                                   rt_err *) = rt_src_kinesis_open;
 
 struct rt_kin {
   char url[RT_AWS_URL_MAX + 2]; /* endpoint + "/" */
