@@ -86,7 +86,8 @@ static void *iopub_main(void *arg) {
       continue;
     if (rc < 0)
       break;
-    read_subscriptions(io);
+    if (items[0].revents & ZMQ_POLLIN)
+      read_subscriptions(io);
     if ((items[1].revents & ZMQ_POLLIN) && forward_one(io) != 0)
       break;
   }
