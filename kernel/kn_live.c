@@ -50,7 +50,7 @@ typedef struct kl_disp {
   bool have_stats;         /* st holds a status */
   rt_query_stats st;       /* the latest counters */
   int64_t newest_end;      /* newest window end seen, 0 none */
-  char footer[256];        /* the footer drawn last */
+  char footer[512];        /* the footer drawn last */
 } kl_disp;
 
 struct kn_live {
@@ -239,7 +239,7 @@ static void make_footer(const kl_disp *d, const rt_query_info *q, const rt_err *
   if (d->have_stats && st->state >= RT_QUERY_DONE && n < outsz)
     n += (size_t)snprintf(out + n, outsz - n, " \xc2\xb7 %s", rt_query_state_name(st->state));
   if (err && n < outsz)
-    snprintf(out + n, outsz - n, ": %s", err->msg);
+    snprintf(out + n, outsz - n, ": %.200s", err->msg);
 }
 
 static json_t *chart_bundle(kl_disp *d, kn_live *l, json_t **metadata) {
