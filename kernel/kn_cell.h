@@ -50,6 +50,12 @@ int kn_cell_count(const kn_cell *cell);
 /* True for a silent execute (no execute_result, no history). */
 bool kn_cell_silent(const kn_cell *cell);
 
+/* The front end's id of the notebook cell (execute_request metadata
+ * "cellId", which JupyterLab and other recent front ends send), so a re-run of the
+ * same cell can replace the queries it started; "" when the front end sent
+ * none. Borrowed; valid while the cell runs. */
+const char *kn_cell_id(const kn_cell *cell);
+
 /* The raw header of the cell's execute_request: the parent of its outputs.
  * Borrowed; valid while the cell runs, copy it to publish later. */
 const kn_frame *kn_cell_parent(const kn_cell *cell);

@@ -18,7 +18,21 @@ struct kn_cell {
   int count;      /* execution count shown for this cell */
   bool silent;    /* no execute_result, no history */
   char *result;   /* text/plain of the execute_result, for history (owned) */
+  char id[128];   /* the front end's cell id, "" if it sent none */
 };
+
+/* Copies metadata.cellId of the request (JupyterLab and other recent
+ * front ends send one) into out, or "" when there is none or it does not fit. */
+static void cell_id_of(const kn_msg *msg, char *out, size_t outsz) {
+  out[0] = '\0';
+  if (msg->raw[2].len <= 2)
+    return;
+  json_t *meta = json_loadb(msg->raw[2].data, msg->raw[2].len, 0, NULL);
+  json_t *id = json_object_get(meta, "cellId");
+  if (json_is_string(id) && json_string_length(id) < outsz)
+    memcpy(out, json_string_value(id), json_string_length(id) + 1);
+  json_decref(meta);
+}
 
 static int cell_publish(kn_cell *cell, const char *type, json_t *content) {
   if (!content)
@@ -88,6 +102,8 @@ int kn_cell_count(const kn_cell *cell) { return cell->count; }
 
 bool kn_cell_silent(const kn_cell *cell) { return cell->silent; }
 
+const char *kn_cell_id(const kn_cell *cell) { return cell->id; }
+
 const kn_frame *kn_cell_parent(const kn_cell *cell) {
   return kn__parent(cell->req);
 }
@@ -138,7 +154,8 @@ void kn_on_execute_request(kn_req *req) {
   bool store = !silent && flag(content, "store_history", true);
   if (store)
     k->execution_count++;
-  kn_cell cell = {req, k->execution_count, silent, NULL};
+  kn_cell cell = {req, k->execution_count, silent, NULL, ""};
+  cell_id_of(req->msg, cell.id, sizeof(cell.id));
   const char *code = json_string_value(code_v);
   size_t len = json_string_length(code_v);
   int rc = run_cell(req, &cell, code, len, &err);
