@@ -146,6 +146,13 @@ int kn_history_session(kn_history *h) {
   kn_hist_list l = {0};
   if (text)
     parse_lines(text, len, 0, &l);
+  if (text && l.n == 0 && len == 0) {
+    /* the last line alone is longer than the scan: read further back */
+    rt_free(text);
+    text = read_tail(h->path, KN_HIST_READ_MAX, &len);
+    if (text)
+      parse_lines(text, len, 0, &l);
+  }
   int max = 0;
   for (size_t i = 0; i < l.n; i++)
     if (l.v[i].session > max)

@@ -94,6 +94,21 @@ static void test_damaged_file(void) {
   kn_history_free(&h);
 }
 
+/* A cell longer than the 64 KiB the session scan reads still counts. */
+static void test_long_entry(void) {
+  size_t n = 100 * 1024;
+  char *big = malloc(n);
+  memset(big, 'x', n);
+  kn_history *h = kn_history_new(path);
+  ASSERT_EQ(kn_history_session(h), 4); /* the damaged-file kernel stored nothing */
+  kn_history_add(h, 1, big, n, NULL);
+  kn_history_free(&h);
+  h = kn_history_new(path);
+  ASSERT_EQ(kn_history_session(h), 5);
+  kn_history_free(&h);
+  free(big);
+}
+
 static void test_unwritable(void) {
   kn_history *h = kn_history_new("/proc/eddy-no-such-dir/history.jsonl");
   kn_history_add(h, 1, "%help", 5, NULL);
@@ -110,6 +125,7 @@ int main(void) {
   TEST_RUN(test_sessions_and_tail);
   TEST_RUN(test_range_and_search);
   TEST_RUN(test_damaged_file);
+  TEST_RUN(test_long_entry);
   TEST_RUN(test_unwritable);
   unlink(path);
   snprintf(path, sizeof(path), "%s/sub", dir);
