@@ -28,6 +28,7 @@ typedef struct rq_entry {
 
 typedef struct rt_settings {
   int64_t batch_ms, refresh_ms, clock_ms;
+  int64_t window_ring; /* results a live chart keeps (the kernel's displays read it) */
   bool unpaced; /* `pace off`: demo sources do not wait for their rate */
   char region[128], endpoint[512], dynamodb_endpoint[512], checkpoint_dir[1024], dir[1024];
 } rt_settings;
@@ -49,6 +50,7 @@ rt_runtime *rt_runtime_new(void) {
   pthread_mutex_init(&rt->mu, NULL);
   rt->set.batch_ms = 1000;
   rt->set.refresh_ms = 1000;
+  rt->set.window_ring = 120;
   return rt;
 }
 
@@ -245,6 +247,14 @@ int rt_runtime_set(rt_runtime *rt, const char *name, const char *value, rt_err *
     return set_duration(&s->batch_ms, name, v, err);
   if (strcmp(name, "refresh") == 0)
     return set_duration(&s->refresh_ms, name, v, err);
+  if (strcmp(name, "window_ring") == 0) {
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (end == v || *end || n < 2 || n > 100000)
+      return rt_err_set(err, RT_EINVAL, "window_ring wants a count from 2 to 100000, not \"%s\"", v);
+    s->window_ring = n;
+    return 0;
+  }
   if (strcmp(name, "pace") == 0) {
     if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
       return rt_err_set(err, RT_EINVAL, "pace wants on or off, not \"%s\"", v);
@@ -273,7 +283,7 @@ int rt_runtime_set(rt_runtime *rt, const char *name, const char *value, rt_err *
       return 0;
     }
   return rt_err_set(err, RT_EINVAL, "unknown setting %s (settings: batch, refresh, region, "
-                    "endpoint, dynamodb_endpoint, checkpoint_dir, dir, clock, pace)", name);
+                    "endpoint, dynamodb_endpoint, checkpoint_dir, dir, clock, pace, window_ring)", name);
 }
 
 int rt_runtime_get(rt_runtime *rt, const char *name, char *out, size_t outsz) {
@@ -287,6 +297,8 @@ int rt_runtime_get(rt_runtime *rt, const char *name, char *out, size_t outsz) {
     snprintf(out, outsz, "%s", s->clock_ms ? rt_time_format_ms(s->clock_ms, tbuf) : "off");
   else if (strcmp(name, "pace") == 0)
     snprintf(out, outsz, "%s", s->unpaced ? "off" : "on");
+  else if (strcmp(name, "window_ring") == 0)
+    snprintf(out, outsz, "%lld", (long long)s->window_ring);
   else if (strcmp(name, "region") == 0)
     snprintf(out, outsz, "%s", s->region);
   else if (strcmp(name, "endpoint") == 0)

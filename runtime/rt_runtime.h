@@ -54,7 +54,8 @@ void rt_runtime_free(rt_runtime **rt);
  * (where relative file paths start), clock (an ISO-8601 time that fixes
  * processing time, for tests and replays; "off" to clear), pace (on, or
  * off: demo sources hand records over as fast as they are polled instead
- * of at their rate, for tests). Strings may be
+ * of at their rate, for tests), window_ring (results a live chart keeps,
+ * 2..100000, default 120; read by the kernel's displays). Strings may be
  * quoted. Returns 0, or RT_EINVAL with err naming what is wrong.
  */
 int rt_runtime_set(rt_runtime *rt, const char *name, const char *value, rt_err *err);
