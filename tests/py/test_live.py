@@ -1,0 +1,366 @@
+"""Live queries in the notebook, through Debian's jupyter_client: a query over an endless
+source answers its execute_request at once and then redraws its chart or table in place
+(display_data with a display_id, then update_display_data for that id, at most one per
+`refresh`), under the execute_request of the cell that started it; %stop, interrupts, re-runs
+and shutdown stop the right queries; a bounded query finishes before its reply; memory stays
+bounded while a fast query runs.
+
+Every wait has a deadline; nothing sleeps blindly. Queries use `demo sensors`, whose pacing
+is real, with `%set refresh 200ms` and `%set batch 100ms` to keep each test to seconds.
+"""
+
+import base64
+import os
+import struct
+import time
+import unittest
+import uuid
+
+from eddy_testing import (REPLY_TIMEOUT, KernelEnv, deadline, output_text, remaining,
+                          validate_message)
+
+LIVE_CHART = ("demo sensors rate 200 devices 4 | window 200ms | agg count() as n by device_id"
+              " | chart line x=window_end y=n by device_id title \"per device\"")
+LIVE_TABLE = "demo sensors rate 200 | agg count() as n"
+FAST = "%set refresh 200ms\n%set batch 100ms"
+
+
+def png_size(data):
+    """(width, height) from a PNG's IHDR."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def display_id(msg):
+    return msg["content"].get("transient", {}).get("display_id")
+
+
+def is_display(msg):
+    return msg["msg_type"] in ("display_data", "update_display_data")
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class LiveBase:
+    """Helpers over eddy_testing.Client for cells with a Jupyter cell id."""
+
+    def run_cell(self, code, cell_id=None, timeout=REPLY_TIMEOUT):
+        """Sends an execute_request carrying metadata.cellId (as JupyterLab does) and waits
+        for its reply; returns (msg_id, reply)."""
+        mid = self.send_cell(code, cell_id)
+        reply = self.c.reply(mid, timeout=timeout)
+        self.assertIsNotNone(reply, "no execute_reply for %r" % code)
+        return mid, reply
+
+    def send_cell(self, code, cell_id=None):
+        content = dict(code=code, silent=False, store_history=True, user_expressions={},
+                       allow_stdin=False, stop_on_error=False)
+        msg = self.c.session.msg("execute_request", content,
+                                 metadata={"cellId": cell_id} if cell_id else {})
+        self.c.kc.shell_channel.send(msg)
+        return msg["header"]["msg_id"]
+
+    def ok_cell(self, code, cell_id=None):
+        mid, reply = self.run_cell(code, cell_id)
+        self.assertEqual(reply["content"]["status"], "ok",
+                         "%r failed: %s" % (code, reply["content"]))
+        return mid, self.c.iopub_for(mid)
+
+    def displays(self, did, n, timeout, kinds=("display_data", "update_display_data")):
+        """The next n display messages for display id did (any parent), within timeout."""
+        out = []
+        dl = deadline(timeout)
+        while len(out) < n:
+            m = self.c.get("iopub", lambda m: is_display(m) and display_id(m) == did
+                           and m["msg_type"] in kinds, remaining(dl))
+            if m is None:
+                break
+            m["_t"] = time.monotonic()
+            out.append(m)
+        return out
+
+    def first_display(self, mid, timeout=REPLY_TIMEOUT):
+        m = self.c.get("iopub", lambda m: m["msg_type"] == "display_data"
+                       and m["parent_header"].get("msg_id") == mid, timeout)
+        self.assertIsNotNone(m, "no display_data for the cell")
+        validate_message(self, m, mid)
+        self.assertTrue(display_id(m), "display_data without transient.display_id")
+        return m
+
+    def check_png(self, m):
+        data = m["content"]["data"]
+        self.assertIn("text/plain", data)
+        self.assertIn("image/png", data)
+        png = base64.b64decode(data["image/png"])
+        w, h = png_size(png)
+        meta = m["content"]["metadata"]["image/png"]
+        self.assertEqual((w, h), (2 * meta["width"], 2 * meta["height"]))
+        return png
+
+    def queries_text(self):
+        _, iopub = self.ok_cell("%queries")
+        return output_text(iopub)
+
+    def query_ids(self):
+        """Ids of running queries, from %queries."""
+        ids = []
+        for line in self.queries_text().splitlines()[1:]:
+            parts = line.split()
+            if parts and parts[0].isdigit():
+                ids.append(int(parts[0]))
+        return ids
+
+    def wait_no_queries(self, timeout=5):
+        dl = deadline(timeout)
+        while remaining(dl) > 0:
+            if not self.query_ids():
+                return
+        self.fail("queries still running: %s" % self.queries_text())
+
+
+class LiveTests(LiveBase, unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = KernelEnv("eddy")
+        cls.kernel = cls.env.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.kernel.shutdown()
+        cls.env.cleanup()
+
+    def setUp(self):
+        self.c = self.kernel.client
+        self.ok_cell(FAST)
+
+    def tearDown(self):
+        self.ok_cell("%stop all")
+        self.wait_no_queries()
+        self.c.drain(0.1)
+
+    def test_live_chart_updates_in_place(self):
+        t0 = time.monotonic()
+        mid, reply = self.run_cell(LIVE_CHART, "chart-cell")
+        self.assertLess(time.monotonic() - t0, 3, "a live query blocked its cell")
+        self.assertEqual(reply["content"]["status"], "ok")
+        first = self.first_display(mid)
+        self.check_png(first)
+        did = first["content"]["transient"]["display_id"]
+        ups = self.displays(did, 4, 10, kinds=("update_display_data",))
+        self.assertGreaterEqual(len(ups), 2, "fewer than 2 updates in 10 s")
+        pngs = []
+        for m in ups:
+            validate_message(self, m, mid)  # parent: the starting cell, even after it ended
+            pngs.append(self.check_png(m))
+        self.assertGreater(len(set(pngs)), 1, "updates carry the same PNG")
+        gaps = [b["_t"] - a["_t"] for a, b in zip(ups, ups[1:])]
+        # at most one per refresh (200 ms); arrival jitter allowed
+        self.assertGreater(min(gaps), 0.12, "redraws faster than the refresh: %s" % gaps)
+        self.assertIn("chart", ups[-1]["content"]["data"]["text/plain"])
+
+    def test_live_table_updates_in_place(self):
+        mid, reply = self.run_cell(LIVE_TABLE, "table-cell")
+        self.assertEqual(reply["content"]["status"], "ok")
+        first = self.first_display(mid)
+        self.assertIn("text/html", first["content"]["data"])
+        did = display_id(first)
+        ups = self.displays(did, 3, 10, kinds=("update_display_data",))
+        self.assertGreaterEqual(len(ups), 2)
+        texts = [m["content"]["data"]["text/plain"] for m in ups]
+        self.assertGreater(len(set(texts)), 1, "the table did not change: %s" % texts)
+        for m in ups:
+            self.assertIn("<table", m["content"]["data"]["text/html"])
+            self.assertEqual(m["parent_header"]["msg_id"], mid)
+
+    def test_two_cells_update_their_own_displays_and_stop_one(self):
+        mid_a, _ = self.ok_cell(LIVE_CHART, "cell-a")
+        mid_b, _ = self.ok_cell(LIVE_TABLE, "cell-b")
+        self.first_display(mid_a)
+        self.first_display(mid_b)
+        ups_a = self.displays_for_parent(mid_a, 2, 10)
+        ups_b = self.displays_for_parent(mid_b, 2, 10)
+        self.assertGreaterEqual(len(ups_a), 2)
+        self.assertGreaterEqual(len(ups_b), 2)
+        self.assertEqual({display_id(m) for m in ups_a} & {display_id(m) for m in ups_b},
+                         set(), "two cells share a display id")
+        did_a, did_b = display_id(ups_a[0]), display_id(ups_b[0])
+        self.assertIn("image/png", ups_a[0]["content"]["data"])
+        self.assertIn("text/html", ups_b[0]["content"]["data"])
+        ids = self.query_ids()
+        self.assertEqual(len(ids), 2, self.queries_text())
+        # %stop the first (lower id: started first)
+        self.ok_cell("%%stop %d" % min(ids))
+        dl = deadline(5)
+        while remaining(dl) > 0 and len(self.query_ids()) != 1:
+            pass
+        self.assertEqual(len(self.query_ids()), 1)
+        self.c.drain(0.3)
+        more_b = self.displays(did_b, 2, 5)
+        self.assertGreaterEqual(len(more_b), 2, "the other query stopped updating")
+        self.assertEqual(self.displays(did_a, 1, 0.6), [], "stopped query still updates")
+
+    def displays_for_parent(self, mid, n, timeout):
+        out = []
+        dl = deadline(timeout)
+        while len(out) < n:
+            m = self.c.get("iopub", lambda m: m["msg_type"] == "update_display_data"
+                           and m["parent_header"].get("msg_id") == mid, remaining(dl))
+            if m is None:
+                break
+            out.append(m)
+        return out
+
+    def test_rerun_replaces_the_cell_query(self):
+        mid1, _ = self.ok_cell(LIVE_CHART, "rerun-cell")
+        did1 = display_id(self.first_display(mid1))
+        self.assertEqual(len(self.query_ids()), 1)
+        mid2, _ = self.ok_cell(LIVE_CHART, "rerun-cell")
+        first2 = self.first_display(mid2)
+        self.assertEqual(display_id(first2), did1, "a re-run should reuse its display id")
+        ids = self.query_ids()
+        self.assertEqual(len(ids), 1, "re-run did not replace: %s" % self.queries_text())
+        ups = self.displays(did1, 2, 10, kinds=("update_display_data",))
+        self.assertGreaterEqual(len(ups), 1)
+        self.assertEqual(ups[-1]["parent_header"]["msg_id"], mid2)
+
+    def test_rerun_without_cell_id_replaces_same_code(self):
+        # classic notebook: no metadata.cellId; the code text names the cell
+        code = LIVE_TABLE + " | table limit 5"
+        self.ok_cell(code)
+        self.ok_cell(code)
+        self.assertEqual(len(self.query_ids()), 1, self.queries_text())
+
+    def test_interrupt_stops_the_running_cell_only(self):
+        mid_bg, _ = self.ok_cell(LIVE_TABLE, "background")
+        did_bg = display_id(self.first_display(mid_bg))
+        mid = self.send_cell("demo sensors rate 50 for 1m | agg count() as n", "long")
+        started = self.c.get("iopub", lambda m: m["msg_type"] == "display_data"
+                             and m["parent_header"].get("msg_id") == mid, REPLY_TIMEOUT)
+        self.assertIsNotNone(started, "the bounded query did not start")
+        self.assertIsNone(self.c.reply(mid, timeout=0.3), "a 1 minute query ended at once")
+        t0 = time.monotonic()
+        reply, _ = self.c.request("control", "interrupt_request", {})
+        self.assertEqual(reply["content"].get("status"), "ok")
+        r = self.c.reply(mid, timeout=5)
+        self.assertIsNotNone(r, "no execute_reply within 5 s of the interrupt")
+        self.assertLess(time.monotonic() - t0, 5)
+        self.assertEqual(r["content"]["status"], "error")
+        self.assertEqual(r["content"]["ename"], "KeyboardInterrupt")
+        self.c.iopub_for(mid)
+        # the kernel answers, and the other cell's query lives on
+        self.assertEqual(len(self.query_ids()), 1)
+        self.c.drain(0.3)
+        self.assertGreaterEqual(len(self.displays(did_bg, 1, 5)), 1)
+
+    def test_bounded_query_runs_before_reply(self):
+        mid, reply = self.run_cell("demo sensors limit 500 | agg count() as n", "bounded")
+        self.assertEqual(reply["content"]["status"], "ok")
+        iopub = self.c.iopub_for(mid)
+        disp = [m for m in iopub if is_display(m)]
+        self.assertTrue(disp, "no display for a bounded query")
+        self.assertIn("500", disp[-1]["content"]["data"]["text/plain"])
+        self.assertEqual(self.query_ids(), [])
+
+    def test_bounded_chart_and_file(self):
+        path = os.path.join(os.environ.get("EDDY_SOURCE_DIR", "../.."), "tests", "data",
+                            "events.jsonl")
+        code = ("file \"%s\" | parse json | agg count() as n by device_id"
+                " | chart bar x=device_id y=n" % os.path.abspath(path))
+        mid, reply = self.run_cell(code, "file-cell")
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        disp = [m for m in self.c.iopub_for(mid) if is_display(m)]
+        self.assertTrue(disp)
+        self.check_png(disp[-1])
+        self.assertIn("d1", disp[-1]["content"]["data"]["text/plain"])
+        mid, reply = self.run_cell(
+            "demo sensors limit 500 | window 1s | agg count() as n", "bounded-window")
+        self.assertEqual(reply["content"]["status"], "ok")
+        disp = [m for m in self.c.iopub_for(mid) if is_display(m)]
+        self.assertTrue(disp)
+
+    def test_set_goes_to_the_runtime(self):
+        _, iopub = self.ok_cell("%set refresh 300ms")
+        self.assertIn("300ms", output_text(iopub))
+        _, iopub = self.ok_cell("%set")
+        text = output_text(iopub)
+        for name in ("batch", "refresh", "window_ring", "region"):
+            self.assertIn(name, text)
+        mid, reply = self.run_cell("%set refresh 5ms")
+        self.assertEqual(reply["content"]["status"], "error")
+        self.c.iopub_for(mid)
+
+
+class LiveLifecycleTests(LiveBase, unittest.TestCase):
+    """Each test starts its own kernel."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = KernelEnv("eddy")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.cleanup()
+
+    def start(self):
+        k = self.env.start()
+        self.addCleanup(k.shutdown)
+        self.c = k.client
+        return k
+
+    def test_shutdown_with_running_queries_is_prompt(self):
+        k = self.start()
+        self.ok_cell(FAST)
+        self.ok_cell(LIVE_CHART, "s1")
+        self.ok_cell(LIVE_TABLE, "s2")
+        self.assertEqual(len(self.query_ids()), 2)
+        t0 = time.monotonic()
+        reply, _ = self.c.request("control", "shutdown_request", {"restart": False})
+        self.assertEqual(reply["content"]["status"], "ok")
+        code = k.wait_exit(2.5)
+        self.assertIsNotNone(code, "kernel still running 2.5 s after shutdown_request")
+        self.assertLess(time.monotonic() - t0, 2.5)
+        self.assertEqual(code, 0, k.log()[-2000:])
+
+    def test_memory_bounded_under_a_fast_query(self):
+        # ASan keeps freed memory in quarantine (256 MB by default); cap it so RSS tells.
+        old = os.environ.get("ASAN_OPTIONS")
+        os.environ["ASAN_OPTIONS"] = ((old + ":") if old else "") + "quarantine_size_mb=8"
+        try:
+            k = self.start()
+        finally:
+            if old is None:
+                os.environ.pop("ASAN_OPTIONS", None)
+            else:
+                os.environ["ASAN_OPTIONS"] = old
+        self.ok_cell("%set batch 100ms\n%set refresh 100ms\n%set window_ring 20")
+        mid, _ = self.ok_cell("demo sensors rate 5000 | window 1s | agg count() as n, "
+                              "avg(temperature) as t by device_id | chart line x=window_end "
+                              "y=n by device_id", "fast")
+        did = display_id(self.first_display(mid))
+        # warm up: the ring fills (20 windows of 1 s would take 20 s; what matters is that
+        # nothing grows per record or per redraw)
+        self.assertGreaterEqual(len(self.displays(did, 3, 10)), 3)
+        self.c.drain(0.2)
+        base = rss_kb(k.pid)
+        t_end = deadline(5)
+        peak = base
+        while remaining(t_end) > 0:
+            self.displays(did, 1, remaining(t_end))
+            peak = max(peak, rss_kb(k.pid))
+        self.c.drain(0.1)
+        self.assertLess(peak - base, 40 * 1024,
+                        "RSS grew from %d kB to %d kB in 5 s" % (base, peak))
+        ids = self.query_ids()
+        self.assertEqual(len(ids), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
