@@ -1,6 +1,6 @@
 /*
- * eddy produce sensors: feeds the sensor simulator into a Kinesis stream at a
- * steady rate, for demos, tests and benchmarks. Records are generated on a
+ * eddy produce sensors|clicks: feeds the sensor or the clickstream simulator
+ * into a Kinesis stream at a steady rate, for demos, tests and benchmarks. Records are generated on a
  * 100 ms clock tick (record i is due at i/rate seconds, so the rate holds
  * however long a request takes) and sent with PutRecords through
  * rt_producer, optionally KPL-aggregated. Progress goes to stdout once a
@@ -11,6 +11,7 @@
 #include "cli.h"
 
 #include "rt_aws.h"
+#include "rt_clicks.h"
 #include "rt_kinesis.h"
 #include "rt_producer.h"
 #include "rt_sensors.h"
@@ -37,11 +38,16 @@ static void on_signal(int sig) {
     produce_cancel = 1;
 }
 
+/* What is generated. */
+typedef enum produce_kind { PRODUCE_SENSORS, PRODUCE_CLICKS } produce_kind;
+
 /* Command-line options. */
 typedef struct produce_args {
+  produce_kind kind;
   const char *stream;
   double rate;       /* records per second */
-  long devices;
+  long devices;      /* sensors */
+  long users;        /* clicks */
   double seconds;    /* 0 = until stopped */
   int aggregate;
   uint64_t seed;
@@ -51,13 +57,15 @@ typedef struct produce_args {
 
 static int usage(void) {
   fprintf(stderr,
-          "usage: eddy produce sensors --stream NAME [--rate N] [--devices N] [--seconds N]\n"
-          "                            [--aggregate] [--seed N] [--create SHARDS]\n"
-          "                            [--endpoint URL] [--region REGION]\n"
-          "  Writes simulated sensor readings (JSON, partition key = device_id) to a\n"
-          "  Kinesis stream: --rate records/s (default 100), --devices (10), --seconds\n"
-          "  to run (default: until Ctrl-C), --aggregate packs them KPL-style, --create\n"
-          "  makes the stream with SHARDS shards if it does not exist.\n");
+          "usage: eddy produce sensors --stream NAME [--devices N] [options]\n"
+          "       eddy produce clicks --stream NAME [--users N] [options]\n"
+          "  options: [--rate N] [--seconds N] [--aggregate] [--seed N] [--create SHARDS]\n"
+          "           [--endpoint URL] [--region REGION]\n"
+          "  Writes simulated sensor readings (JSON, partition key = device_id) or page\n"
+          "  views (JSON, partition key = user_id) to a Kinesis stream: --rate records/s\n"
+          "  (default 100), --devices (10), --users (200), --seconds to run (default:\n"
+          "  until Ctrl-C), --aggregate packs them KPL-style, --create makes the stream\n"
+          "  with SHARDS shards if it does not exist.\n");
   return 2;
 }
 
@@ -88,8 +96,13 @@ static int parse_args(int argc, char **argv, produce_args *a) {
   memset(a, 0, sizeof(*a));
   a->rate = 100;
   a->devices = 10;
+  a->users = 200;
   a->seed = 1;
-  if (argc < 2 || strcmp(argv[1], "sensors") != 0)
+  if (argc >= 2 && strcmp(argv[1], "sensors") == 0)
+    a->kind = PRODUCE_SENSORS;
+  else if (argc >= 2 && strcmp(argv[1], "clicks") == 0)
+    a->kind = PRODUCE_CLICKS;
+  else
     return usage();
   for (int i = 2; i < argc; i++) {
     const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -103,9 +116,12 @@ static int parse_args(int argc, char **argv, produce_args *a) {
       rc = v ? 0 : -1;
     } else if (strcmp(o, "--rate") == 0) {
       rc = parse_num(o, v, 0.001, 1e7, &a->rate);
-    } else if (strcmp(o, "--devices") == 0) {
+    } else if (strcmp(o, "--devices") == 0 && a->kind == PRODUCE_SENSORS) {
       rc = parse_num(o, v, 1, 1e6, &d);
       a->devices = (long)d;
+    } else if (strcmp(o, "--users") == 0 && a->kind == PRODUCE_CLICKS) {
+      rc = parse_num(o, v, 1, 1e8, &d);
+      a->users = (long)d;
     } else if (strcmp(o, "--seconds") == 0) {
       rc = parse_num(o, v, 0, 1e9, &a->seconds);
     } else if (strcmp(o, "--seed") == 0) {
@@ -163,6 +179,7 @@ typedef struct produce_run {
   const produce_args *a;
   rt_producer *p;
   rt_sensors_cfg sensors;
+  rt_clicks_cfg clicks;
   uint64_t next;         /* index of the next record to generate */
   uint64_t total;        /* records to generate (UINT64_MAX: endless) */
   int64_t t0_ns;         /* monotonic start */
@@ -183,11 +200,23 @@ static int generate_due(produce_run *r, int64_t now_ns) {
     due = r->next + 5000;
   rt_err err;
   for (; r->next < due; r->next++) {
+    char json[(int)RT_CLICKS_JSON_MAX > (int)RT_SENSORS_JSON_MAX ? (int)RT_CLICKS_JSON_MAX
+                                                                : (int)RT_SENSORS_JSON_MAX];
+    const char *key;
+    size_t n;
     rt_sensor_reading s;
-    char json[RT_SENSORS_JSON_MAX];
-    rt_sensors_read(&r->sensors, r->next, rt_sensors_ts(r->start_ms, r->a->rate, r->next), &s);
-    size_t n = rt_sensors_json(&s, json, sizeof(json));
-    if (rt_producer_add(r->p, s.device_id, json, n, &err) != 0) {
+    rt_click c;
+    if (r->a->kind == PRODUCE_CLICKS) {
+      rt_clicks_read(&r->clicks, r->next, rt_clicks_ts(r->start_ms, r->a->rate, r->next), &c);
+      n = rt_clicks_json(&c, json, sizeof(json));
+      key = c.user_id;
+    } else {
+      rt_sensors_read(&r->sensors, r->next, rt_sensors_ts(r->start_ms, r->a->rate, r->next),
+                      &s);
+      n = rt_sensors_json(&s, json, sizeof(json));
+      key = s.device_id;
+    }
+    if (rt_producer_add(r->p, key, json, n, &err) != 0) {
       fprintf(stderr, "eddy produce: %s\n", err.msg);
       return 1;
     }
@@ -279,13 +308,17 @@ int cli_produce(int argc, char **argv) {
   if (p) {
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    printf("producing %g records/s from %ld devices to stream %s at %s%s\n", a.rate,
-           a.devices, a.stream, rt_kin_endpoint(k), a.aggregate ? " (KPL aggregated)" : "");
-    produce_run r = {.a = &a, .p = p, .sensors = {a.seed, (int)a.devices}};
+    printf("producing %g records/s from %ld %s to stream %s at %s%s\n", a.rate,
+           a.kind == PRODUCE_CLICKS ? a.users : a.devices,
+           a.kind == PRODUCE_CLICKS ? "users" : "devices", a.stream, rt_kin_endpoint(k),
+           a.aggregate ? " (KPL aggregated)" : "");
+    produce_run r = {.a = &a, .p = p, .sensors = {a.seed, (int)a.devices},
+                     .clicks = {a.seed, (int)a.users}};
     r.total = a.seconds > 0 ? (uint64_t)llround(a.rate * a.seconds) : UINT64_MAX;
     r.t0_ns = r.last_report_ns = rt_mono_ns();
     r.start_ms = rt_wall_ms();
     r.sensors.epoch_ms = r.start_ms; /* same seed and rate => same values, any day */
+    r.clicks.epoch_ms = r.start_ms;
     status = summarize(&r, run_loop(&r));
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
