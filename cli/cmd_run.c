@@ -69,6 +69,10 @@ static void print_end(void *ud, const rt_query_info *q, const rt_query_stats *st
     fprintf(stderr, "eddy run: query %llu: %llu records, %llu bad, %llu late\n",
             (unsigned long long)q->id, (unsigned long long)st->records_in,
             (unsigned long long)st->bad, (unsigned long long)st->late);
+  if (st->throttled || st->retried)
+    fprintf(stderr, "eddy run: query %llu: %llu calls throttled, %llu retried after errors\n",
+            (unsigned long long)q->id, (unsigned long long)st->throttled,
+            (unsigned long long)st->retried);
   pthread_mutex_unlock(&c->out_mu);
 }
 

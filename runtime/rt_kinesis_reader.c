@@ -12,6 +12,7 @@
 #include "rt_time.h"
 
 #include <string.h>
+#include <time.h>
 
 typedef enum sh_state {
   SH_WAIT_PARENTS, /* a parent is not DONE yet */
@@ -138,6 +139,32 @@ static int list_shards(rt_kin_reader *r, int first, rt_err *err) {
   return rc;
 }
 
+/* Is rc a failure that may pass (throttling, a 5xx, a network error)? */
+static int transient(int rc) {
+  return rc == RT_ETHROTTLED || rc == RT_ESERVER || rc == RT_ENET || rc == RT_ETIMEDOUT;
+}
+
+enum { FIRST_LIST_ATTEMPTS = 6 };
+
+/* The first listing decides whether the stream exists, so a passing throttle
+ * (LimitExceededException is routine for ListShards when many consumers
+ * start) or server error must not fail the query: retry those with jittered
+ * backoff, about 15 s at most, before giving up. */
+static int list_first(rt_kin_reader *r, rt_err *err) {
+  for (int attempt = 0;; attempt++) {
+    int rc = list_shards(r, 1, err);
+    if (rc == 0 || !transient(rc) || attempt + 1 >= FIRST_LIST_ATTEMPTS)
+      return rc;
+    if (rc == RT_ETHROTTLED)
+      r->st.throttled++;
+    else
+      r->st.retried++;
+    long ms = rt_kin_backoff_ms(attempt, rc == RT_ETHROTTLED ? 1000 : 200, 4000, &r->rng);
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+}
+
 static void set_defaults(rt_kin_reader_opts *o) {
   if (o->busy_ms <= 0)
     o->busy_ms = 1000 / RT_KIN_GET_PER_SHARD_PER_S;
@@ -165,7 +192,7 @@ rt_kin_reader *rt_kin_reader_new(rt_kin *k, const rt_kin_reader_opts *opts, rt_e
   r->multi = curl_multi_init();
   r->rng = (uint64_t)rt_mono_ns() | 1;
   r->st.lag_ms = -1;
-  if (!r->multi || list_shards(r, 1, err) != 0) {
+  if (!r->multi || list_first(r, err) != 0) {
     if (!r->multi)
       rt_err_set(err, RT_EIO, "libcurl could not make a multi handle");
     rt_kin_reader_free(&r);

@@ -81,7 +81,8 @@ typedef struct rt_kin_reader rt_kin_reader;
 /*
  * Makes a reader using client k (borrowed; must outlive the reader; used only
  * from the thread that steps the reader). Lists the shards at once, so a
- * missing stream fails here: RT_ENOTFOUND. Caller frees with
+ * missing stream fails here: RT_ENOTFOUND (throttling and server or network
+ * errors are retried for up to about 15 s first). Caller frees with
  * rt_kin_reader_free().
  */
 rt_kin_reader *rt_kin_reader_new(rt_kin *k, const rt_kin_reader_opts *opts, rt_err *err);

@@ -170,6 +170,8 @@ static void refresh_stats(rt_query *q, bool rates) {
   q->st.bad = ss.bad + ps.bad;
   q->st.late = ps.late;
   q->st.duplicates = ps.duplicates;
+  q->st.throttled = ss.throttled;
+  q->st.retried = ss.retried;
   q->st.elapsed_ms = now - q->start_mono_ms;
   if (rates && now > q->rate_at) {
     double dt = (double)(now - q->rate_at) / 1000.0;

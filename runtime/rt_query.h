@@ -88,6 +88,8 @@ typedef struct rt_query_stats {
   uint64_t updates;        /* results handed to on_update */
   int64_t started_ms;      /* wall clock at start */
   int64_t elapsed_ms;      /* since start */
+  uint64_t throttled;      /* source calls the server throttled (then retried) */
+  uint64_t retried;        /* source calls retried after server/network errors */
 } rt_query_stats;
 
 /*

@@ -62,6 +62,8 @@ typedef struct rt_source_stats {
                        * millisBehindLatest, max over partitions); 0 when
                        * caught up, -1 when unknown */
   int partitions;     /* partitions (shards) being read */
+  uint64_t throttled; /* calls the server throttled (retried after a backoff) */
+  uint64_t retried;   /* calls retried after a server, network or timeout error */
 } rt_source_stats;
 
 /* Receives one partition's position (both strings borrowed for the call). */

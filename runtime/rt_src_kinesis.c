@@ -32,6 +32,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 enum { COL_DATA, COL_PK, COL_SEQ, COL_SHARD, COL_ARRIVAL };
 /* With leases, checkpoints are written every second: a lease that moves to
@@ -169,6 +170,23 @@ static int lease_round(src_kinesis *s, rt_err *err) {
   pthread_mutex_unlock(&s->lease_mu);
   s->next_tick_ms = rt_mono_ns() / 1000000 + LEASE_TICK_MS;
   return rc;
+}
+
+/* The first lease round lists the shards: like the reader's first listing,
+ * it rides out a passing throttle or server error (about 15 s at most). */
+static int first_lease_round(src_kinesis *s, rt_err *err) {
+  uint64_t rng = (uint64_t)rt_mono_ns() | 1;
+  for (int attempt = 0;; attempt++) {
+    s->ticks = 0; /* this round lists the shards */
+    int rc = lease_round(s, err);
+    int transient = rc == RT_ETHROTTLED || rc == RT_ESERVER || rc == RT_ENET ||
+                    rc == RT_ETIMEDOUT;
+    if (rc == 0 || !transient || attempt >= 5)
+      return rc;
+    long ms = rt_kin_backoff_ms(attempt, rc == RT_ETHROTTLED ? 1000 : 200, 4000, &rng);
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+  }
 }
 
 /* ---- the reader thread --------------------------------------------------- */
@@ -323,6 +341,8 @@ static void kin_stats(void *impl, rt_source_stats *out) {
   pthread_mutex_lock(&s->mu);
   out->lag_ms = s->rstats.lag_ms;
   out->partitions = s->rstats.shards_active;
+  out->throttled = s->rstats.throttled;
+  out->retried = s->rstats.retried;
   pthread_mutex_unlock(&s->mu);
 }
 
@@ -457,7 +477,7 @@ static int start(src_kinesis *s, const rt_src_kinesis_opts *o, rt_err *err) {
     rt_kin_lease_opts lo = {.table = o->app};
     if (!(s->leases = rt_kin_leases_new(&cfg, &lo, err)))
       return err && err->code ? err->code : RT_EIO;
-    if ((rc = lease_round(s, err)) != 0)
+    if ((rc = first_lease_round(s, err)) != 0)
       return rc;
   } else if (o->app && o->app[0]) {
     rc = rt_kin_ckpt_open(&cfg, o->app, o->stream, o->checkpoint_dir, &s->ckpt, err);
