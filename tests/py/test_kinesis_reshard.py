@@ -1,0 +1,158 @@
+"""Resharding DURING a running query, against a real kinesalite: `eddy run`
+reads a 2-shard stream from trim_horizon (endless) while a producer writes;
+meanwhile one open shard is split, and later its two open children are
+merged (a closed shard is never split again: kinesalite would allow it).
+
+Within one run every record put must come out exactly once, in sequence
+order per shard, and every record of a parent shard must come out before any
+record of its children (the output file is the order the query saw)."""
+
+import collections
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from services import EDDY_BIN, KinesisClient, Service
+
+STREAM = "rs"
+
+
+class Producer(threading.Thread):
+    """Puts small batches until told to stop; remembers where each record went."""
+
+    def __init__(self, port, batch=20, every_s=0.05, max_batches=600):
+        super().__init__(daemon=True)
+        self.client = KinesisClient(port)
+        self.batch, self.every_s, self.max_batches = batch, every_s, max_batches
+        self.stop_evt = threading.Event()
+        self.put = []      # (shard, sequence) of every stored record
+        self.error = None
+        self.n = 0
+
+    def run(self):
+        try:
+            for _ in range(self.max_batches):
+                if self.stop_evt.is_set():
+                    break
+                recs = [("k%d" % ((self.n + j) * 7919 % 64), json.dumps({"i": self.n + j}).encode())
+                        for j in range(self.batch)]
+                out = self.client.put_records(STREAM, recs)
+                for r in out["Records"]:
+                    if "ErrorCode" in r:
+                        raise RuntimeError("put failed: %s" % r)
+                    self.put.append((r["ShardId"], r["SequenceNumber"]))
+                self.n += self.batch
+                self.stop_evt.wait(self.every_s)
+        except Exception as e:  # reported by the test
+            self.error = e
+        finally:
+            self.client.close()
+
+
+def seq_key(s):
+    return (len(s.lstrip("0")), s.lstrip("0"))
+
+
+class ReshardTest(unittest.TestCase):
+    def wait(self, pred, timeout, what):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if pred():
+                return
+            time.sleep(0.05)
+        self.fail("timed out waiting for " + what)
+
+    def test_split_then_merge_during_a_query(self):
+        with Service("kinesalite") as svc, tempfile.TemporaryDirectory() as tmp:
+            ctl = KinesisClient(svc.port)
+            self.addCleanup(ctl.close)
+            ctl.create_stream(STREAM, 2)
+            out = os.path.join(tmp, "seen.jsonl")
+            prog = os.path.join(tmp, "q.eddy")
+            with open(prog, "w") as f:
+                f.write('kinesis "%s" from trim_horizon | select shard, sequence\n'
+                        '| into file "%s"\n' % (STREAM, out))
+            prod = Producer(svc.port)
+            prod.start()
+            eddy = subprocess.Popen([EDDY_BIN, "run", prog, "--set", "batch=200ms"],
+                                    env=svc.env(), stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+
+            def lines():
+                try:
+                    with open(out) as f:
+                        return f.read().count("\n")
+                except FileNotFoundError:
+                    return 0
+            try:
+                self.wait(lambda: lines() >= 200, 15, "the query to read the first records")
+                shards = {s["ShardId"]: s for s in ctl.list_shards(STREAM)}
+                s0 = shards["shardId-000000000000"]
+                lo = int(s0["HashKeyRange"]["StartingHashKey"])
+                hi = int(s0["HashKeyRange"]["EndingHashKey"])
+                ctl.call("SplitShard", {"StreamName": STREAM, "ShardToSplit": s0["ShardId"],
+                                        "NewStartingHashKey": str((lo + hi + 1) // 2)})
+                ctl.wait_active(STREAM)
+                children = [s["ShardId"] for s in ctl.list_shards(STREAM)
+                            if s.get("ParentShardId") == s0["ShardId"]]
+                self.assertEqual(len(children), 2)
+                put_before = len(prod.put)
+                self.wait(lambda: len(prod.put) >= put_before + 300, 15,
+                          "records into the children")
+                ctl.call("MergeShards", {"StreamName": STREAM, "ShardToMerge": children[0],
+                                         "AdjacentShardToMerge": children[1]})
+                ctl.wait_active(STREAM)
+                put_before = len(prod.put)
+                self.wait(lambda: len(prod.put) >= put_before + 300, 15,
+                          "records into the merged shard")
+                prod.stop_evt.set()
+                prod.join(timeout=15)
+                self.assertIsNone(prod.error)
+                total = len(prod.put)
+                self.wait(lambda: lines() >= total, 20, "the query to catch up")
+            finally:
+                prod.stop_evt.set()
+                if eddy.poll() is None:
+                    eddy.send_signal(signal.SIGINT)
+                try:
+                    _, err = eddy.communicate(timeout=15)
+                except subprocess.TimeoutExpired:
+                    eddy.kill()
+                    _, err = eddy.communicate()
+            self.assertEqual(eddy.returncode, 0, err)
+            with open(out) as f:
+                seen = [(r["shard"], r["sequence"]) for r in map(json.loads, f)]
+            shards = {s["ShardId"]: s for s in ctl.list_shards(STREAM)}
+
+        self.assertEqual(len(shards), 5)
+        dups = [k for k, n in collections.Counter(seen).items() if n > 1]
+        self.assertEqual(dups, [], "records delivered twice in one run")
+        self.assertEqual(sorted(seen), sorted(prod.put), "records lost or invented")
+
+        # per shard: sequence order; per child: after all of its parents
+        first, last = {}, {}
+        for i, (sid, seq) in enumerate(seen):
+            first.setdefault(sid, i)
+            last[sid] = i
+        per_shard = collections.defaultdict(list)
+        for sid, seq in seen:
+            per_shard[sid].append(seq)
+        for sid, seqs in per_shard.items():
+            self.assertEqual(seqs, sorted(seqs, key=seq_key), "%s out of order" % sid)
+        checked = 0
+        for sid, s in shards.items():
+            for parent in (s.get("ParentShardId"), s.get("AdjacentParentShardId")):
+                if parent and sid in first and parent in last:
+                    self.assertGreater(first[sid], last[parent],
+                                       "%s started before its parent %s ended" % (sid, parent))
+                    checked += 1
+        self.assertGreaterEqual(checked, 3, "split and merge children both had records")
+
+
+if __name__ == "__main__":
+    unittest.main()
