@@ -10,10 +10,12 @@
  * `as "APP"`:
  *  - and a DynamoDB endpoint configured, an endless query takes KCL-style
  *    leases (rt_kinesis_lease.h): several workers of one application split
- *    the shards, each reads only the shards it holds, checkpoints every
- *    second into its leases (fenced), and releases them on close;
+ *    the shards, each reads only the shards it holds, checkpoints into its
+ *    leases (fenced), and releases them on close;
  *  - otherwise (or for `until now`), checkpoints go to a KCL-layout DynamoDB
- *    table or a JSON file every 5 s (rt_kinesis_checkpoint.h).
+ *    table or a JSON file (rt_kinesis_checkpoint.h).
+ * Either way a checkpoint is written at every commit that moved a position,
+ * so a crash repeats at most the last, uncommitted batch.
  * Records of a KPL aggregate carry the sequence "SEQ:SUB" (sub-sequence).
  */
 #include "rt_source.h"
@@ -35,12 +37,13 @@
 #include <time.h>
 
 enum { COL_DATA, COL_PK, COL_SEQ, COL_SHARD, COL_ARRIVAL };
-/* With leases, checkpoints are written every second: a lease that moves to
- * another worker is re-read from its checkpoint, so this bounds duplicates. */
+/* Checkpoints are written at every commit that moved a position: the
+ * micro-batch is the unit of at-least-once, so a crash (or a lease that moves
+ * to another worker) repeats at most the batch in flight. A failed write is
+ * retried at the next commit after CHECKPOINT_RETRY_MS. */
 enum {
   QUEUE_MAX_BYTES = 64 << 20,
-  CHECKPOINT_EVERY_MS = 5000,
-  LEASE_CHECKPOINT_EVERY_MS = 1000,
+  CHECKPOINT_RETRY_MS = 1000,
   LEASE_TICK_MS = 2500,
 };
 
@@ -88,7 +91,7 @@ typedef struct src_kinesis {
   int resume;                /* `from checkpoint`: start after the checkpoints */
   atomic_int started;        /* the first listing is done: regained shards resume */
   char resume_buf[160];      /* resume_fn's answer (reader thread only) */
-  int64_t last_ckpt_ms;
+  int64_t ckpt_retry_ms;      /* after a failed checkpoint write: not before (mono) */
   int from;                  /* dsl_from of the query */
 } src_kinesis;
 
@@ -374,12 +377,12 @@ static int kin_commit(void *impl, bool final, rt_err *err) {
     if (s->ckpt)
       rt_kin_ckpt_set(s->ckpt, s->pos[i].shard, s->pos[i].committed);
   }
-  int64_t now = rt_wall_ms();
-  int64_t every = s->leases ? LEASE_CHECKPOINT_EVERY_MS : CHECKPOINT_EVERY_MS;
-  if ((!s->ckpt && !s->leases) || (!final && now - s->last_ckpt_ms < every))
+  int64_t now = rt_mono_ns() / 1000000;
+  if ((!s->ckpt && !s->leases) || (!final && now < s->ckpt_retry_ms))
     return 0;
-  s->last_ckpt_ms = now;
-  return s->ckpt ? rt_kin_ckpt_flush(s->ckpt, err) : lease_checkpoints(s, err);
+  int rc = s->ckpt ? rt_kin_ckpt_flush(s->ckpt, err) : lease_checkpoints(s, err);
+  s->ckpt_retry_ms = rc == 0 ? 0 : now + CHECKPOINT_RETRY_MS;
+  return rc;
 }
 
 static void kin_positions(void *impl, rt_source_position_fn fn, void *ctx) {

@@ -23,11 +23,13 @@ STREAM = "rs"
 
 
 class Producer(threading.Thread):
-    """Puts small batches until told to stop; remembers where each record went."""
+    """Puts small batches of {"i": n} records over 64 partition keys until told
+    to stop (or max_batches); remembers where each record went."""
 
-    def __init__(self, port, batch=20, every_s=0.05, max_batches=600):
+    def __init__(self, port, stream=STREAM, batch=20, every_s=0.05, max_batches=600):
         super().__init__(daemon=True)
         self.client = KinesisClient(port)
+        self.stream = stream
         self.batch, self.every_s, self.max_batches = batch, every_s, max_batches
         self.stop_evt = threading.Event()
         self.put = []      # (shard, sequence) of every stored record
@@ -41,7 +43,7 @@ class Producer(threading.Thread):
                     break
                 recs = [("k%d" % ((self.n + j) * 7919 % 64), json.dumps({"i": self.n + j}).encode())
                         for j in range(self.batch)]
-                out = self.client.put_records(STREAM, recs)
+                out = self.client.put_records(self.stream, recs)
                 for r in out["Records"]:
                     if "ErrorCode" in r:
                         raise RuntimeError("put failed: %s" % r)
@@ -58,14 +60,47 @@ def seq_key(s):
     return (len(s.lstrip("0")), s.lstrip("0"))
 
 
+def wait_for(pred, timeout, what):
+    """Polls pred() until true; AssertionError after timeout seconds."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def count_lines(path):
+    try:
+        with open(path) as f:
+            return f.read().count("\n")
+    except FileNotFoundError:
+        return 0
+
+
+def read_rows(path):
+    """(shard, sequence) of each line of an `into file` output, in order."""
+    try:
+        with open(path) as f:
+            return [(r["shard"], r["sequence"]) for r in map(json.loads, f)]
+    except FileNotFoundError:
+        return []
+
+
+def stop_eddy(proc, sig=signal.SIGINT):
+    """Signals an `eddy run` (if still running) and returns its stderr."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    try:
+        return proc.communicate(timeout=15)[1]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()[1]
+
+
 class ReshardTest(unittest.TestCase):
     def wait(self, pred, timeout, what):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if pred():
-                return
-            time.sleep(0.05)
-        self.fail("timed out waiting for " + what)
+        wait_for(pred, timeout, what)
 
     def test_split_then_merge_during_a_query(self):
         with Service("kinesalite") as svc, tempfile.TemporaryDirectory() as tmp:
@@ -84,11 +119,7 @@ class ReshardTest(unittest.TestCase):
                                     stderr=subprocess.PIPE, text=True)
 
             def lines():
-                try:
-                    with open(out) as f:
-                        return f.read().count("\n")
-                except FileNotFoundError:
-                    return 0
+                return count_lines(out)
             try:
                 self.wait(lambda: lines() >= 200, 15, "the query to read the first records")
                 shards = {s["ShardId"]: s for s in ctl.list_shards(STREAM)}
@@ -117,16 +148,9 @@ class ReshardTest(unittest.TestCase):
                 self.wait(lambda: lines() >= total, 20, "the query to catch up")
             finally:
                 prod.stop_evt.set()
-                if eddy.poll() is None:
-                    eddy.send_signal(signal.SIGINT)
-                try:
-                    _, err = eddy.communicate(timeout=15)
-                except subprocess.TimeoutExpired:
-                    eddy.kill()
-                    _, err = eddy.communicate()
+                err = stop_eddy(eddy)
             self.assertEqual(eddy.returncode, 0, err)
-            with open(out) as f:
-                seen = [(r["shard"], r["sequence"]) for r in map(json.loads, f)]
+            seen = read_rows(out)
             shards = {s["ShardId"]: s for s in ctl.list_shards(STREAM)}
 
         self.assertEqual(len(shards), 5)
