@@ -52,9 +52,8 @@ int kn_cell_stream(kn_cell *cell, const char *name, const char *text,
 
 static json_t *display_content(json_t *data, json_t *metadata,
                                const char *display_id) {
-  json_t *c = json_pack("{sosO}", "data", data ? data : json_object(),
+  json_t *c = json_pack("{soso}", "data", data ? data : json_object(),
                         "metadata", metadata ? metadata : json_object());
-  json_decref(metadata);
   if (c && display_id)
     json_object_set_new(c, "transient",
                         json_pack("{so}", "display_id",

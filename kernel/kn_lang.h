@@ -1,16 +1,16 @@
 /*
- * The kernel's one door into the Eddy language (runtime/dsl.h and, later,
- * the runtime): run a cell, say whether code is complete, list completions,
- * find help. Everything behind it is owned by the kn_lang, including the
- * session settings (%set) and the names the session has seen (streams,
- * fields, lets) that completion offers.
+ * The kernel's one door into the Eddy language (runtime/dsl.h and the
+ * runtime, rt_runtime.h): run a cell, say whether code is complete, list
+ * completions, find help. Everything behind it is owned by the kn_lang: the
+ * runtime (lets, the session settings of %set, running queries), the live
+ * displays of those queries (kn_live.h), and the names the session has seen
+ * (streams, fields, lets) that completion offers.
  */
 #ifndef EDDY_KN_LANG_H
 #define EDDY_KN_LANG_H
 
 #include "kn_cell.h"
 #include "kn_names.h"
-#include "kn_settings.h"
 #include "rt_buf.h"
 #include "rt_err.h"
 
@@ -30,7 +30,11 @@ void kn_lang_free(kn_lang **lang);
 
 /*
  * Runs the len bytes of code (one or more statements) in cell, publishing
- * outputs through it. Returns 0, or a negative RT_E* code with err filled
+ * outputs through it. Bounded queries run to their end first; endless ones
+ * keep running and redrawing after this returns. The cell is identified by
+ * kn_cell_id() (the front end's cellId) or else by its code: running it again
+ * replaces its queries. An interrupt stops the cell's queries and returns
+ * RT_EINTR. Returns 0, or a negative RT_E* code with err filled
  * (position relative to code) for the kernel to turn into an error reply.
  */
 int kn_lang_execute(kn_lang *lang, kn_cell *cell, const char *code, size_t len,
@@ -47,9 +51,6 @@ void kn_lang_complete(kn_lang *lang, const char *prefix, size_t len,
 /* Appends the help of the word (len bytes) to out. Returns true when the
  * language knows the word. */
 bool kn_lang_inspect(kn_lang *lang, const char *word, size_t len, rt_buf *out);
-
-/* The session settings (%set). Borrowed; valid while lang lives. */
-kn_settings *kn_lang_settings(kn_lang *lang);
 
 /* The names the session has seen. Borrowed; valid while lang lives;
  * thread-safe, so runtime threads may add field names they meet. */

@@ -86,9 +86,13 @@ class LiveBase:
             out.append(m)
         return out
 
-    def first_display(self, mid, timeout=REPLY_TIMEOUT):
-        m = self.c.get("iopub", lambda m: m["msg_type"] == "display_data"
-                       and m["parent_header"].get("msg_id") == mid, timeout)
+    def first_display(self, mid, seen=(), timeout=REPLY_TIMEOUT):
+        """The cell's first display_data: among seen (messages already read, e.g. through
+        the cell's idle), else the next one on IOPub."""
+        m = next((m for m in seen if m["msg_type"] == "display_data"), None)
+        if m is None:
+            m = self.c.get("iopub", lambda m: m["msg_type"] == "display_data"
+                           and m["parent_header"].get("msg_id") == mid, timeout)
         self.assertIsNotNone(m, "no display_data for the cell")
         validate_message(self, m, mid)
         self.assertTrue(display_id(m), "display_data without transient.display_id")
@@ -181,10 +185,10 @@ class LiveTests(LiveBase, unittest.TestCase):
             self.assertEqual(m["parent_header"]["msg_id"], mid)
 
     def test_two_cells_update_their_own_displays_and_stop_one(self):
-        mid_a, _ = self.ok_cell(LIVE_CHART, "cell-a")
-        mid_b, _ = self.ok_cell(LIVE_TABLE, "cell-b")
-        self.first_display(mid_a)
-        self.first_display(mid_b)
+        mid_a, seen_a = self.ok_cell(LIVE_CHART, "cell-a")
+        mid_b, seen_b = self.ok_cell(LIVE_TABLE, "cell-b")
+        self.first_display(mid_a, seen_a)
+        self.first_display(mid_b, seen_b)
         ups_a = self.displays_for_parent(mid_a, 2, 10)
         ups_b = self.displays_for_parent(mid_b, 2, 10)
         self.assertGreaterEqual(len(ups_a), 2)
@@ -219,11 +223,11 @@ class LiveTests(LiveBase, unittest.TestCase):
         return out
 
     def test_rerun_replaces_the_cell_query(self):
-        mid1, _ = self.ok_cell(LIVE_CHART, "rerun-cell")
-        did1 = display_id(self.first_display(mid1))
+        mid1, seen = self.ok_cell(LIVE_CHART, "rerun-cell")
+        did1 = display_id(self.first_display(mid1, seen))
         self.assertEqual(len(self.query_ids()), 1)
-        mid2, _ = self.ok_cell(LIVE_CHART, "rerun-cell")
-        first2 = self.first_display(mid2)
+        mid2, seen = self.ok_cell(LIVE_CHART, "rerun-cell")
+        first2 = self.first_display(mid2, seen)
         self.assertEqual(display_id(first2), did1, "a re-run should reuse its display id")
         ids = self.query_ids()
         self.assertEqual(len(ids), 1, "re-run did not replace: %s" % self.queries_text())
@@ -239,9 +243,9 @@ class LiveTests(LiveBase, unittest.TestCase):
         self.assertEqual(len(self.query_ids()), 1, self.queries_text())
 
     def test_interrupt_stops_the_running_cell_only(self):
-        mid_bg, _ = self.ok_cell(LIVE_TABLE, "background")
-        did_bg = display_id(self.first_display(mid_bg))
-        mid = self.send_cell("demo sensors rate 50 for 1m | agg count() as n", "long")
+        mid_bg, seen = self.ok_cell(LIVE_TABLE, "background")
+        did_bg = display_id(self.first_display(mid_bg, seen))
+        mid = self.send_cell("demo sensors rate 50 | for 1m | agg count() as n", "long")
         started = self.c.get("iopub", lambda m: m["msg_type"] == "display_data"
                              and m["parent_header"].get("msg_id") == mid, REPLY_TIMEOUT)
         self.assertIsNotNone(started, "the bounded query did not start")
@@ -341,10 +345,10 @@ class LiveLifecycleTests(LiveBase, unittest.TestCase):
             else:
                 os.environ["ASAN_OPTIONS"] = old
         self.ok_cell("%set batch 100ms\n%set refresh 100ms\n%set window_ring 20")
-        mid, _ = self.ok_cell("demo sensors rate 5000 | window 1s | agg count() as n, "
+        mid, seen = self.ok_cell("demo sensors rate 5000 | window 1s | agg count() as n, "
                               "avg(temperature) as t by device_id | chart line x=window_end "
                               "y=n by device_id", "fast")
-        did = display_id(self.first_display(mid))
+        did = display_id(self.first_display(mid, seen))
         # warm up: the ring fills (20 windows of 1 s would take 20 s; what matters is that
         # nothing grows per record or per redraw)
         self.assertGreaterEqual(len(self.displays(did, 3, 10)), 3)
