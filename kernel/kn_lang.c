@@ -334,12 +334,19 @@ static void aws_settings(kn_lang *lang, char *region, char *endpoint, size_t sz,
   *e = endpoint[0] ? endpoint : NULL;
 }
 
+/* Copies what fits of src (may be NULL) into dst. */
+static void copy_str(char *dst, size_t dstsz, const char *src) {
+  size_t n = src ? strnlen(src, dstsz - 1) : 0;
+  memcpy(dst, src ? src : "", n);
+  dst[n] = 0;
+}
+
 /* %create NAME shards N. */
 static int kinesis_create(const char *region, const char *endpoint, const char *stream,
                           int shards, rt_err *err) {
   rt_aws_settings set = {0};
-  snprintf(set.region, sizeof(set.region), "%s", region ? region : "");
-  snprintf(set.endpoint, sizeof(set.endpoint), "%s", endpoint ? endpoint : "");
+  copy_str(set.region, sizeof(set.region), region);
+  copy_str(set.endpoint, sizeof(set.endpoint), endpoint);
   rt_aws_config cfg;
   int rc = rt_aws_resolve(&cfg, &set, err);
   if (rc < 0)
