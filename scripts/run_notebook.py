@@ -7,8 +7,10 @@ Live cells (endless queries) finish at once and keep redrawing their chart
 with update_display_data after their cell is done. Plain nbclient drops those
 (it only reads messages of the cell it is running); LiveNotebookClient applies
 them to the cell that owns the display, so the saved notebook holds the last
-picture of every live chart. Before a cell that starts with `%stop` it waits
-LINGER seconds (default 15) while the live charts redraw.
+picture of every live chart. Before the first cell that starts with `%queries`
+or `%stop` it waits LINGER seconds (default 15) while the live charts redraw;
+from a `%stop` cell on it keeps the pictures as they are: what a stop draws
+last (windows cut short) is not saved.
 
 usage: run_notebook.py [--linger SECONDS] IN.ipynb OUT.ipynb PNG_DIR
 """
@@ -39,6 +41,8 @@ class LiveNotebookClient(NotebookClient):
         self.parents = {}   # execute_request msg_id -> cell index
         self.redraws = {}   # cell index -> display messages seen (first + updates)
         self.first_png = {}  # cell index -> the first PNG (base64) it displayed
+        self.frozen = False  # set at %stop: earlier cells' pictures stay as they are
+        self.lingered = False
 
     def _note_display(self, cell_index, msg):
         if msg["msg_type"] in DISPLAY_TYPES:
@@ -53,6 +57,8 @@ class LiveNotebookClient(NotebookClient):
         if idx is None or msg["msg_type"] not in DISPLAY_TYPES:
             return
         self._note_display(idx, msg)
+        if self.frozen:
+            return
         content = msg["content"]
         display_id = content.get("transient", {}).get("display_id")
         if display_id and display_id in self._display_id_map:
@@ -90,9 +96,12 @@ class LiveNotebookClient(NotebookClient):
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None,
                                  store_history=True):
-        if (self.linger > 0 and cell.cell_type == "code"
-                and cell.source.lstrip().startswith("%stop")):
+        source = cell.source.lstrip() if cell.cell_type == "code" else ""
+        if source.startswith(("%queries", "%stop")) and not self.lingered:
+            self.lingered = True
             await self._async_linger(self.linger)
+        if source.startswith("%stop"):
+            self.frozen = True
         return await super().async_execute_cell(cell, cell_index, execution_count,
                                                 store_history)
 

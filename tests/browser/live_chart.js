@@ -87,13 +87,17 @@ async function main () {
 
     // watch the live cell's chart: its <img> src changes as the kernel redraws in place
     const cell = page.locator('#notebook-container .cell').nth(live.i)
+    // at least three changes, and (for the screenshot) some seconds of history
     const deadline = Date.now() + a.timeout * 1000
     let last = null
-    while (Date.now() < deadline && result.changes < 3) {
+    let firstAt = null
+    while (Date.now() < deadline &&
+           (result.changes < 3 || firstAt === null || Date.now() - firstAt < 8000)) {
       const src = await cell.locator('.output_area img').first().getAttribute('src', { timeout: 1000 })
         .catch(() => null)
       if (src && src !== last) {
         if (last !== null) result.changes++
+        else firstAt = Date.now()
         result.srcs.push({ at_ms: Date.now(), length: src.length, png: src.startsWith('data:image/png;base64,') })
         last = src
       }
