@@ -366,5 +366,52 @@ class LiveLifecycleTests(LiveBase, unittest.TestCase):
         self.assertEqual(len(ids), 1)
 
 
+class LiveKinesisTests(LiveBase, unittest.TestCase):
+    """A live chart over a Kinesis stream on kinesalite: %create and %streams through the
+    kernel, records put while the chart redraws."""
+
+    @classmethod
+    def setUpClass(cls):
+        from services import Service
+        cls.svc = Service("kinesalite")  # skips without node or node_modules
+        cls.env = KernelEnv("eddy")
+        cls.kernel = cls.env.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.kernel.shutdown()
+        cls.env.cleanup()
+        cls.svc.stop()
+
+    def test_kinesis_live_chart(self):
+        from services import KinesisClient
+        self.c = self.kernel.client
+        ckpt = os.path.join(self.env.root, "ckpt")
+        self.ok_cell('%s\n%%set endpoint "%s"\n%%set region "us-east-1"\n'
+                     '%%set checkpoint_dir "%s"' % (FAST, self.svc.url, ckpt))
+        _, iopub = self.ok_cell("%create live shards 1")
+        self.assertIn("live", output_text(iopub))
+        _, iopub = self.ok_cell("%streams")
+        self.assertIn("live", output_text(iopub))
+        mid, seen = self.ok_cell('kinesis "live" from trim_horizon | parse json'
+                                 ' | window 300ms | agg count() as n, avg(v) as v'
+                                 ' | chart line x=window_end y=n, v', "kinesis-cell")
+        did = display_id(self.first_display(mid, seen))
+        kc = KinesisClient(self.svc.port)
+        self.addCleanup(kc.close)
+        kc.wait_active("live")
+        pngs = set()
+        dl = deadline(15)
+        i = 0
+        while len(pngs) < 3 and remaining(dl) > 0:
+            kc.put_records("live", [("k%d" % j, b'{"v": %d}' % (i + j)) for j in range(20)])
+            i += 1
+            for m in self.displays(did, 1, 0.3, kinds=("update_display_data",)):
+                self.assertEqual(m["parent_header"]["msg_id"], mid)
+                pngs.add(self.check_png(m))
+        self.assertGreaterEqual(len(pngs), 3, "the Kinesis chart did not redraw")
+        self.ok_cell("%stop all")
+
+
 if __name__ == "__main__":
     unittest.main()
