@@ -9,11 +9,14 @@
  * refresh.
  *
  * Reports median and p99 of (a) the on_update call (fold + render + encode +
- * hand-over), the time a query thread spends per redraw, and (b) from the
- * update to the signed message arriving at the subscriber.
+ * hand-over), the time a query thread spends per redraw, (b) from the
+ * update to the signed message arriving at the subscriber, and (c) the
+ * chart alone (kn_chart_spec + plot_render_png, same ring, renderer reused),
+ * so (a) - (c) is the kernel's own share (base64, JSON, hand-over).
  *
  *   ./live_redraw [redraws]       (default 300)
  */
+#include "kn_chart.h"
 #include "kn_iopub.h"
 #include "kn_live.h"
 #include "kn_session.h"
@@ -136,12 +139,45 @@ int main(int argc, char **argv) {
   rt_query_stats st = {.state = RT_QUERY_STOPPED};
   ops->on_end(live, &q, &st, NULL);
   recv_one(sub, signer, type, sizeof(type));
+  /* (c): the chart alone, on the same data */
+  kn_chart *chart = kn_chart_new(&desc, 0);
+  for (int w = 0; w < 120; w++) {
+    rt_result *frame = rt_result_new(3, fcols);
+    for (int dev = 0; dev < 8; dev++) {
+      char name[8];
+      snprintf(name, sizeof(name), "d%d", dev);
+      rt_value row[3] = {rt_time(t0ms + w * 1000LL), rt_number(100 + 20 * dev + (w * 7) % 30),
+                         rt_string(name, strlen(name))};
+      rt_result_add_row(frame, row);
+    }
+    rt_update u = {.kind = RT_RESULT_WINDOW, .result = frame, .chart = frame,
+                   .window_start = t0ms + (w - 1) * 1000LL, .window_end = t0ms + w * 1000LL};
+    kn_chart_add(chart, &u);
+    rt_result_free(&frame);
+  }
+  plot_renderer *r = plot_renderer_new();
+  int64_t *only = calloc((size_t)n, sizeof(int64_t));
+  size_t png_bytes = 0;
+  for (int i = 0; i < n; i++) {
+    int64_t a = rt_mono_ns();
+    plot_spec spec;
+    kn_chart_spec(chart, "query 1 \xc2\xb7 200 rec/s", &spec);
+    plot_png png;
+    plot_render_png(r, &spec, &png, NULL);
+    only[i] = rt_mono_ns() - a;
+    png_bytes = png.len;
+    plot_png_free(&png);
+  }
+  plot_renderer_free(&r);
+  kn_chart_free(&chart);
   kn_live_stats ls;
   kn_live_get_stats(live, &ls);
   printf("live redraw: line chart, 8 series x 120 windows (ring full), 800x400 @2x, %d redraws\n",
          n);
   report("on_update (fold+spec+render+PNG+base64+JSON)", call, n);
   report("update -> signed message at subscriber", e2e, n);
+  report("chart alone (spec + render + PNG encode)", only, n);
+  printf("PNG %zu bytes (%zu base64)\n", png_bytes, (png_bytes + 2) / 3 * 4);
   printf("redraws %llu, render errors %llu\n", (unsigned long long)ls.redraws,
          (unsigned long long)ls.render_errors);
   kn_live_free(&live);
@@ -153,5 +189,6 @@ int main(int argc, char **argv) {
   unlink(path);
   free(call);
   free(e2e);
+  free(only);
   return 0;
 }
