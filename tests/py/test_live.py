@@ -11,6 +11,7 @@ is real, with `%set refresh 200ms` and `%set batch 100ms` to keep each test to s
 
 import base64
 import os
+import signal
 import struct
 import time
 import unittest
@@ -243,6 +244,15 @@ class LiveTests(LiveBase, unittest.TestCase):
         self.assertEqual(len(self.query_ids()), 1, self.queries_text())
 
     def test_interrupt_stops_the_running_cell_only(self):
+        def interrupt():
+            reply, _ = self.c.request("control", "interrupt_request", {})
+            self.assertEqual(reply["content"].get("status"), "ok")
+        self.check_interrupt(interrupt)
+
+    def test_sigint_stops_the_running_cell_only(self):
+        self.check_interrupt(lambda: os.kill(self.kernel.pid, signal.SIGINT))
+
+    def check_interrupt(self, interrupt):
         mid_bg, seen = self.ok_cell(LIVE_TABLE, "background")
         did_bg = display_id(self.first_display(mid_bg, seen))
         mid = self.send_cell("demo sensors rate 50 | for 1m | agg count() as n", "long")
@@ -251,8 +261,7 @@ class LiveTests(LiveBase, unittest.TestCase):
         self.assertIsNotNone(started, "the bounded query did not start")
         self.assertIsNone(self.c.reply(mid, timeout=0.3), "a 1 minute query ended at once")
         t0 = time.monotonic()
-        reply, _ = self.c.request("control", "interrupt_request", {})
-        self.assertEqual(reply["content"].get("status"), "ok")
+        interrupt()
         r = self.c.reply(mid, timeout=5)
         self.assertIsNotNone(r, "no execute_reply within 5 s of the interrupt")
         self.assertLess(time.monotonic() - t0, 5)
