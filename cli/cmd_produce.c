@@ -312,8 +312,10 @@ int cli_produce(int argc, char **argv) {
            a.kind == PRODUCE_CLICKS ? a.users : a.devices,
            a.kind == PRODUCE_CLICKS ? "users" : "devices", a.stream, rt_kin_endpoint(k),
            a.aggregate ? " (KPL aggregated)" : "");
-    produce_run r = {.a = &a, .p = p, .sensors = {a.seed, (int)a.devices},
-                     .clicks = {a.seed, (int)a.users}};
+    produce_run r = {.a = &a,
+                     .p = p,
+                     .sensors = {.seed = a.seed, .devices = (int)a.devices},
+                     .clicks = {.seed = a.seed, .users = (int)a.users}};
     r.total = a.seconds > 0 ? (uint64_t)llround(a.rate * a.seconds) : UINT64_MAX;
     r.t0_ns = r.last_report_ns = rt_mono_ns();
     r.start_ms = rt_wall_ms();
