@@ -125,7 +125,7 @@ static int usage(void) {
 
 /* Applies --set NAME=VALUE options; returns 0 or 2. */
 static int apply_sets(rt_runtime *rt, int argc, char **argv) {
-  for (int i = 2; i < argc; i++) {
+  for (int i = 2; i < argc; i += 2) { /* pairs: --set NAME=VALUE */
     char *eq = i + 1 < argc && strcmp(argv[i], "--set") == 0 ? strchr(argv[i + 1], '=') : NULL;
     if (!eq)
       return usage();
@@ -136,7 +136,6 @@ static int apply_sets(rt_runtime *rt, int argc, char **argv) {
       fprintf(stderr, "eddy run: %s\n", err.msg);
       return 2;
     }
-    i++;
   }
   return 0;
 }
