@@ -62,6 +62,9 @@ async function main () {
     const cells = await page.evaluate(() => Jupyter.notebook.get_cells().map((c, i) => ({
       i, type: c.cell_type, tags: (c.metadata.tags || []), source: c.get_text()
     })))
+    // the notebook is saved with outputs: clear them, so only pictures drawn now count
+    await page.evaluate(() => Jupyter.notebook.clear_all_output())
+
     const live = cells.find((c) => c.type === 'code' && c.tags.includes('live-chart'))
     if (!live) throw new Error('no code cell tagged live-chart in ' + a.notebook)
     result.live_cell = live.i
