@@ -34,6 +34,7 @@ typedef struct shard {
   int64_t last_get_ns;           /* start of the last GetRecords (5/s limit) */
   int attempts;                  /* consecutive failures */
   int64_t behind_ms;             /* last MillisBehindLatest, -1 unknown */
+  int64_t rtt_ns;                /* smoothed GetRecords duration, 0 unknown */
   int parked;                    /* lost its lease: re-position when regained */
   rt_kin_req *req;               /* this shard's request */
 } shard;
@@ -400,6 +401,20 @@ static int cut_at_until(rt_kin_reader *r, rt_kin_get_result *g) {
   return 0;
 }
 
+/* When a caught-up shard calls next: not before earliest, and timed so that
+ * its answer lands just before the consumer next takes records (so a record
+ * waits for the 5 calls/s pacing, not also for the consumer's interval).
+ * Aims at the first take a call started at earliest can make (smoothed call
+ * time + 5 ms later), starting as late as possible before it: a lead of
+ * twice the call time plus 20 ms. */
+static int64_t aligned_due(rt_kin_reader *r, const shard *s, int64_t earliest) {
+  if (!r->o.next_take_ns || s->rtt_ns <= 0)
+    return earliest;
+  int64_t lead = 2 * s->rtt_ns + 20000000LL;
+  int64_t take = r->o.next_take_ns(r->o.take_ctx, earliest + s->rtt_ns + 5000000LL);
+  return take - lead > earliest ? take - lead : earliest;
+}
+
 static void deliver(rt_kin_reader *r, shard *s, rt_kin_get_result *g, rt_kin_records_fn fn,
                     void *ctx) {
   int at_until = r->o.until_ms > 0 && cut_at_until(r, g);
@@ -419,6 +434,9 @@ static void deliver(rt_kin_reader *r, shard *s, rt_kin_get_result *g, rt_kin_rec
   if (s->st == SH_DONE)
     r->next_list_ns = now; /* a closed shard: look for its children now */
   s->due_ns = now + (n ? r->o.busy_ms : r->o.idle_ms) * 1000000LL;
+  int caught_up = n < (size_t)r->o.limit && g->millis_behind <= 0;
+  if (caught_up && s->st == SH_READY) /* the 5 calls/s limit counts from call starts */
+    s->due_ns = aligned_due(r, s, n ? s->last_get_ns + r->o.busy_ms * 1000000LL : s->due_ns);
   if (n && fn)
     fn(ctx, s->id, g);
   if (!s->iterator && fn) { /* read to its end: tell the consumer (SHARD_END) */
@@ -434,6 +452,8 @@ static int on_records(rt_kin_reader *r, shard *s, CURLcode cc, rt_kin_records_fn
   r->st.get_calls += rc == 0;
   s->st = SH_READY;
   if (rc == 0) {
+    int64_t took = (int64_t)(rt_kin_req_elapsed_ms(s->req) * 1e6);
+    s->rtt_ns = s->rtt_ns ? (3 * s->rtt_ns + took) / 4 : took;
     s->attempts = 0;
     deliver(r, s, &g, fn, ctx);
     rt_kin_get_result_clear(&g);

@@ -6,7 +6,8 @@
  *   READY -> (GetRecords) -> READY ... -> DONE (closed shard read to its end)
  *
  * It paces GetRecords (at most one call per shard per busy_ms, 200 ms = the
- * 5 calls/s/shard limit; idle_ms after an empty answer), backs off with
+ * 5 calls/s/shard limit; idle_ms after an empty answer; a caught-up shard's
+ * call timed to answer just before its consumer takes records), backs off with
  * jitter on throttling (>= 1 s) and server/network errors, renews an expired
  * iterator AFTER the last delivered sequence number, falls back to
  * TRIM_HORIZON when a resume point was trimmed, and to LATEST when an
@@ -54,6 +55,14 @@ typedef struct rt_kin_reader_opts {
   int (*owns)(void *ctx, const char *shard_id);
   int (*parent_done)(void *ctx, const char *shard_id);
   void *lease_ctx;
+  /* Optional: the first time >= t (monotonic ns) at which the consumer will
+   * take records again, or 0 if unknown. A shard that is caught up then
+   * times its next GetRecords to answer just before that, instead of
+   * answering at a random point of the consumer's interval and waiting in
+   * its queue; a shard that is behind is read as fast as the limits allow.
+   * Called on the reader's thread with take_ctx. */
+  int64_t (*next_take_ns)(void *ctx, int64_t t);
+  void *take_ctx;
 } rt_kin_reader_opts;
 
 /* Receives one non-empty GetRecords answer of shard_id (borrowed for the

@@ -92,6 +92,10 @@ typedef struct src_kinesis {
   atomic_int started;        /* the first listing is done: regained shards resume */
   char resume_buf[160];      /* resume_fn's answer (reader thread only) */
   int64_t ckpt_retry_ms;      /* after a failed checkpoint write: not before (mono) */
+  /* The query's cadence, learnt from its polls (written by the query
+   * thread, read by the reader thread to time GetRecords calls): */
+  _Atomic int64_t take_at_ns;     /* start of the last poll after a wait (mono) */
+  _Atomic int64_t take_every_ns;  /* smoothed time between such polls, 0 unknown */
   int from;                  /* dsl_from of the query */
 } src_kinesis;
 
@@ -314,9 +318,33 @@ static size_t take_rows(src_kinesis *s, rt_batch *b, size_t max_rows) {
   return rows;
 }
 
+/* Polls more than this apart are separate ticks; closer ones drain a backlog. */
+static const int64_t TICK_MIN_NS = 50 * 1000000LL, TICK_MAX_NS = 10000 * 1000000LL;
+
+/* Learns the query's poll cadence (query thread). */
+static void note_poll(src_kinesis *s) {
+  int64_t now = rt_mono_ns(), last = atomic_load(&s->take_at_ns);
+  int64_t gap = now - last, every = atomic_load(&s->take_every_ns);
+  if (last && gap < TICK_MIN_NS)
+    return;
+  if (last && gap < TICK_MAX_NS)
+    atomic_store(&s->take_every_ns, every ? (3 * every + gap) / 4 : gap);
+  atomic_store(&s->take_at_ns, now);
+}
+
+/* The reader's next_take_ns: the first expected poll at or after t. */
+static int64_t next_take_fn(void *ctx, int64_t t) {
+  src_kinesis *s = ctx;
+  int64_t at = atomic_load(&s->take_at_ns), every = atomic_load(&s->take_every_ns);
+  if (!at || every <= 0 || t - at > TICK_MAX_NS)
+    return 0;
+  return t <= at ? at : at + (t - at + every - 1) / every * every;
+}
+
 static int kin_poll(void *impl, rt_batch *b, size_t max_rows, rt_err *err) {
   src_kinesis *s = impl;
   size_t rows = 0;
+  note_poll(s);
   while (rows < max_rows) {
     if ((!s->cur || s->cur_i >= s->cur->res.n) && !next_chunk(s))
       break;
@@ -489,6 +517,7 @@ static int start(src_kinesis *s, const rt_src_kinesis_opts *o, rt_err *err) {
   }
   rt_kin_reader_opts ro = {.stream = o->stream, .start = start_position(o),
                            .resume = resume_fn, .resume_ctx = s,
+                           .next_take_ns = next_take_fn, .take_ctx = s,
                            .until_ms = o->until_now ? rt_wall_ms() : 0};
   if (leased) {
     ro.owns = owns_fn;
