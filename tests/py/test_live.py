@@ -299,6 +299,20 @@ class LiveTests(LiveBase, unittest.TestCase):
         disp = [m for m in self.c.iopub_for(mid) if is_display(m)]
         self.assertTrue(disp)
 
+    def test_let_persists_and_errors_have_a_caret(self):
+        self.ok_cell("let hot = demo sensors limit 300 | where temperature > -1000", "let-cell")
+        mid, reply = self.run_cell("hot | agg count() as n", "use-let")
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        disp = [m for m in self.c.iopub_for(mid) if is_display(m)]
+        self.assertIn("300", disp[-1]["content"]["data"]["text/plain"])
+        mid, reply = self.run_cell("hot | agg count() as n | chart line x=nope y=n", "bad")
+        self.assertEqual(reply["content"]["status"], "error")
+        tb = "\n".join(reply["content"]["traceback"])
+        self.assertIn("nope", tb)
+        self.assertIn("^", tb)
+        self.c.iopub_for(mid)
+        self.assertEqual(self.query_ids(), [])
+
     def test_set_goes_to_the_runtime(self):
         _, iopub = self.ok_cell("%set refresh 300ms")
         self.assertIn("300ms", output_text(iopub))
