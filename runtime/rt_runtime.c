@@ -555,19 +555,31 @@ static int run_cell(rt_runtime *rt, cell_ctx *c, const rt_exec_opts *o, rt_err *
   return rc;
 }
 
+/* Parses src and compiles every statement of it into c, stopping at the
+ * first error. When parsing fails *prog stays NULL and c is untouched;
+ * otherwise the caller frees c (cell_free) and *prog, whatever rc is. */
+static int compile_cell(rt_runtime *rt, const char *src, size_t len, dsl_program **prog,
+                        cell_ctx *c, rt_err *err) {
+  int rc = dsl_parse(src, len, prog, err);
+  if (rc < 0)
+    return rc;
+  *c = (cell_ctx){.rt = rt, .prog = *prog};
+  c->lets = rt_xcalloc((size_t)(*prog)->nstmts + 1, sizeof(*c->lets));
+  c->plans = rt_xcalloc((size_t)(*prog)->nstmts + 1, sizeof(*c->plans));
+  for (int i = 0; i < (*prog)->nstmts && rc == 0; i++)
+    rc = compile_stmt(c, i, err);
+  return rc;
+}
+
 int rt_runtime_exec(rt_runtime *rt, const char *src, size_t len, const rt_exec_opts *o,
                     rt_err *err) {
   static const rt_exec_opts none = {0};
   dsl_program *prog = NULL;
   o = o ? o : &none;
-  int rc = dsl_parse(src, len, &prog, err);
-  if (rc < 0)
+  cell_ctx c;
+  int rc = compile_cell(rt, src, len, &prog, &c, err);
+  if (rc < 0 && !prog)
     return rc;
-  cell_ctx c = {.rt = rt, .prog = prog};
-  c.lets = rt_xcalloc((size_t)prog->nstmts + 1, sizeof(*c.lets));
-  c.plans = rt_xcalloc((size_t)prog->nstmts + 1, sizeof(*c.plans));
-  for (int i = 0; i < prog->nstmts && rc == 0; i++)
-    rc = compile_stmt(&c, i, err);
   if (rc == 0) {
     replace_cell(rt, o->cell);
     commit_lets(rt, &c, &prog);
@@ -580,14 +592,10 @@ int rt_runtime_exec(rt_runtime *rt, const char *src, size_t len, const rt_exec_o
 
 int rt_runtime_check(rt_runtime *rt, const char *src, size_t len, rt_err *err) {
   dsl_program *prog = NULL;
-  int rc = dsl_parse(src, len, &prog, err);
-  if (rc < 0)
+  cell_ctx c;
+  int rc = compile_cell(rt, src, len, &prog, &c, err);
+  if (rc < 0 && !prog)
     return rc;
-  cell_ctx c = {.rt = rt, .prog = prog};
-  c.lets = rt_xcalloc((size_t)prog->nstmts + 1, sizeof(*c.lets));
-  c.plans = rt_xcalloc((size_t)prog->nstmts + 1, sizeof(*c.plans));
-  for (int i = 0; i < prog->nstmts && rc == 0; i++)
-    rc = compile_stmt(&c, i, err);
   cell_free(&c);
   dsl_program_free(&prog);
   return rc;
