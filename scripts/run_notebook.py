@@ -133,7 +133,18 @@ def main(argv):
     nb = nbformat.read(src, as_version=4)
     client = LiveNotebookClient(nb, linger=linger, timeout=120, kernel_name="eddy",
                                 resources={"metadata": {"path": os.path.dirname(src) or "."}})
-    client.execute()
+    try:
+        client.execute()
+    except BaseException as e:
+        # SIGINT/SIGTERM: nbclient shuts the kernel down and cancels the run; say so
+        # in one line instead of its chain of tracebacks
+        cause = e
+        while cause is not None and not isinstance(cause, asyncio.CancelledError):
+            cause = cause.__context__
+        if cause is None:
+            raise
+        print("run_notebook: stopped by a signal; the kernel is shut down", file=sys.stderr)
+        return 130
     nbformat.write(nb, dst)
     count = write_pngs(nb, png_dir)
     live = ", ".join(f"cell {i}: {n}" for i, n in sorted(client.redraws.items()) if n > 1)
