@@ -9,9 +9,11 @@ calls through the same C client (bench/kinesis_ceiling.c), in the same run.
 Both are whole processes timed by this script from exec to exit (so both
 pay process start, ListShards and one empty GetRecords per shard at the
 tip), alternated run by run. Eddy runs `kinesis "S" from trim_horizon until
-now | agg count()` (reader thread, queue, batches, KPL check, rows) and, as a
-second figure, the same with `| parse json | agg count() by device_id`.
-Prints medians and the ratio eddy / plain loop.
+now | agg count()` (reader thread, queue, batches, KPL check, rows) with the
+default 1 s batch and with `--set batch=100ms` (a bounded query notices its
+end at a batch tick, so a 1 s batch rounds the run up to whole seconds), and
+`| parse json | agg count() by device_id` with 100 ms batches. Prints
+medians and the ratios eddy / plain loop.
 """
 
 import argparse
@@ -74,14 +76,16 @@ def main():
             with open(progs[name], "w") as f:
                 f.write('kinesis "ceil" from trim_horizon until now %s\n' % tail)
         env = svc.env()
-        rates = {"loop": [], "count": [], "parse": []}
+        rates = {"loop": [], "count": [], "count100": [], "parse": []}
+        variants = (("count", "count", []), ("count100", "count", ["--set", "batch=100ms"]),
+                    ("parse", "parse", ["--set", "batch=100ms"]))
         for _ in range(args.runs):
             secs, out = timed([loop, "ceil"], env)
             n = int(out.split()[1])
             assert n == args.records, out
             rates["loop"].append(n / secs)
-            for name in ("count", "parse"):
-                secs, out = timed([eddy, "run", progs[name]], env)
+            for name, prog, extra in variants:
+                secs, out = timed([eddy, "run", progs[prog]] + extra, env)
                 lines = out.strip().splitlines()  # the last (final) table
                 sep = max(i for i, l in enumerate(lines) if l.startswith("---"))
                 got = sum(int(l.split()[-1]) for l in lines[sep + 1:] if l.strip())
@@ -94,12 +98,14 @@ def main():
           % (args.records, args.shards, args.records / fill_s, args.runs, " ".join(load)))
     print("%-40s %12s   runs" % ("reader", "median rec/s"))
     for name, label in (("loop", "plain GetRecords loop (C, rt_kinesis)"),
-                        ("count", "eddy: agg count()"),
-                        ("parse", "eddy: parse json | agg count() by key")):
+                        ("count", "eddy: agg count(), batch 1 s"),
+                        ("count100", "eddy: agg count(), batch 100 ms"),
+                        ("parse", "eddy: parse json | agg by key, 100 ms")):
         print("%-40s %12.0f   %s" % (label, med[name],
                                       " ".join("%.0f" % r for r in rates[name])))
-    print("ratio eddy/loop: count %.2f, parse json %.2f"
-          % (med["count"] / med["loop"], med["parse"] / med["loop"]))
+    print("ratio eddy/loop: count %.2f (batch 1 s), %.2f (100 ms); parse json %.2f"
+          % (med["count"] / med["loop"], med["count100"] / med["loop"],
+             med["parse"] / med["loop"]))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"rates": rates, "median": med, "load": load}, f)

@@ -305,6 +305,8 @@ static int64_t next_call_ns(const rt_kin_reader *r, const shard *s) {
   return t;
 }
 
+enum { WAKE_SLACK_NS = 2000000 };
+
 /* Starts every call that is due; returns a fatal error or 0. */
 static int start_due(rt_kin_reader *r, int may_fetch, int64_t now, rt_err *err) {
   for (size_t i = 0; i < r->n; i++) {
@@ -322,8 +324,13 @@ static int start_due(rt_kin_reader *r, int may_fetch, int64_t now, rt_err *err) 
     } else if (s->st == SH_READY && may_fetch) {
       rc = rt_kin_get_records_prepare(s->req, s->iterator, r->o.limit, err);
       if (rc == 0) {
+        /* Spacing counts from the scheduled start when the call is only a
+         * wake-up late (under WAKE_SLACK_NS): otherwise those few hundred
+         * microseconds pile up call after call, and a shard timed to answer
+         * before each poll slips until it misses one. */
+        int64_t sched = next_call_ns(r, s);
         launch(r, s, SH_GET_FLIGHT);
-        s->last_get_ns = now;
+        s->last_get_ns = now - sched <= WAKE_SLACK_NS ? sched : now;
       }
     }
     if (rc != 0)
@@ -433,10 +440,12 @@ static void deliver(rt_kin_reader *r, shard *s, rt_kin_get_result *g, rt_kin_rec
     s->st = SH_DONE;
   if (s->st == SH_DONE)
     r->next_list_ns = now; /* a closed shard: look for its children now */
-  s->due_ns = now + (n ? r->o.busy_ms : r->o.idle_ms) * 1000000LL;
+  /* the 5 calls/s limit counts from call starts: a shard that is behind
+   * calls again as soon as busy_ms have passed since its last call began */
+  s->due_ns = n ? s->last_get_ns + r->o.busy_ms * 1000000LL : now + r->o.idle_ms * 1000000LL;
   int caught_up = n < (size_t)r->o.limit && g->millis_behind <= 0;
-  if (caught_up && s->st == SH_READY) /* the 5 calls/s limit counts from call starts */
-    s->due_ns = aligned_due(r, s, n ? s->last_get_ns + r->o.busy_ms * 1000000LL : s->due_ns);
+  if (caught_up && s->st == SH_READY)
+    s->due_ns = aligned_due(r, s, s->due_ns);
   if (n && fn)
     fn(ctx, s->id, g);
   if (!s->iterator && fn) { /* read to its end: tell the consumer (SHARD_END) */
@@ -537,11 +546,17 @@ int rt_kin_reader_step(rt_kin_reader *r, int may_fetch, long max_wait_ms, rt_kin
     return rc;
   int running = 0;
   curl_multi_perform(r->multi, &running);
-  long ms = wait_ms(r, may_fetch, rt_mono_ns(), max_wait_ms < 0 ? 0 : max_wait_ms);
-  if (ms > 0)
-    curl_multi_poll(r->multi, NULL, 0, (int)ms, NULL);
-  curl_multi_perform(r->multi, &running);
+  /* Transfers that finished in that perform are applied now: the poll below
+   * would otherwise sit out its whole wait (nothing left to wake it) with
+   * their answers in hand, delaying each by up to max_wait_ms. */
   rc = collect(r, fn, ctx, err);
+  if (rc == 0) {
+    long ms = wait_ms(r, may_fetch, rt_mono_ns(), max_wait_ms < 0 ? 0 : max_wait_ms);
+    if (ms > 0)
+      curl_multi_poll(r->multi, NULL, 0, (int)ms, NULL);
+    curl_multi_perform(r->multi, &running);
+    rc = collect(r, fn, ctx, err);
+  }
   update_stats(r);
   if (rc != 0)
     return rc;

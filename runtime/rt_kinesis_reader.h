@@ -6,8 +6,10 @@
  *   READY -> (GetRecords) -> READY ... -> DONE (closed shard read to its end)
  *
  * It paces GetRecords (at most one call per shard per busy_ms, 200 ms = the
- * 5 calls/s/shard limit; idle_ms after an empty answer; a caught-up shard's
- * call timed to answer just before its consumer takes records), backs off with
+ * 5 calls/s/shard limit, counted from call starts as scheduled, which the
+ * thread may wake up to 2 ms late for; idle_ms after an empty answer; a
+ * caught-up shard's call timed to answer just before its consumer takes
+ * records), backs off with
  * jitter on throttling (>= 1 s) and server/network errors, renews an expired
  * iterator AFTER the last delivered sequence number, falls back to
  * TRIM_HORIZON when a resume point was trimmed, and to LATEST when an

@@ -19,7 +19,8 @@ AWS and networks do:
 
 A schedule is a dict {(action, n): fault}: the n-th call (from 1) of action
 gets fault. `log` records (monotonic time, action, n, fault or None) for
-every request, `hits` the faults served. Threaded (one thread per client
+every request, `sent` {(action, n): monotonic time its answer was sent},
+`hits` the faults served. Threaded (one thread per client
 connection, one upstream keep-alive connection each); stdlib only.
 """
 
@@ -78,6 +79,7 @@ class FaultProxy:
         self.lock = threading.Lock()
         self.counts = {}
         self.log = []
+        self.sent = {}
         self.hits = []
         self.stopping = threading.Event()
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -183,6 +185,8 @@ class FaultProxy:
                     self._wait_client_gone(sock)
                     return
                 sock.sendall(out)
+                with self.lock:
+                    self.sent[(action, n)] = time.monotonic()
         except (_Closed, OSError, http.client.HTTPException):
             pass
         finally:

@@ -142,6 +142,32 @@ class ProxyFaultTest(unittest.TestCase):
         self.assertEqual(throttled, 1, res.stderr)
         self.assertGreaterEqual(retried, 1, res.stderr)
 
+    def test_a_shard_behind_is_read_back_to_back(self):
+        # 25,000 records in one shard: GetRecords answers are full (10,000),
+        # so the reader is behind and may call again as soon as 200 ms have
+        # passed since its last call BEGAN. Before the fixes it waited 200 ms
+        # after each answer (slow answers, held 0.4 s here, left gaps of
+        # answer time + 200 ms), and an answer that completed just before the
+        # reader's poll sat out the poll's whole 200 ms wait unread. What is
+        # left is receiving and decoding 10,000 records.
+        client = KinesisClient(self.svc.port)
+        self.addCleanup(client.close)
+        client.create_stream("behind", 1)
+        for base in range(0, 25000, 500):
+            client.put_records("behind", [("k%d" % (base + j), b'{"i":%d}' % (base + j))
+                                          for j in range(500)])
+        schedule = {("GetRecords", n): "slow" for n in (1, 2, 3)}
+        with FaultProxy(self.svc.port, schedule, slow_s=0.4) as proxy:
+            res = self.run_through(proxy, 'kinesis "behind" from trim_horizon until now\n'
+                                          '| agg count() as n\n')
+            starts = {n: t for t, a, n, _ in proxy.log if a == "GetRecords"}
+            sent = dict(proxy.sent)
+        self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+        self.assertEqual(res.stdout.strip().splitlines()[-1].split()[-1], "25000")
+        for n in (1, 2):
+            idle = starts[n + 1] - sent[("GetRecords", n)]
+            self.assertLess(idle, 0.15, "call %d waited %.3f s after answer %d" % (n + 1, idle, n))
+
 
 if __name__ == "__main__":
     unittest.main()
