@@ -22,11 +22,36 @@ struct rt_pipeline {
   bool have_wm;          /* wm_idx is meaningful */
   int64_t wm_idx;        /* event-time sliding windows: floor((max time -
                           * watermark) / slide) at the last advance */
+  int part_col;          /* batch column naming a record's source partition
+                          * (kinesis `shard`), or -1: one partition */
+  struct wm_part *parts; /* event time with part_col: per partition */
+  int nparts, aparts;
+  int hot_part;          /* the partition of the previous record */
+  bool have_min;         /* min_max is meaningful */
+  int64_t min_max;       /* min over active partitions of their max time */
+  bool min_blocked;      /* an active partition has no time yet */
+  bool have_pwm;         /* pwm is meaningful */
+  int64_t pwm;           /* the partitioned watermark (monotonic) */
+  bool have_first;       /* first_ms is meaningful */
+  int64_t first_ms;      /* processing time of the first record */
+  int64_t last_tick;     /* processing time of the previous tick, or -1 */
+  int64_t now_ms;        /* processing time of the latest batch or tick */
+  int64_t tick_ms;       /* spacing of the last two ticks (1000 until seen) */
   rt_batch *scratch;     /* result phase: a result's rows as columns */
   rt_value *tmp;         /* parse: one record's values */
   int tmp_cap;
   rt_pipeline_stats st;  /* counters */
 };
+
+/* One source partition of an event-time agg (see rt_pipeline.h). */
+typedef struct wm_part {
+  char *name;      /* the partition's id (owned) */
+  size_t len;
+  bool has_max;    /* max_t is meaningful */
+  int64_t max_t;   /* newest event time accepted from it */
+  int64_t last_ms; /* processing time of its last record */
+  bool ended;      /* rt_pipeline_partition_ended(): removed */
+} wm_part;
 
 /* What an emit from the window operator needs to reach the caller. */
 typedef struct emit_ctx {
@@ -51,6 +76,16 @@ rt_pipeline *rt_pipeline_new(const dsl_plan *plan, rt_err *err) {
     if (plan->ops[i].kind == PL_DEDUP)
       p->dedups[i] = rt_dedup_new(plan->ops[i].within_ms, 0);
   p->scratch = rt_batch_new(plan->nres_cols > 16 ? plan->nres_cols : 16);
+  p->part_col = -1;
+  p->last_tick = -1;
+  p->tick_ms = 1000;
+  if (plan->agg && plan->agg->wopts.event_time && plan->agg->wopts.kind != RT_WINDOW_RUNNING) {
+    int n;
+    const char *const *cols = dsl_plan_source_cols(plan->source.kind, &n);
+    for (int i = 0; i < n && i < plan->nsrc_cols; i++)
+      if (strcmp(cols[i], "shard") == 0)
+        p->part_col = i;
+  }
   return p;
 }
 
@@ -63,6 +98,9 @@ void rt_pipeline_free(rt_pipeline **pp) {
   rt_free(p->dedups);
   rt_free(p->seen);
   rt_window_free(&p->win);
+  for (int i = 0; i < p->nparts; i++)
+    rt_free(p->parts[i].name);
+  rt_free(p->parts);
   rt_batch_free(&p->scratch);
   rt_free(p->tmp);
   rt_free(p);
@@ -312,6 +350,116 @@ static void watermark_step(rt_pipeline *p, int64_t t, emit_ctx *e) {
   rt_window_advance(p->win, e->now, on_window, e);
 }
 
+/* ---- the watermark of a partitioned source (rt_pipeline.h) ------------- */
+
+static int64_t idle_ms(const rt_pipeline *p) {
+  int64_t wm = p->plan->agg->wopts.watermark_ms, two = 2 * p->tick_ms;
+  return wm > two ? wm : two;
+}
+
+static bool part_active(const rt_pipeline *p, const wm_part *q, int64_t now) {
+  return !q->ended && now - q->last_ms < idle_ms(p);
+}
+
+/* The partition named n bytes at s, added when new. */
+static int part_find(rt_pipeline *p, const char *s, size_t n) {
+  const wm_part *h = p->nparts ? &p->parts[p->hot_part] : NULL;
+  if (h && h->len == n && memcmp(h->name, s, n) == 0)
+    return p->hot_part;
+  int k = 0;
+  while (k < p->nparts && !(p->parts[k].len == n && memcmp(p->parts[k].name, s, n) == 0))
+    k++;
+  if (k == p->nparts) {
+    if (p->nparts == p->aparts) {
+      p->aparts = p->aparts ? p->aparts * 2 : 4;
+      p->parts = rt_xrealloc(p->parts, (size_t)p->aparts * sizeof(*p->parts));
+    }
+    char *name = rt_xmalloc(n + 1);
+    memcpy(name, s, n);
+    name[n] = 0;
+    p->parts[p->nparts++] = (wm_part){.name = name, .len = n};
+  }
+  p->hot_part = k;
+  return k;
+}
+
+/* Recomputes the min over the partitions active at now of their max time. */
+static void part_min(rt_pipeline *p, int64_t now) {
+  p->have_min = p->min_blocked = false;
+  for (int k = 0; k < p->nparts; k++) {
+    const wm_part *q = &p->parts[k];
+    if (!part_active(p, q, now))
+      continue;
+    if (!q->has_max)
+      p->min_blocked = true;
+    else if (!p->have_min || q->max_t < p->min_max)
+      p->min_max = q->max_t, p->have_min = true;
+  }
+}
+
+/* The watermark the partitions allow at now; false while it cannot move. */
+static bool part_watermark(const rt_pipeline *p, int64_t now, int64_t *wm) {
+  if (p->min_blocked || !p->have_first || now - p->first_ms < idle_ms(p))
+    return false; /* a partition not heard from yet may still come */
+  bool any = p->have_min;
+  int64_t t = p->min_max;
+  for (int k = 0; !p->have_min && k < p->nparts; k++) /* all idle: newest */
+    if (p->parts[k].has_max && (!any || p->parts[k].max_t > t))
+      t = p->parts[k].max_t, any = true;
+  if (!any)
+    return false;
+  *wm = t - p->plan->agg->wopts.watermark_ms;
+  return true;
+}
+
+/* Advances the window to the partitions' watermark when it rose. */
+static void part_advance(rt_pipeline *p, emit_ctx *e) {
+  int64_t wm;
+  if (!part_watermark(p, e->now, &wm) || (p->have_pwm && wm <= p->pwm))
+    return;
+  p->have_pwm = true;
+  p->pwm = wm;
+  rt_window_advance_to(p->win, wm, on_window, e);
+}
+
+/* Partition k accepted a record at event time t. O(1) unless k held the
+ * min (then O(partitions)). */
+static void part_step(rt_pipeline *p, int k, int64_t t, emit_ctx *e) {
+  wm_part *q = &p->parts[k];
+  if (q->has_max && t <= q->max_t)
+    return;
+  bool held_min = !q->has_max || !p->have_min || q->max_t <= p->min_max;
+  q->max_t = t;
+  q->has_max = true;
+  if (!held_min)
+    return;
+  part_min(p, e->now);
+  if (p->plan->agg->wopts.kind == RT_WINDOW_SLIDING)
+    part_advance(p, e);
+}
+
+/* Notes the partition of every record about to be added (all are active
+ * now, and one not heard from before holds the watermark until its first
+ * record is in); fills part[i] for row i of s. */
+static void part_prepass(rt_pipeline *p, rt_batch *b, const selv *s, const rt_value *tv,
+                         int *part, int64_t now) {
+  const rt_value *col = rt_batch_col(b, p->part_col);
+  for (size_t i = 0; i < s->n; i++) {
+    int64_t t;
+    if (tv && !dsl_value_to_ms(tv[i], &t))
+      continue;
+    rt_value v = col[s->rows[i]];
+    bool str = v.type == RT_STRING;
+    part[i] = part_find(p, str ? v.u.str.ptr : "", str ? v.u.str.len : 0);
+    p->parts[part[i]].last_ms = now;
+    p->parts[part[i]].ended = false;
+  }
+  if (!p->have_first)
+    p->first_ms = now, p->have_first = true;
+  p->now_ms = now;
+  part_min(p, now);
+}
+
 static void feed_window(rt_pipeline *p, rt_batch *b, const selv *s, emit_ctx *e) {
   int64_t now = e->now;
   const pl_agg *a = p->plan->agg;
@@ -325,6 +473,11 @@ static void feed_window(rt_pipeline *p, rt_batch *b, const selv *s, emit_ctx *e)
   for (int k = 0; k < a->nargs; k++)
     args[k] = dsl_eval(a->args[k], &c);
   const rt_value *tv = a->time ? dsl_eval(a->time, &c) : NULL;
+  int *part = NULL;
+  if (p->part_col >= 0) {
+    part = rt_arena_alloc(ar, s->n * sizeof(*part));
+    part_prepass(p, b, s, tv, part, now);
+  }
   rt_value *row = tmp_values(p, nk + a->nargs + 1), *arow = row + nk;
   for (size_t i = 0; i < s->n; i++) {
     int64_t t = now;
@@ -336,9 +489,13 @@ static void feed_window(rt_pipeline *p, rt_batch *b, const selv *s, emit_ctx *e)
       row[k] = keys[k][i];
     for (int k = 0; k < a->nargs; k++)
       arow[k] = args[k][i];
-    rt_window_add(p->win, row, arow, t);
+    bool ok = rt_window_add(p->win, row, arow, t);
     p->st.aggregated++;
-    watermark_step(p, t, e);
+    if (part) {
+      if (ok)
+        part_step(p, part[i], t, e);
+    } else
+      watermark_step(p, t, e);
   }
 }
 
@@ -512,7 +669,24 @@ void rt_pipeline_tick(rt_pipeline *p, int64_t now, rt_pipeline_emit_fn emit, voi
   if (!p->win)
     return;
   emit_ctx e = {p, agg_kind(p), emit, ctx, now};
-  rt_window_advance(p->win, now, on_window, &e);
+  if (p->part_col < 0) {
+    rt_window_advance(p->win, now, on_window, &e);
+    return;
+  }
+  if (p->last_tick >= 0 && now > p->last_tick)
+    p->tick_ms = now - p->last_tick;
+  p->last_tick = p->now_ms = now;
+  part_min(p, now); /* partitions may have gone idle */
+  part_advance(p, &e);
+}
+
+void rt_pipeline_partition_ended(rt_pipeline *p, const char *partition) {
+  if (p->part_col < 0)
+    return;
+  for (int k = 0; k < p->nparts; k++)
+    if (strcmp(p->parts[k].name, partition) == 0)
+      p->parts[k].ended = true;
+  part_min(p, p->now_ms); /* the next record or tick advances past it */
 }
 
 void rt_pipeline_finish(rt_pipeline *p, int64_t now, rt_pipeline_emit_fn emit, void *ctx) {

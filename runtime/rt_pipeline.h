@@ -69,6 +69,37 @@ void rt_pipeline_batch(rt_pipeline *p, rt_batch *batch, int64_t now_ms,
  * follow their watermark), or the running totals when they changed. */
 void rt_pipeline_tick(rt_pipeline *p, int64_t now_ms, rt_pipeline_emit_fn emit, void *ctx);
 
+/*
+ * Event time over a partitioned source. When the source has a `shard`
+ * column (kinesis), an event-time window or session is not driven by the
+ * newest event time of all records: partitions are read at different
+ * speeds, and a shard whose backlog is behind would see its records late.
+ * As in Flink and Beam, the pipeline keeps per partition (per distinct
+ * `shard` value) the newest event time the window accepted, and the
+ * watermark is the MINIMUM of those over the active partitions, minus the
+ * watermark delay; it never goes back. Records behind it are dropped and
+ * counted late, as before. Sliding windows advance record by record, as
+ * with one partition; sessions on ticks.
+ *  - Idle: a partition that delivered no record for idle time = max(the
+ *    watermark delay, 2 tick intervals) of processing time (ticks are
+ *    rt_pipeline_tick() calls; the interval is the spacing of the last two,
+ *    1000 ms until two were seen) is left out of the minimum until it
+ *    delivers again. With every partition idle, the newest event time of
+ *    all decides (a quiet stream, like a single partition).
+ *  - Start: the watermark stays put for the first idle time after the first
+ *    record, so a partition not heard from yet gets that long to show up; a
+ *    partition seen in a batch holds it until its first record is in.
+ *  - End: rt_pipeline_partition_ended() removes a partition that will never
+ *    deliver again (a closed shard read to its end) at once, rather than
+ *    after the idle time; the next record or tick advances past it.
+ * Without a `shard` column (file, demo) there is one partition and nothing
+ * changes: the watermark is the newest event time seen minus the delay.
+ * Cost per record O(1), except when the record's partition held the
+ * minimum (O(partitions)); the partition of a record is found by comparing
+ * with the previous record's first.
+ */
+void rt_pipeline_partition_ended(rt_pipeline *p, const char *partition);
+
 /* The stream ended (or the query stops): emits every open window. */
 void rt_pipeline_finish(rt_pipeline *p, int64_t now_ms, rt_pipeline_emit_fn emit, void *ctx);
 

@@ -407,6 +407,14 @@ int rt_window_advance(rt_window *w, int64_t now_ms, rt_window_emit_fn emit,
   return advance_to(w, w->max_time - w->watermark, false, emit, ctx);
 }
 
+int rt_window_advance_to(rt_window *w, int64_t wm_ms, rt_window_emit_fn emit,
+                         void *ctx) {
+  if (w->closed || !w->event_time || !time_ok(wm_ms) ||
+      (w->advanced && wm_ms <= w->done_upto))
+    return 0;
+  return advance_to(w, wm_ms, false, emit, ctx);
+}
+
 int rt_window_close_all(rt_window *w, rt_window_emit_fn emit, void *ctx) {
   if (w->closed)
     return 0;

@@ -17,7 +17,9 @@
  * is emitted once its end <= (max event time seen - watermark_ms). A record
  * whose every window has already been emitted is dropped and counted as
  * late; a record that still belongs to some unemitted window is kept (it
- * then counts in those windows only). Without event_time, the times given
+ * then counts in those windows only). A caller that knows better (several
+ * source partitions read at different speeds, rt_pipeline.h) gives the
+ * watermark itself with rt_window_advance_to(). Without event_time, the times given
  * to add() are processing times (the batch clock) and a window is emitted
  * once its end <= now.
  *
@@ -117,6 +119,19 @@ bool rt_window_add(rt_window *w, const rt_value *keys, const rt_value *args,
  */
 int rt_window_advance(rt_window *w, int64_t now_ms, rt_window_emit_fn emit,
                       void *ctx);
+
+/*
+ * Event time, for a caller that tracks the watermark itself (rt_pipeline
+ * does, per source partition, when a source has several): emits every
+ * result complete at watermark wm_ms, exactly as advance() does at (max
+ * event time seen - watermark_ms), and drops the state no later window
+ * needs; records at or behind it are late from then on. A watermark at or
+ * below an earlier one emits nothing. The caller then drives every advance
+ * this way (advance() would use the max event time again). Returns the
+ * number of results handed to emit; 0 without event_time.
+ */
+int rt_window_advance_to(rt_window *w, int64_t wm_ms, rt_window_emit_fn emit,
+                         void *ctx);
 
 /* Emits everything still open (bounded source ended) as if time had run to
  * the end; the operator is empty afterwards and late-drops every later

@@ -4,6 +4,7 @@
  * flat memory over many batches. */
 #include "dsl.h"
 #include "dsl_compile.h"
+#include "dsl_plan_int.h"
 #include "rt_pipeline.h"
 #include "rt_source.h"
 #include "test.h"
@@ -185,11 +186,172 @@ static void test_memory_flat(void) {
   dsl_program_free(&prog);
 }
 
+/* ---- event time over a partitioned (kinesis) source ------------------- */
+
+#define NWIN 200 /* 5 s windows over the first 1000 s */
+
+typedef struct wcounts {
+  int results;
+  double count[NWIN]; /* count() per window start / 5 s */
+} wcounts;
+
+static void collect_windows(void *ctx, rt_result_kind kind, rt_result *res, rt_result *chart) {
+  wcounts *w = ctx;
+  ASSERT_EQ(kind, RT_RESULT_WINDOW);
+  for (size_t i = 0; i < rt_result_nrows(res); i++) {
+    int64_t start = rt_result_get(res, i, 0).u.ms;
+    ASSERT(start >= 0 && start / 5000 < NWIN && start % 5000 == 0);
+    w->count[start / 5000] += rt_result_get(res, i, 2).u.num;
+  }
+  w->results++;
+  rt_result_free(&res);
+  rt_result_free(&chart);
+}
+
+typedef struct kq {
+  dsl_program *prog;
+  dsl_plan *plan;
+  rt_pipeline *p;
+  rt_batch *b;
+  int data_col, shard_col;
+} kq;
+
+static void kq_open(kq *q) {
+  rt_err err;
+  ASSERT_EQ(compile("kinesis \"S\" from trim_horizon | parse json\n"
+                    "| window 5s on ts watermark 1s | agg count()",
+                    &q->prog, &q->plan, &err), 0);
+  q->p = rt_pipeline_new(q->plan, &err);
+  ASSERT(q->p);
+  q->b = rt_batch_new(rt_pipeline_ncols(q->p));
+  int n;
+  const char *const *cols = dsl_plan_source_cols(DSL_SRC_KINESIS, &n);
+  q->data_col = q->shard_col = -1;
+  for (int i = 0; i < n; i++) {
+    if (strcmp(cols[i], "data") == 0)
+      q->data_col = i;
+    if (strcmp(cols[i], "shard") == 0)
+      q->shard_col = i;
+  }
+  ASSERT(q->data_col >= 0 && q->shard_col >= 0);
+}
+
+static void kq_close(kq *q) {
+  rt_batch_free(&q->b);
+  rt_pipeline_free(&q->p);
+  dsl_plan_free(&q->plan);
+  dsl_program_free(&q->prog);
+}
+
+/* One batch at processing time now: shard A's records at event times
+ * a0..a1 (seconds, exclusive end) then shard B's at b0..b1. */
+static void kq_batch(kq *q, int a0, int a1, int b0, int b1, int64_t now, wcounts *w) {
+  rt_batch_reset(q->b);
+  for (int s = 0; s < 2; s++) {
+    int lo = s ? b0 : a0, hi = s ? b1 : a1;
+    for (int t = lo; t < hi; t++) {
+      size_t r = rt_batch_add_row(q->b);
+      char json[64];
+      int n = snprintf(json, sizeof(json), "{\"ts\":%d}", t);
+      rt_batch_set_str(q->b, r, q->data_col, json, (size_t)n);
+      rt_batch_set_str(q->b, r, q->shard_col, s ? "shardId-B" : "shardId-A", 9);
+    }
+  }
+  rt_pipeline_batch(q->p, q->b, now, collect_windows, w);
+}
+
+static uint64_t kq_late(const kq *q) {
+  rt_pipeline_stats st;
+  rt_pipeline_get_stats(q->p, &st);
+  return st.late;
+}
+
+/* The bug: shard A's backlog (minutes 0-10) is read in the first batches
+ * while shard B trickles, then B catches up. With one watermark over all
+ * records most of B was late; per shard, none is, and every window holds
+ * 5 records of each shard (brute force: 10 per 5 s window). */
+static void test_partitions_uneven_speeds(void) {
+  kq q;
+  kq_open(&q);
+  wcounts w = {0};
+  int64_t now = 1000000;
+  for (int i = 0; i < 6; i++, now += 1000) { /* A: 100 s a batch; B: 10 s */
+    kq_batch(&q, i * 100, i * 100 + 100, i * 10, i * 10 + 10, now, &w);
+    rt_pipeline_tick(q.p, now, collect_windows, &w);
+  }
+  for (int b = 60; b < 600; b += 60, now += 1000) { /* B catches up */
+    kq_batch(&q, 0, 0, b, b + 60, now, &w);
+    rt_pipeline_tick(q.p, now, collect_windows, &w);
+  }
+  ASSERT_EQ(kq_late(&q), 0);
+  ASSERT(w.results > 100); /* windows closed as both shards passed them */
+  rt_pipeline_finish(q.p, now, collect_windows, &w);
+  for (int k = 0; k < NWIN; k++)
+    ASSERT_NEAR(w.count[k], k < 120 ? 10 : 0, 0);
+  kq_close(&q);
+}
+
+/* A shard that stops delivering holds the watermark back only until it is
+ * idle: max(watermark 1 s, 2 ticks of 1 s) = 2 s of processing time. */
+static void test_partition_idle(void) {
+  kq q;
+  kq_open(&q);
+  wcounts w = {0};
+  int64_t t0 = 1000000;
+  kq_batch(&q, 0, 10, 0, 10, t0, &w); /* both: 0-9 s */
+  rt_pipeline_tick(q.p, t0, collect_windows, &w);
+  kq_batch(&q, 10, 20, 10, 11, t0 + 1000, &w); /* B: 10 s, its last */
+  rt_pipeline_tick(q.p, t0 + 1000, collect_windows, &w);
+  ASSERT_EQ(w.results, 0); /* the start grace: another shard may come */
+  kq_batch(&q, 20, 30, 0, 0, t0 + 2000, &w);
+  rt_pipeline_tick(q.p, t0 + 2000, collect_windows, &w);
+  /* B (10 s) holds: [0 s, 5 s) closed (end <= 10 s - 1 s), not [5, 10) */
+  ASSERT_EQ(w.results, 1);
+  ASSERT_NEAR(w.count[0], 10, 0);
+  kq_batch(&q, 30, 40, 0, 0, t0 + 2999, &w); /* 1999 ms since B: active */
+  ASSERT_EQ(w.results, 1);
+  rt_pipeline_tick(q.p, t0 + 3000, collect_windows, &w); /* B idle: A's 39 s */
+  ASSERT_NEAR(w.count[1], 10, 0);
+  ASSERT_NEAR(w.count[2], 6, 0);
+  ASSERT_NEAR(w.count[6], 5, 0); /* [30 s, 35 s) closed at 39 s - 1 s */
+  ASSERT_NEAR(w.count[7], 0, 0);
+  ASSERT_EQ(kq_late(&q), 0);
+  kq_batch(&q, 0, 0, 20, 21, t0 + 4000, &w); /* B again, behind: late */
+  ASSERT_EQ(kq_late(&q), 1);
+  rt_pipeline_finish(q.p, t0 + 4000, collect_windows, &w);
+  ASSERT_NEAR(w.count[7], 5, 0);
+  kq_close(&q);
+}
+
+/* A shard that ended (a closed shard read to its end) no longer counts,
+ * without waiting for the idle time. */
+static void test_partition_ended(void) {
+  kq q;
+  kq_open(&q);
+  wcounts w = {0};
+  int64_t t0 = 1000000;
+  kq_batch(&q, 0, 10, 0, 10, t0, &w);
+  kq_batch(&q, 10, 20, 10, 11, t0 + 1000, &w);
+  kq_batch(&q, 20, 30, 0, 0, t0 + 2000, &w);
+  rt_pipeline_tick(q.p, t0 + 2000, collect_windows, &w);
+  ASSERT_EQ(w.results, 1); /* B (10 s) holds [5 s, 10 s) open */
+  rt_pipeline_partition_ended(q.p, "shardId-B");
+  kq_batch(&q, 30, 32, 0, 0, t0 + 2100, &w); /* B not idle yet, but gone */
+  ASSERT_NEAR(w.count[1], 10, 0);
+  ASSERT_NEAR(w.count[5], 5, 0); /* [25 s, 30 s) closed at 31 s - 1 s */
+  ASSERT_NEAR(w.count[6], 0, 0);
+  ASSERT_EQ(kq_late(&q), 0);
+  kq_close(&q);
+}
+
 int main(void) {
   TEST_RUN(test_bad_records_counted);
   TEST_RUN(test_agg_select_and_chart);
   TEST_RUN(test_record_limit_ends);
   TEST_RUN(test_compile_errors);
   TEST_RUN(test_memory_flat);
+  TEST_RUN(test_partitions_uneven_speeds);
+  TEST_RUN(test_partition_idle);
+  TEST_RUN(test_partition_ended);
   return test_summary();
 }

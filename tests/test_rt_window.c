@@ -482,6 +482,35 @@ static void test_session_bridge_and_late(void) {
   rt_window_free(&w);
 }
 
+/* A watermark given by the caller (rt_pipeline's per-partition minimum)
+ * decides, not the newest time added: windows close at it, records behind it
+ * are late, and a lower one later changes nothing. */
+static void test_advance_to_watermark(void) {
+  rt_window *w = small_window(RT_WINDOW_SLIDING, 5000, 0, 0, true, 1000);
+  capture cap = {0};
+  ASSERT(add1(w, "a", 1, 1000));
+  ASSERT(add1(w, "a", 1, 60000)); /* another partition is ahead */
+  ASSERT_EQ(rt_window_advance_to(w, 4999, on_emit, &cap), 0);
+  ASSERT(add1(w, "a", 1, 2000)); /* not late: [0, 5 s) is still open */
+  ASSERT_EQ(rt_window_advance_to(w, 5000, on_emit, &cap), 1);
+  ASSERT_NEAR(rt_result_get(cap.res[0], 0, 3).u.num, 2, 0);
+  ASSERT_EQ(rt_window_advance_to(w, 3000, on_emit, &cap), 0); /* lower: nothing */
+  ASSERT(!add1(w, "a", 1, 4000));                             /* behind it: late */
+  ASSERT(add1(w, "a", 1, 5000));
+  ASSERT_EQ(rt_window_advance_to(w, 10000, on_emit, &cap), 1);
+  ASSERT_EQ(rt_result_get(cap.res[1], 0, 0).u.ms, 5000);
+  rt_window_stats st;
+  rt_window_get_stats(w, &st);
+  ASSERT_EQ(st.late, 1);
+  ASSERT_EQ(rt_window_close_all(w, on_emit, &cap), 1); /* the 60 s window */
+  capture_free(&cap);
+  rt_window_free(&w);
+  rt_window *pt = small_window(RT_WINDOW_SLIDING, 5000, 0, 0, false, 0);
+  ASSERT(add1(pt, "a", 1, 1000));
+  ASSERT_EQ(rt_window_advance_to(pt, 100000, on_emit, &cap), 0); /* not event time */
+  rt_window_free(&pt);
+}
+
 /* ---- running aggregates ---------------------------------------------------- */
 
 static void test_running_totals(void) {
@@ -856,6 +885,7 @@ int main(void) {
   TEST_RUN(test_random_shapes);
   TEST_RUN(test_sessions_brute_force);
   TEST_RUN(test_session_bridge_and_late);
+  TEST_RUN(test_advance_to_watermark);
   TEST_RUN(test_running_totals);
   TEST_RUN(test_bad_options);
   TEST_RUN(test_alignment_and_jumps);
