@@ -189,9 +189,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "cannot read %s\n", argv[1]);
     return 1;
   }
-  plot_series s[3] = {{"sensor-a", d.t, d.y[0], d.n},
-                      {"sensor-b", d.t, d.y[1], d.n},
-                      {"sensor-c", d.t, d.y[2], d.n}};
+  plot_series s[3] = {{"sensor-a", d.t, d.y[0], d.n, 0},
+                      {"sensor-b", d.t, d.y[1], d.n, 0},
+                      {"sensor-c", d.t, d.y[2], d.n, 0}};
   plot_spec spec = {.kind = PLOT_LINE,
                     .title = "Temperature by sensor (benchmark)",
                     .x = {PLOT_AXIS_TIME, "time (UTC)", 0},

@@ -147,6 +147,9 @@ static int plot__check(const plot_spec *s, plot__geom *g, plot_err *err) {
   if (g->max_series < 1)
     return plot__fail(err, PLOT_EINVAL, "max_series %d is below 1",
                       g->max_series);
+  if (s->fold != PLOT_FOLD_SUM && s->fold != PLOT_FOLD_DROP)
+    return plot__fail(err, PLOT_EINVAL, "fold %d is not a plot_fold",
+                      (int)s->fold);
   g->pw = (int)ceil(g->w * g->scale);
   g->ph = (int)ceil(g->h * g->scale);
   if (g->pw > PLOT__MAX_PX || g->ph > PLOT__MAX_PX)

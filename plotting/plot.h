@@ -85,7 +85,20 @@ typedef struct plot_series {
   const double *x;  /* n x values, or NULL for 0..n-1 */
   const double *y;  /* n y values; may be NULL only when n == 0 */
   size_t n;         /* number of points */
+  int color;        /* palette colour + 1 (1 = the first colour; the palette
+                       wraps after 8); 0 = the colour of its position. Set it
+                       to keep a series' colour when the set or order of
+                       series changes between redraws */
 } plot_series;
+
+/* What happens to the series beyond max_series. Append-only. */
+typedef enum plot_fold {
+  PLOT_FOLD_SUM = 0, /* the rest are summed at equal x into one grey series
+                        "other": right for additive values (counts, sums),
+                        meaningless for averages, minima or percentiles */
+  PLOT_FOLD_DROP = 1 /* the rest are not drawn; the legend ends with
+                        "+N more series" */
+} plot_fold;
 
 /* Extra fields of the single-value KPI tile (kind PLOT_KPI). */
 typedef struct plot_kpi {
@@ -101,10 +114,10 @@ typedef struct plot_kpi {
  * duration of the render call only; all strings are UTF-8 (invalid bytes are
  * shown as '?'), and text too long for its place is ellipsized.
  *
- * Series beyond max_series are folded: the first max_series-1 are drawn as
- * given and the rest are summed, at equal x values, into one series named
- * "other". Order series by importance; colours follow the position, so keep
- * the order stable between redraws to keep colours stable.
+ * Series beyond max_series are folded as `fold` says: summed into "other"
+ * (the first max_series-1 are drawn as given) or dropped (the first
+ * max_series are drawn). Order series by importance. Colours follow the
+ * position unless a series sets its own `color`.
  */
 typedef struct plot_spec {
   plot_kind kind;             /* what to draw */
@@ -121,6 +134,7 @@ typedef struct plot_spec {
   int width, height;          /* logical size in CSS pixels; 0 = 800 x 400 */
   double scale;               /* device pixels per logical pixel; 0 = 2 */
   int max_series;             /* fold beyond this many series; 0 = 8 */
+  plot_fold fold;             /* how to fold them (default: sum) */
   int y_zero;                 /* line, scatter: 1 = the y axis includes 0
                                  (areas and bars always do) */
 } plot_spec;

@@ -1,8 +1,9 @@
 /*
  * The data step of a render: turns the spec's series into what is drawn.
  * Series past the limit are folded into one "other" series by summing their
- * finite points at equal x, so a chart of 200 keys stays readable and keeps
- * its first keys' colours. Stacked and bar kinds also get the series aligned
+ * finite points at equal x (PLOT_FOLD_SUM, for additive values), or left
+ * out and counted (PLOT_FOLD_DROP, for values whose sum means nothing), so a
+ * chart of 200 keys stays readable and keeps its first keys' colours. Stacked and bar kinds also get the series aligned
  * on one grid of distinct x values, because stacking is only meaningful at
  * equal x and real windows do not give every key a value in every window.
  * Non-finite points are dropped here and never reach the drawing code's
@@ -74,16 +75,19 @@ static int plot__fold_other(const plot_spec *spec, size_t first,
 
 static int plot__make_views(const plot_spec *spec, int max_series,
                             plot__data *d) {
-  size_t ns = spec->n_series;
-  size_t keep = ns <= (size_t)max_series ? ns : (size_t)max_series - 1;
-  d->n_views = ns <= (size_t)max_series ? ns : keep + 1;
+  size_t ns = spec->n_series, max = (size_t)max_series;
+  int drop = spec->fold == PLOT_FOLD_DROP;
+  size_t keep = ns <= max ? ns : drop ? max : max - 1;
+  d->n_views = ns <= max || drop ? keep : keep + 1;
+  d->n_hidden = drop ? ns - keep : 0;
   d->views = calloc(d->n_views ? d->n_views : 1, sizeof(*d->views));
   if (!d->views)
     return PLOT_ENOMEM;
   for (size_t i = 0; i < keep; i++) {
     const plot_series *s = &spec->series[i];
+    int color = s->color > 0 ? s->color - 1 : (int)i;
     d->views[i] = (plot__view){s->name ? s->name : "", s->x, s->y,
-                               s->y ? s->n : 0, (int)i};
+                               s->y ? s->n : 0, color};
   }
   if (keep == d->n_views)
     return PLOT_OK;

@@ -29,7 +29,16 @@ static int plot__clampi(int v, int lo, int hi) {
 
 static int plot__has_legend(const plot__ctx *c) {
   const plot__data *d = &c->data;
-  return d->n_views > 1 || (d->n_views == 1 && d->views[0].name[0]);
+  return d->n_views > 1 || d->n_hidden > 0 ||
+         (d->n_views == 1 && d->views[0].name[0]);
+}
+
+/* The last legend line of a chart that dropped series: "+4 more series". */
+static const char *plot__hidden_text(const plot__ctx *c, char *buf, size_t n) {
+  if (!c->data.n_hidden)
+    return NULL;
+  snprintf(buf, n, "+%zu more series", c->data.n_hidden);
+  return buf;
 }
 
 static int plot__legend_below(const plot__ctx *c) {
@@ -40,8 +49,12 @@ static int plot__legend_below(const plot__ctx *c) {
 static double plot__legend_width(plot__ctx *c) {
   double cap = fmax(60, c->w * 0.25), wmax = 0;
   plot__font(c, 0, PLOT__LEGEND_PX);
+  char buf[48];
+  const char *hidden = plot__hidden_text(c, buf, sizeof(buf));
   for (size_t i = 0; i < c->data.n_views; i++)
     wmax = fmax(wmax, plot__text_width(c, c->data.views[i].name));
+  if (hidden)
+    wmax = fmax(wmax, plot__text_width(c, hidden));
   return fmin(wmax + PLOT__LEGEND_SWATCH, cap) + PLOT__PAD;
 }
 
@@ -49,9 +62,12 @@ static double plot__legend_width(plot__ctx *c) {
 static int plot__legend_rows(plot__ctx *c, double w) {
   double x = 0;
   int rows = 1;
+  char buf[48];
+  const char *hidden = plot__hidden_text(c, buf, sizeof(buf));
   plot__font(c, 0, PLOT__LEGEND_PX);
-  for (size_t i = 0; i < c->data.n_views; i++) {
-    double ew = fmin(plot__text_width(c, c->data.views[i].name), w * 0.5) +
+  for (size_t i = 0; i < c->data.n_views + (hidden ? 1 : 0); i++) {
+    const char *name = i < c->data.n_views ? c->data.views[i].name : hidden;
+    double ew = fmin(plot__text_width(c, name), w * 0.5) +
                 PLOT__LEGEND_SWATCH + 14;
     if (x > 0 && x + ew > w) {
       rows++;
@@ -326,11 +342,16 @@ static void plot__legend_right(plot__ctx *c) {
   double y = c->plot.y + PLOT__LEGEND_PX;
   double maxw = c->w - PLOT__PAD - x - PLOT__LEGEND_SWATCH;
   size_t fit = (size_t)fmax(1, floor(c->plot.h / PLOT__LEGEND_ROW));
+  size_t nv = c->data.n_views, rows = nv + (c->data.n_hidden ? 1 : 0);
+  char more[48];
   plot__font(c, 0, PLOT__LEGEND_PX);
-  for (size_t i = 0; i < c->data.n_views; i++, y += PLOT__LEGEND_ROW) {
-    if (i + 1 == fit && c->data.n_views > fit) {
-      char more[48];
-      snprintf(more, sizeof(more), "+%zu more", c->data.n_views - i);
+  for (size_t i = 0; i <= nv; i++, y += PLOT__LEGEND_ROW) {
+    if ((i + 1 == fit && rows > fit) || i == nv) {
+      size_t left = nv - i + c->data.n_hidden;
+      if (!left)
+        break;
+      snprintf(more, sizeof(more),
+               c->data.n_hidden ? "+%zu more series" : "+%zu more", left);
       cairo_set_source_rgb(c->cr, 0.4, 0.4, 0.4);
       plot__text(c, more, x + PLOT__LEGEND_SWATCH, y, PLOT__LEFT, maxw);
       break;
@@ -364,6 +385,19 @@ static void plot__legend_under(plot__ctx *c) {
     cairo_set_source_rgb(c->cr, 0.2, 0.2, 0.2);
     plot__text(c, v->name, x + PLOT__LEGEND_SWATCH, y, PLOT__LEFT, tw + 1);
     x += ew;
+  }
+  char buf[48];
+  const char *hidden = plot__hidden_text(c, buf, sizeof(buf));
+  if (hidden && row < 3) {
+    double tw = fmin(plot__text_width(c, hidden), w * 0.5);
+    if (x > x0 && x + tw + PLOT__LEGEND_SWATCH > x0 + w) {
+      if (++row == 3)
+        return;
+      x = x0;
+      y += PLOT__LEGEND_ROW;
+    }
+    cairo_set_source_rgb(c->cr, 0.4, 0.4, 0.4);
+    plot__text(c, hidden, x, y, PLOT__LEFT, tw + 1);
   }
 }
 

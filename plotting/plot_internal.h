@@ -48,6 +48,7 @@ typedef struct plot__view {
 typedef struct plot__data {
   plot__view *views; /* n_views series to draw (owned array) */
   size_t n_views;    /* number of views */
+  size_t n_hidden;   /* PLOT_FOLD_DROP: series not drawn ("+N more series") */
   double *other_x, *other_y; /* storage of the folded "other" series (owned) */
   double *grid_x;    /* n_grid distinct finite x values, ascending (owned) */
   double *grid_y;    /* n_views x n_grid values (owned) */

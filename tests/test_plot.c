@@ -267,6 +267,7 @@ enum { GN = 60 };
 typedef struct sample {
   double x[GN], y[3][GN];     /* three series on a time axis */
   plot_series s[3];
+  plot_series sc[3];          /* s with own colours, in another order */
   double bx[5], by[2][5];     /* two series over five categories */
   plot_series bs[2];
 } sample;
@@ -280,15 +281,21 @@ static void sample_init(sample *d) {
   }
   static const char *const names[3] = {"eu-west-1", "us-east-1", "ap-south-1"};
   for (int k = 0; k < 3; k++)
-    d->s[k] = (plot_series){names[k], d->x, d->y[k], GN};
+    d->s[k] = (plot_series){names[k], d->x, d->y[k], GN, 0};
   static const double b0[5] = {5, 3, 8, 2, 7}, b1[5] = {2, 6, 1, 5, -2};
   for (int i = 0; i < 5; i++) {
     d->bx[i] = i;
     d->by[0][i] = b0[i];
     d->by[1][i] = b1[i];
   }
-  d->bs[0] = (plot_series){"temperature", d->bx, d->by[0], 5};
-  d->bs[1] = (plot_series){"humidity", d->bx, d->by[1], 5};
+  /* the order a live chart may hand them over after a set change; each
+   * keeps the colour it had as s[k] */
+  for (int k = 0; k < 3; k++) {
+    d->sc[k] = d->s[2 - k];
+    d->sc[k].color = 3 - k;
+  }
+  d->bs[0] = (plot_series){"temperature", d->bx, d->by[0], 5, 0};
+  d->bs[1] = (plot_series){"humidity", d->bx, d->by[1], 5, 0};
 }
 
 static const char *const bar_labels[5] = {"north", "south", "east", "west",
@@ -320,6 +327,12 @@ static plot_spec golden_spec(const sample *d, const char *name) {
     s.title = "events per second";
     s.kpi = (plot_kpi){12345.6, -234, "ev/s"};
     s.n_series = 1;
+  } else if (strcmp(name, "line_drop") == 0) {
+    /* averages past max_series: dropped and counted, never summed */
+    s.kind = PLOT_LINE;
+    s.series = d->sc;
+    s.max_series = 2;
+    s.fold = PLOT_FOLD_DROP;
   } else if (strcmp(name, "empty") == 0) {
     s.kind = PLOT_LINE;
     s.n_series = 0;
@@ -391,13 +404,14 @@ static void test_golden_bar_stacked(void) { check_golden("bar_stacked"); }
 static void test_golden_scatter(void) { check_golden("scatter"); }
 static void test_golden_kpi(void) { check_golden("kpi"); }
 static void test_golden_empty(void) { check_golden("empty"); }
+static void test_golden_line_drop(void) { check_golden("line_drop"); }
 
 /* ---- the PNG writer, read back by cairo ------------------------------- */
 
 static void test_png_decodes_with_pixels(void) {
   /* One series of bars, no legend: the middle of the plot is bar blue. */
   double x[1] = {0}, y[1] = {10};
-  plot_series s = {NULL, x, y, 1};
+  plot_series s = {NULL, x, y, 1, 0};
   plot_spec spec = {.kind = PLOT_BAR, .series = &s, .n_series = 1,
                     .width = 200, .height = 100, .scale = 2};
   plot_png png = render_ok(&spec);
@@ -554,7 +568,7 @@ static hostile hostile_make(int c, size_t n_series, size_t n) {
       if (c == 6)
         y[i] = (i % 2 ? DBL_MAX : -DBL_MAX);
     }
-    h.s[s] = (plot_series){"s", x, y, n};
+    h.s[s] = (plot_series){"s", x, y, n, 0};
   }
   return h;
 }
@@ -590,7 +604,7 @@ static void test_hostile_data(void) {
 
 static void test_all_nan_is_waiting(void) {
   double y[4] = {NAN, INFINITY, -INFINITY, NAN};
-  plot_series s = {"nan", NULL, y, 4};
+  plot_series s = {"nan", NULL, y, 4, 0};
   render_all_kinds(&s, 1, "all NaN", PLOT_AXIS_NUMERIC);
 }
 
@@ -617,7 +631,7 @@ static void test_hostile_text(void) {
   /* Invalid UTF-8, control characters, a lone continuation byte. */
   const char *broken = "bad \xff\xfe utf8 \x80 \xe2\x82 tab\there \xf0\x9f\x98";
   double y[3] = {1, 2, 3};
-  plot_series s[2] = {{long_title, NULL, y, 3}, {broken, NULL, y, 3}};
+  plot_series s[2] = {{long_title, NULL, y, 3, 0}, {broken, NULL, y, 3, 0}};
   const char *labels[3] = {long_title, broken, NULL};
   for (int k = 0; k < PLOT_KIND_COUNT; k++) {
     plot_spec spec = {.kind = (plot_kind)k, .title = long_title,
@@ -684,7 +698,7 @@ static void test_random_specs(void) {
         ys[k][i] = awkward(&rnd);
       }
       ss[k] = (plot_series){k % 2 ? "series" : NULL, (iter % 5) ? xs[k] : NULL,
-                            ys[k], n};
+                            ys[k], n, 0};
     }
     plot_spec spec = {.kind = (plot_kind)(rnd % PLOT_KIND_COUNT),
                       .series = ss, .n_series = ns,
@@ -720,6 +734,54 @@ static void test_fold_into_other(void) {
     want += h.s[s].y[2];
   ASSERT_NEAR(c.data.views[4].y[2], want, 1e-9);
   ASSERT_EQ(c.data.n_grid, 4);
+  plot__data_free(&c.data);
+  hostile_free(&h);
+}
+
+static void test_fold_drop(void) {
+  hostile h = hostile_make(0, 12, 4);
+  for (size_t i = 0; i < 4; i++)
+    ((double *)h.s[7].y)[i] = 1e9; /* hidden: must not stretch the axis */
+  plot_spec spec = {.kind = PLOT_LINE, .series = h.s, .n_series = 12,
+                    .max_series = 5, .fold = PLOT_FOLD_DROP};
+  plot__ctx c = {.spec = &spec, .max_series = 5};
+  ASSERT_EQ(plot__data_build(&c, 0), PLOT_OK);
+  ASSERT_EQ(c.data.n_views, 5);
+  ASSERT_EQ(c.data.n_hidden, 7);
+  for (size_t i = 0; i < 5; i++) {
+    ASSERT_STR_EQ(c.data.views[i].name, h.s[i].name);
+    ASSERT_EQ(c.data.views[i].color, (int)i);
+  }
+  ASSERT(c.data.yhi < 1e9);
+  plot__data_free(&c.data);
+  spec.fold = PLOT_FOLD_SUM; /* the default still sums */
+  ASSERT_EQ(plot__data_build(&c, 0), PLOT_OK);
+  ASSERT_EQ(c.data.n_hidden, 0);
+  ASSERT_STR_EQ(c.data.views[4].name, "other");
+  plot__data_free(&c.data);
+  render_check(&spec);
+  spec.fold = PLOT_FOLD_DROP;
+  render_check(&spec);
+  spec.width = 300; /* legend under the plot */
+  render_check(&spec);
+  hostile_free(&h);
+}
+
+static void test_series_color(void) {
+  hostile h = hostile_make(0, 10, 4);
+  for (size_t i = 0; i < 10; i++)
+    h.s[i].color = i % 2 ? (int)(10 - i) : 0; /* odd ones pick, wrapping */
+  plot_spec spec = {.kind = PLOT_LINE, .series = h.s, .n_series = 10,
+                    .max_series = 5};
+  plot__ctx c = {.spec = &spec, .max_series = 5};
+  ASSERT_EQ(plot__data_build(&c, 0), PLOT_OK);
+  ASSERT_EQ(c.data.views[0].color, 0);
+  ASSERT_EQ(c.data.views[1].color, 8);
+  ASSERT_EQ(c.data.views[2].color, 2);
+  ASSERT_EQ(c.data.views[3].color, 6);
+  ASSERT_EQ(c.data.views[4].color, PLOT__OTHER_COLOR);
+  plot__rgb a = plot__color(8), b = plot__color(0);
+  ASSERT(a.r == b.r && a.g == b.g && a.b == b.b); /* the palette wraps */
   plot__data_free(&c.data);
   hostile_free(&h);
 }
@@ -774,11 +836,13 @@ static void test_errors(void) {
   expect_error(&s, PLOT_ETOOBIG, "pixels");
   s = (plot_spec){.n_series = 2};
   expect_error(&s, PLOT_EINVAL, "no series array");
-  plot_series bad = {"x", NULL, NULL, 3};
+  plot_series bad = {"x", NULL, NULL, 3, 0};
   s = (plot_spec){.series = &bad, .n_series = 1};
   expect_error(&s, PLOT_EINVAL, "no y");
   s = (plot_spec){.max_series = -1};
   expect_error(&s, PLOT_EINVAL, "max_series");
+  s = (plot_spec){.fold = (plot_fold)7};
+  expect_error(&s, PLOT_EINVAL, "fold 7");
   ASSERT_EQ(plot_render_png_once(NULL, NULL, NULL), PLOT_EINVAL);
   ASSERT_STR_EQ(plot_errname(PLOT_ETOOBIG), "PLOT_ETOOBIG");
   ASSERT_STR_EQ(plot_strerror(PLOT_OK), "success");
@@ -799,6 +863,7 @@ int main(void) {
   TEST_RUN(test_golden_scatter);
   TEST_RUN(test_golden_kpi);
   TEST_RUN(test_golden_empty);
+  TEST_RUN(test_golden_line_drop);
   TEST_RUN(test_png_decodes_with_pixels);
   TEST_RUN(test_png_rgba_roundtrip);
   TEST_RUN(test_rle_deflate_roundtrip);
@@ -810,6 +875,8 @@ int main(void) {
   TEST_RUN(test_random_specs);
   TEST_RUN(test_font_is_dejavu);
   TEST_RUN(test_fold_into_other);
+  TEST_RUN(test_fold_drop);
+  TEST_RUN(test_series_color);
   TEST_RUN(test_renderer_reuse);
   TEST_RUN(test_errors);
   cairo_debug_reset_static_data();
