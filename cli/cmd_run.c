@@ -37,8 +37,8 @@ static void print_update(void *ud, const rt_query_info *q, const rt_update *u) {
   rt_buf_init(&b, 0);
   char s[RT_TIME_ISO_MS_LEN], e[RT_TIME_ISO_MS_LEN];
   if (u->kind == RT_RESULT_WINDOW)
-    rt_buf_printf(&b, "window %s - %s\n", rt_time_format_ms(u->window_start, s),
-                  rt_time_format_ms(u->window_end, e));
+    rt_buf_printf(&b, "window %s - %s%s\n", rt_time_format_ms(u->window_start, s),
+                  rt_time_format_ms(u->window_end, e), u->partial ? " (partial)" : "");
   else if (u->kind == RT_RESULT_RUNNING)
     rt_buf_printf(&b, "totals%s\n", u->final ? " (final)" : "");
   if (q->output->kind == DSL_OUT_TABLE || q->output->kind == DSL_OUT_CHART) {

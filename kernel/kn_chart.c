@@ -4,7 +4,9 @@
  * `by` values), so a redraw reads no rt_values. Building a spec regroups the
  * ring's rows into series through a string-interning table that is cleared,
  * not freed, between builds; the series' point arrays are reused too, so a
- * steady chart redraws without allocating.
+ * steady chart redraws with few allocations. What must survive redraws for
+ * the picture to stay calm lives here too: the set of series shown when
+ * some are dropped, and the colour of every series name drawn.
  */
 #include "kn_chart.h"
 
@@ -37,6 +39,14 @@ typedef struct kc_series {
   size_t n, cap;
 } kc_series;
 
+/* A colour a series name had: kept for the chart's life so a series keeps
+ * its colour when others come, go or change order. */
+typedef struct kc_color {
+  char *name;     /* owned series name */
+  int color;      /* palette index, 0..KN_CHART_COLORS-1 */
+  uint64_t seen;  /* the spec build that last drew it, for eviction */
+} kc_color;
+
 /* Open-addressing table from (tag, string) to a dense index. */
 typedef struct kc_intern {
   int *slots;           /* index + 1, or 0 for empty */
@@ -64,6 +74,15 @@ struct kn_chart {
   const char **label_ptrs;
   size_t caplabels;
   double *kx, *ky;            /* KPI sparkline */
+  size_t *order;              /* series indexes in the order handed to plot */
+  double *score;              /* per series: the ranking measure (mean y) */
+  bool *in;                   /* per series: in the shown set */
+  /* kept between specs */
+  char **shown;               /* names of the series shown last (owned) */
+  size_t nshown;
+  kc_color *colors;           /* remembered colours, at most KN_CHART_MAX_COLORS */
+  size_t ncolors;
+  uint64_t builds;            /* spec builds so far */
 };
 
 /* ---------------------------------------------------------------- values */
@@ -198,6 +217,13 @@ void kn_chart_free(kn_chart **chart) {
   rt_free(c->label_ptrs);
   rt_free(c->kx);
   rt_free(c->ky);
+  rt_free(c->order);
+  rt_free(c->score);
+  rt_free(c->in);
+  free_strs(c->shown, c->nshown);
+  for (size_t i = 0; i < c->ncolors; i++)
+    rt_free(c->colors[i].name);
+  rt_free(c->colors);
   rt_free(c);
   *chart = NULL;
 }
@@ -231,9 +257,9 @@ static bool is_kpi(const kn_chart *c) {
          c->ring[c->head].n == 1 && !c->ring[c->head].xs;
 }
 
-void kn_chart_add(kn_chart *c, const rt_update *u) {
-  if (!u->chart)
-    return;
+bool kn_chart_add(kn_chart *c, const rt_update *u) {
+  if (!u->chart || u->partial)
+    return false;
   if (u->result)
     keep_latest(c, u->result);
   kc_entry *slot = NULL;
@@ -262,6 +288,7 @@ void kn_chart_add(kn_chart *c, const rt_update *u) {
     drop_oldest(c);
   if (u->kind == RT_RESULT_RUNNING && slot->n == 1)
     kpi_push(c, slot->y[0]);
+  return true;
 }
 
 size_t kn_chart_len(const kn_chart *c) { return c->len; }
@@ -433,6 +460,183 @@ static void kpi_spec(kn_chart *c, plot_spec *spec) {
     spec->title = c->desc->y_names && c->desc->ny ? c->desc->y_names[0] : NULL;
 }
 
+/* ---------------------------------------------------------- which series */
+
+/* True when every y is a count() or sum(): series then add up, and the ones
+ * past the cap can be summed into "other". Anything else (avg, min, max,
+ * percentiles, raw values) is dropped past the cap instead. */
+static bool additive(const kn_chart *c) {
+  if (!c->desc->y_additive || c->desc->ny < 1)
+    return false;
+  for (int j = 0; j < c->desc->ny; j++)
+    if (!c->desc->y_additive[j])
+      return false;
+  return true;
+}
+
+/* Mean of the finite y values of s; -inf when there are none (ranks last). */
+static double series_score(const kc_series *s) {
+  double sum = 0;
+  size_t n = 0;
+  for (size_t i = 0; i < s->n; i++)
+    if (isfinite(s->y[i])) {
+      sum += s->y[i];
+      n++;
+    }
+  return n ? sum / (double)n : -INFINITY;
+}
+
+static bool was_shown(const kn_chart *c, const char *name) {
+  for (size_t i = 0; i < c->nshown; i++)
+    if (strcmp(c->shown[i], name) == 0)
+      return true;
+  return false;
+}
+
+/* Among the series with in[] == member: the highest scoring, or with worst
+ * the lowest; SIZE_MAX when there is none. */
+static size_t pick(const kn_chart *c, bool member, bool worst) {
+  size_t best = SIZE_MAX;
+  for (size_t i = 0; i < c->nseries; i++) {
+    if (c->in[i] != member)
+      continue;
+    if (best == SIZE_MAX || (worst ? c->score[i] < c->score[best] : c->score[i] > c->score[best]))
+      best = i;
+  }
+  return best;
+}
+
+/* Does a newcomer scoring b clearly beat a member scoring a? By more than
+ * KN_CHART_HYSTERESIS of their size, so close values do not swap the shown
+ * set back and forth between redraws. */
+static bool beats(double b, double a) {
+  if (!isfinite(a))
+    return isfinite(b);
+  double margin = KN_CHART_HYSTERESIS * fmax(fabs(a), fabs(b));
+  return b > a + margin;
+}
+
+/* Marks in[] the top `max` series by score, keeping the set shown last unless
+ * a newcomer clearly beats a member, and remembers the set. */
+static void choose_shown(kn_chart *c, size_t max) {
+  size_t n = 0;
+  for (size_t i = 0; i < c->nseries; i++) {
+    c->score[i] = series_score(&c->series[i]);
+    c->in[i] = false;
+  }
+  for (size_t i = 0; i < c->nseries && n < max; i++)
+    if (was_shown(c, c->series[i].name)) {
+      c->in[i] = true;
+      n++;
+    }
+  for (size_t best; n < max && (best = pick(c, false, false)) != SIZE_MAX; n++)
+    c->in[best] = true;
+  for (size_t k = 0; k < max; k++) {
+    size_t out = pick(c, false, false), weak = pick(c, true, true);
+    if (out == SIZE_MAX || weak == SIZE_MAX || !beats(c->score[out], c->score[weak]))
+      break;
+    c->in[out] = true;
+    c->in[weak] = false;
+  }
+  free_strs(c->shown, c->nshown);
+  c->shown = rt_xcalloc(max ? max : 1, sizeof(char *));
+  c->nshown = 0;
+  for (size_t i = 0; i < c->nseries; i++)
+    if (c->in[i])
+      c->shown[c->nshown++] = rt_xstrdup(c->series[i].name);
+}
+
+/* The remembered colour of name, or NULL. */
+static kc_color *color_of(kn_chart *c, const char *name) {
+  for (size_t i = 0; i < c->ncolors; i++)
+    if (strcmp(c->colors[i].name, name) == 0)
+      return &c->colors[i];
+  return NULL;
+}
+
+static kc_color *color_add(kn_chart *c, const char *name, int color) {
+  kc_color *e;
+  if (c->ncolors < KN_CHART_MAX_COLORS) {
+    if (!c->colors)
+      c->colors = rt_xcalloc(KN_CHART_MAX_COLORS, sizeof(*c->colors));
+    e = &c->colors[c->ncolors++];
+  } else { /* forget the name drawn longest ago */
+    e = &c->colors[0];
+    for (size_t i = 1; i < c->ncolors; i++)
+      if (c->colors[i].seen < e->seen)
+        e = &c->colors[i];
+    rt_free(e->name);
+  }
+  *e = (kc_color){rt_xstrdup(name), color, c->builds};
+  return e;
+}
+
+/* Gives the first n plot series their colours: the one each had before when
+ * no other drawn series holds it now, else the first colour free. */
+static void assign_colors(kn_chart *c, size_t n) {
+  bool used[KN_CHART_COLORS] = {false};
+  kc_color **have = rt_xcalloc(n ? n : 1, sizeof(*have));
+  for (size_t k = 0; k < n; k++) {
+    kc_color *e = color_of(c, c->pseries[k].name);
+    if (e && !used[e->color]) {
+      used[e->color] = true;
+      have[k] = e;
+    }
+  }
+  for (size_t k = 0; k < n; k++) {
+    kc_color *e = have[k];
+    if (!e) {
+      int free_c = (int)(k % KN_CHART_COLORS);
+      for (int i = 0; i < KN_CHART_COLORS; i++)
+        if (!used[i]) {
+          free_c = i;
+          break;
+        }
+      used[free_c] = true;
+      e = color_of(c, c->pseries[k].name);
+      if (e)
+        e->color = free_c;
+      else
+        e = color_add(c, c->pseries[k].name, free_c);
+    }
+    e->seen = c->builds;
+    c->pseries[k].color = e->color + 1;
+  }
+  rt_free(have);
+}
+
+/* Orders the plot series (shown first, each group in order of appearance),
+ * picks the fold and colours. */
+static void arrange_series(kn_chart *c, plot_spec *spec) {
+  size_t max = KN_CHART_MAX_SERIES, ns = c->nseries;
+  bool sum = additive(c);
+  spec->max_series = (int)max;
+  spec->fold = sum ? PLOT_FOLD_SUM : PLOT_FOLD_DROP;
+  c->order = rt_xrealloc(c->order, (ns ? ns : 1) * sizeof(size_t));
+  c->score = rt_xrealloc(c->score, (ns ? ns : 1) * sizeof(double));
+  c->in = rt_xrealloc(c->in, (ns ? ns : 1) * sizeof(bool));
+  /* Summing keeps every value in the picture, so order of appearance will
+   * do; dropping must choose which to show. */
+  size_t drawn = ns <= max ? ns : sum ? max - 1 : max;
+  if (sum || ns <= max) {
+    for (size_t i = 0; i < ns; i++)
+      c->in[i] = i < drawn;
+  } else {
+    choose_shown(c, max);
+  }
+  size_t k = 0;
+  for (int pass = 1; pass >= 0; pass--)
+    for (size_t i = 0; i < ns; i++)
+      if (c->in[i] == (bool)pass)
+        c->order[k++] = i;
+  for (size_t i = 0; i < ns; i++) {
+    const kc_series *s = &c->series[c->order[i]];
+    c->pseries[i] = (plot_series){.name = s->name, .x = s->x, .y = s->y, .n = s->n};
+  }
+  c->builds++;
+  assign_colors(c, drawn);
+}
+
 void kn_chart_spec(kn_chart *c, const char *footer, plot_spec *spec) {
   memset(spec, 0, sizeof(*spec));
   spec->kind = kn_chart_plot_kind(c->desc->chart);
@@ -462,12 +666,10 @@ void kn_chart_spec(kn_chart *c, const char *footer, plot_spec *spec) {
   }
   spec->x.kind = time ? PLOT_AXIS_TIME : PLOT_AXIS_NUMERIC;
   c->pseries = rt_xrealloc(c->pseries, (c->nseries ? c->nseries : 1) * sizeof(plot_series));
-  for (size_t i = 0; i < c->nseries; i++) {
-    kc_series *s = &c->series[i];
+  for (size_t i = 0; i < c->nseries; i++)
     if (!categorical && (spec->kind == PLOT_LINE || spec->kind == PLOT_AREA))
-      series_sort(s);
-    c->pseries[i] = (plot_series){.name = s->name, .x = s->x, .y = s->y, .n = s->n};
-  }
+      series_sort(&c->series[i]);
+  arrange_series(c, spec);
   spec->series = c->pseries;
   spec->n_series = c->nseries;
   if (categorical) {

@@ -18,6 +18,17 @@
  *     oldest window falls out past the ring size or the point cap;
  *   - running totals replace the whole frame (they are cumulative); record
  *     batches are appended like windows;
+ *   - partial windows (rt_update.partial: cut short by a stop) are not
+ *     kept: their low counts would read as a fall at the end of the chart;
+ *   - past KN_CHART_MAX_SERIES series: when every y is a count() or sum()
+ *     (rt_output_desc.y_additive) the rest are summed into "other"; otherwise
+ *     summing means nothing (12 averages do not add up to a temperature), so
+ *     the top KN_CHART_MAX_SERIES by mean y over the ring are drawn and the
+ *     legend says "+N more series". The shown set is kept between redraws
+ *     unless a newcomer's mean beats a member's by KN_CHART_HYSTERESIS;
+ *   - each series name keeps its colour for the chart's life (a live
+ *     display's), whatever else comes, goes or reorders; a new series takes
+ *     the first colour no drawn series holds;
  *   - the KPI tile: a running aggregate (no window) with one y, no `by` and a
  *     one-row result has no useful line to draw (one point that moves), so it
  *     draws PLOT_KPI: the value, its change since the previous update and a
@@ -30,13 +41,21 @@
 #include "rt_buf.h"
 #include "rt_query.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* Points kept over the whole ring, whatever its length: the bound on memory
  * for record streams (a batch may hold thousands of rows). */
 enum { KN_CHART_MAX_POINTS = 50000, KN_CHART_DEFAULT_RING = 120,
-       KN_CHART_TEXT_ROWS = 20 };
+       KN_CHART_TEXT_ROWS = 20,
+       KN_CHART_MAX_SERIES = 8,   /* series drawn; the rest are folded */
+       KN_CHART_COLORS = 8,       /* plotting's palette size */
+       KN_CHART_MAX_COLORS = 256  /* series names whose colour is remembered */ };
+
+/* A series outside the shown set replaces a member only when its mean is
+ * higher by more than this fraction. */
+#define KN_CHART_HYSTERESIS 0.10
 
 typedef struct kn_chart kn_chart;
 
@@ -52,8 +71,9 @@ kn_chart *kn_chart_new(const rt_output_desc *desc, size_t ring);
 void kn_chart_free(kn_chart **chart);
 
 /* Folds an update into the ring (copies what it keeps; u is borrowed for the
- * call). Updates without a chart frame are ignored. */
-void kn_chart_add(kn_chart *chart, const rt_update *u);
+ * call). Updates without a chart frame, and partial windows, are ignored;
+ * returns false for those. */
+bool kn_chart_add(kn_chart *chart, const rt_update *u);
 
 /*
  * Fills spec (zeroed first) for the chart as it is now, with footer

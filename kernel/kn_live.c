@@ -50,6 +50,8 @@ typedef struct kl_disp {
   bool have_stats;         /* st holds a status */
   rt_query_stats st;       /* the latest counters */
   int64_t newest_end;      /* newest window end seen, 0 none */
+  uint64_t partial;        /* windows cut short by a stop (not drawn in
+                            * charts; shown in tables; the footer counts them) */
   char footer[512];        /* the footer drawn last */
 } kl_disp;
 
@@ -236,6 +238,10 @@ static void make_footer(const kl_disp *d, const rt_query_info *q, const rt_err *
     n += (size_t)snprintf(out + n, outsz - n, " \xc2\xb7 window to %s",
                           rt_time_format_ms(d->newest_end, t));
   }
+  if (d->partial && n < outsz)
+    n += (size_t)snprintf(out + n, outsz - n, " \xc2\xb7 %llu partial window%s %s",
+                          (unsigned long long)d->partial, d->partial == 1 ? "" : "s",
+                          d->chart ? "not drawn" : "(stopped early)");
   if (d->have_stats && st->state >= RT_QUERY_DONE && n < outsz)
     n += (size_t)snprintf(out + n, outsz - n, " \xc2\xb7 %s", rt_query_state_name(st->state));
   if (err && n < outsz)
@@ -360,11 +366,14 @@ static void on_update(void *ud, const rt_query_info *q, const rt_update *u) {
   kl_disp *d = find(l, q->id, false);
   if (!d)
     return;
+  if (u->partial)
+    d->partial++;
   if (d->chart)
-    kn_chart_add(d->chart, u);
+    kn_chart_add(d->chart, u); /* leaves partial windows out */
   else if (d->table)
     rt_table_sink_update(d->table, u);
-  if (u->kind == RT_RESULT_WINDOW && u->window_end > d->newest_end)
+  if (u->kind == RT_RESULT_WINDOW && !(d->chart && u->partial) &&
+      u->window_end > d->newest_end)
     d->newest_end = u->window_end;
   d->dirty = true;
   maybe_draw(l, d, q);

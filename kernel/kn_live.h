@@ -19,7 +19,11 @@
  *     cell reuses them. Its first output is a fresh display_data (front ends
  *     clear a cell's outputs when it runs again, and an update for an id with
  *     no output on the page shows nothing), and every later redraw an update;
- *   - chart memory is bounded by kn_chart's ring (`window_ring` results).
+ *   - chart memory is bounded by kn_chart's ring (`window_ring` results);
+ *   - windows cut short by a stop (rt_update.partial) are not drawn in a
+ *     chart (their low counts would read as a fall); a table shows them, and
+ *     the footer says how many were partial either way;
+ *   - a chart's series keep their colours for the display's life (kn_chart).
  *
  * Thread-safety: the ops may be called from any number of query threads at
  * once; the setters and kn_live_begin_cell() from the kernel's shell thread.

@@ -5,6 +5,7 @@
  */
 #include "rt_query.h"
 
+#include "dsl_eval.h"
 #include "dsl_plan_int.h"
 #include "rt_log.h"
 #include "rt_mem.h"
@@ -40,6 +41,8 @@ struct rt_query {
   rt_query_stats st;       /* counters, under mu */
   uint64_t seq;            /* updates emitted */
   bool ending;             /* emitting final results */
+  bool cut_short;          /* ending because of a stop: windows are partial */
+  bool *y_additive;        /* desc.y_additive (owned) */
   int64_t start_mono_ms;   /* for elapsed and `for D` */
   uint64_t rate_records;   /* records at the last rate sample */
   uint64_t rate_bytes;
@@ -89,6 +92,34 @@ static int open_source(rt_query *q, rt_err *err) {
   return rt_src_kinesis_open(&k, &q->src, err);
 }
 
+/* True when result column col of p is a count() or sum() aggregate carried
+ * through the result phase unchanged (renamed, filtered or sorted is fine;
+ * computed from is not). Those add up across series. */
+static bool col_additive(const dsl_plan *p, int col) {
+  if (!p->agg || col < 0)
+    return false;
+  for (int i = p->nrops; i-- > 0 && col >= 0;) {
+    const pl_rop *r = &p->rops[i];
+    if (r->kind == PL_R_PROJECT)
+      col = col < r->ncols_out ? r->src_col[col] : -1;
+  }
+  const rt_window_opts *w = &p->agg->wopts;
+  int k = col - 2 - w->nkeys; /* window_start, window_end, keys, aggs */
+  if (col < 0 || k < 0 || k >= w->naggs)
+    return false;
+  return w->aggs[k].kind == RT_AGG_COUNT || w->aggs[k].kind == RT_AGG_SUM;
+}
+
+static void fill_additive(rt_query *q) {
+  const dsl_plan *p = q->plan;
+  if (p->out.kind != DSL_OUT_CHART || p->out.nys <= 0)
+    return;
+  q->y_additive = rt_xcalloc((size_t)p->out.nys, sizeof(bool));
+  for (int j = 0; j < p->out.nys; j++)
+    q->y_additive[j] = col_additive(p, dsl_cx_column(p->out.ys[j]));
+  q->desc.y_additive = q->y_additive;
+}
+
 static void fill_desc(rt_query *q) {
   const dsl_plan *p = q->plan;
   rt_output_desc *d = &q->desc;
@@ -105,6 +136,7 @@ static void fill_desc(rt_query *q) {
   d->cols = p->res_cols;
   d->windowed = p->agg && p->agg->wopts.kind != RT_WINDOW_RUNNING;
   d->running = p->agg && p->agg->wopts.kind == RT_WINDOW_RUNNING;
+  fill_additive(q);
   q->info = (rt_query_info){.id = q->o.id, .cell = q->cell, .index = q->o.index,
                             .text = q->text, .source = p->source_desc,
                             .bounded = p->bounded, .output = d};
@@ -126,7 +158,8 @@ static void opts_defaults(rt_query_opts *o) {
 static void on_result(void *ctx, rt_result_kind kind, rt_result *res, rt_result *chart) {
   rt_query *q = ctx;
   rt_update u = {.kind = kind, .result = res, .chart = chart, .seq = ++q->seq,
-                 .final = q->ending};
+                 .final = q->ending,
+                 .partial = q->cut_short && kind == RT_RESULT_WINDOW};
   if (kind == RT_RESULT_WINDOW) {
     u.window_start = rt_result_window_start(res);
     u.window_end = rt_result_window_end(res);
@@ -260,6 +293,9 @@ static void *query_main(void *arg) {
     q->ops.on_start(q->ud, &q->info);
   rt_query_state end = run_loop(q);
   q->ending = true;
+  /* Windows still open at a natural end hold all the data there will be;
+   * after a stop (or a failure) they were cut short. */
+  q->cut_short = end != RT_QUERY_DONE;
   rt_pipeline_finish(q->pipe, proc_time(q), on_result, q);
   if (q->rc < 0)
     end = RT_QUERY_FAILED;
@@ -411,6 +447,7 @@ void rt_query_free(rt_query **qp) {
   pthread_cond_destroy(&q->cv);
   rt_free(q->cell);
   rt_free(q->text);
+  rt_free(q->y_additive);
   rt_free(q);
   *qp = NULL;
 }

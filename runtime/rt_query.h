@@ -36,6 +36,10 @@ typedef struct rt_output_desc {
   const char *const *y_names;
   int ny;
   const char *by_name;     /* CHART: or NULL when there is no `by` */
+  const bool *y_additive;  /* CHART: ny flags; y_additive[j] is true when y j is
+                            * a count() or sum() aggregate (passed through
+                            * unchanged), so values of several series add up
+                            * to a meaningful total; NULL when ny == 0 */
   int ncols;               /* the result's columns, in order */
   const char *const *cols;
   bool windowed;           /* results are windows (window_start, window_end first) */
@@ -64,6 +68,12 @@ typedef struct rt_update {
   int64_t window_end;
   uint64_t seq;            /* 1, 2, ... per query */
   bool final;              /* emitted while the query was ending */
+  bool partial;            /* WINDOW: closed early because the query was
+                            * stopped (%stop, interrupt, re-run, a failed
+                            * output), so it holds only part of its data.
+                            * Never set when a source ended by itself or
+                            * `for`/limit was reached: those final windows
+                            * are complete. Show it labelled, or not at all. */
 } rt_update;
 
 typedef enum rt_query_state {
@@ -142,7 +152,8 @@ int rt_query_start(dsl_plan **plan, const rt_query_opts *opts, const rt_output_o
                    void *ud, rt_query **out, rt_err *err);
 
 /* Asks the query to stop: it closes its windows, emits their final results
- * and ends promptly (within one batch). Thread-safe; idempotent. */
+ * (marked partial) and ends promptly (within one batch). Thread-safe;
+ * idempotent. */
 void rt_query_stop(rt_query *q);
 
 /* Waits until the query ended (on_end returned), at most timeout_ms (< 0:

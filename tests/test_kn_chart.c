@@ -9,6 +9,8 @@
 #include "test.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Fontconfig keeps its configuration for the life of the process (as
@@ -233,6 +235,204 @@ static void test_point_cap(void) {
   kn_chart_free(&c);
 }
 
+/* ---- many series: fold by what y is, stable set, stable colours -------- */
+
+static const char *const devs12[] = {"d00", "d01", "d02", "d03", "d04", "d05",
+                                     "d06", "d07", "d08", "d09", "d10", "d11"};
+
+/* One window of 12 devices: y[k] = base[k] (or k-based when base is NULL). */
+static void add_window12(kn_chart *c, int64_t end, const double *y) {
+  rt_value x[12];
+  for (size_t i = 0; i < 12; i++)
+    x[i] = rt_time(end);
+  rt_result *f = frame(1, true, 12, x, y, devs12);
+  rt_update u = {.kind = RT_RESULT_WINDOW, .result = f, .chart = f,
+                 .window_start = end - 1000, .window_end = end};
+  kn_chart_add(c, &u);
+  rt_result_free(&f);
+}
+
+/* Writes the chart to $EDDY_CHART_PNG_DIR/name.png when that is set, to look at. */
+static void maybe_save(const plot_spec *s, const char *name) {
+  const char *dir = getenv("EDDY_CHART_PNG_DIR");
+  if (!dir)
+    return;
+  plot_png png = {0};
+  ASSERT_EQ(plot_render_png_once(s, &png, NULL), PLOT_OK);
+  char path[512];
+  snprintf(path, sizeof(path), "%s/%s.png", dir, name);
+  FILE *f = fopen(path, "wb");
+  ASSERT(f != NULL);
+  ASSERT_EQ(fwrite(png.data, 1, png.len, f), png.len);
+  fclose(f);
+  plot_png_free(&png);
+}
+
+static bool spec_has(const plot_spec *s, size_t first_n, const char *name) {
+  for (size_t i = 0; i < first_n && i < s->n_series; i++)
+    if (strcmp(s->series[i].name, name) == 0)
+      return true;
+  return false;
+}
+
+static int color_of_series(const plot_spec *s, const char *name) {
+  for (size_t i = 0; i < s->n_series; i++)
+    if (strcmp(s->series[i].name, name) == 0)
+      return s->series[i].color;
+  return -1;
+}
+
+static const char *const y_avg[] = {"avg_t"};
+
+static void test_fold_averages_drops(void) {
+  static const bool not_additive[] = {false};
+  rt_output_desc d = desc_of(DSL_CHART_LINE, "window_end", y_avg, 1, "device", true);
+  d.y_additive = not_additive;
+  kn_chart *c = kn_chart_new(&d, 0);
+  for (int w = 0; w < 20; w++) {
+    double y[12];
+    for (int k = 0; k < 12; k++)
+      y[k] = 20 + k + 0.5 * sin(w + k);
+    add_window12(c, 1700000000000LL + w * 1000, y);
+  }
+  plot_spec s;
+  kn_chart_spec(c, "12 devices, avg", &s);
+  ASSERT_EQ(s.fold, PLOT_FOLD_DROP);
+  ASSERT_EQ(s.max_series, 8);
+  ASSERT_EQ(s.n_series, 12);
+  for (int k = 4; k < 12; k++) /* the 8 warmest are drawn */
+    ASSERT(spec_has(&s, 8, devs12[k]));
+  render_ok(&s);
+  maybe_save(&s, "kn_chart_avg12");
+  kn_chart_free(&c);
+  /* a desc without flags (no aggregates known) must not sum either */
+  d.y_additive = NULL;
+  c = kn_chart_new(&d, 0);
+  add_window12(c, 1700000000000LL, (const double[12]){1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+  kn_chart_spec(c, NULL, &s);
+  ASSERT_EQ(s.fold, PLOT_FOLD_DROP);
+  kn_chart_free(&c);
+}
+
+static void test_fold_counts_sums(void) {
+  static const bool additive[] = {true};
+  rt_output_desc d = desc_of(DSL_CHART_LINE, "window_end", ys1, 1, "device", true);
+  d.y_additive = additive;
+  kn_chart *c = kn_chart_new(&d, 0);
+  for (int w = 0; w < 20; w++) {
+    double y[12];
+    for (int k = 0; k < 12; k++)
+      y[k] = 100 + 10 * k + 5 * sin(w + k);
+    add_window12(c, 1700000000000LL + w * 1000, y);
+  }
+  plot_spec s;
+  kn_chart_spec(c, "12 devices, count", &s);
+  ASSERT_EQ(s.fold, PLOT_FOLD_SUM);
+  ASSERT_EQ(s.max_series, 8);
+  for (int k = 0; k < 7; k++) /* order of appearance; the rest in "other" */
+    ASSERT_STR_EQ(s.series[k].name, devs12[k]);
+  render_ok(&s);
+  maybe_save(&s, "kn_chart_count12");
+  kn_chart_free(&c);
+}
+
+static void test_shown_set_is_stable(void) {
+  static const bool not_additive[] = {false};
+  rt_output_desc d = desc_of(DSL_CHART_LINE, "window_end", y_avg, 1, "device", true);
+  d.y_additive = not_additive;
+  kn_chart *c = kn_chart_new(&d, 3); /* a short ring: means follow the data */
+  double y[12];
+  for (int k = 0; k < 12; k++)
+    y[k] = 10 + k; /* d04..d11 on top, d03 at 13 just below d04 at 14 */
+  add_window12(c, 1700000000000LL, y);
+  plot_spec s;
+  kn_chart_spec(c, NULL, &s);
+  ASSERT(spec_has(&s, 8, "d04") && !spec_has(&s, 8, "d03"));
+  /* d03 and d04 trade places by a hair, redraw after redraw: no flicker */
+  for (int w = 1; w < 8; w++) {
+    y[3] = w % 2 ? 14.2 : 13.8;
+    y[4] = w % 2 ? 13.8 : 14.2;
+    add_window12(c, 1700000000000LL + w * 1000, y);
+    kn_chart_spec(c, NULL, &s);
+    ASSERT(spec_has(&s, 8, "d04") && !spec_has(&s, 8, "d03"));
+  }
+  /* a clear winner gets in, in place of the weakest */
+  for (int w = 8; w < 12; w++) {
+    y[3] = 40;
+    add_window12(c, 1700000000000LL + w * 1000, y);
+  }
+  kn_chart_spec(c, NULL, &s);
+  ASSERT(spec_has(&s, 8, "d03") && !spec_has(&s, 8, "d04"));
+  kn_chart_free(&c);
+}
+
+/* One window with the given devices, each at y = 1. */
+static void add_devs(kn_chart *c, int64_t end, size_t n, const char *const *devs) {
+  rt_value x[8];
+  double y[8];
+  for (size_t i = 0; i < n; i++) {
+    x[i] = rt_time(end);
+    y[i] = 1;
+  }
+  rt_result *f = frame(1, true, n, x, y, devs);
+  rt_update u = {.kind = RT_RESULT_WINDOW, .result = f, .chart = f,
+                 .window_start = end - 1000, .window_end = end};
+  kn_chart_add(c, &u);
+  rt_result_free(&f);
+}
+
+static void test_colors_are_stable(void) {
+  rt_output_desc d = desc_of(DSL_CHART_LINE, "window_end", ys1, 1, "device", true);
+  kn_chart *c = kn_chart_new(&d, 2);
+  add_devs(c, 1000, 1, (const char *const[]){"c"});
+  add_devs(c, 2000, 3, (const char *const[]){"a", "b", "c"});
+  plot_spec s;
+  kn_chart_spec(c, NULL, &s);
+  ASSERT_STR_EQ(s.series[0].name, "c"); /* order of first appearance */
+  int ca = color_of_series(&s, "a"), cb = color_of_series(&s, "b"),
+      cc = color_of_series(&s, "c");
+  ASSERT(ca > 0 && cb > 0 && cc > 0 && ca != cb && cb != cc && ca != cc);
+  /* the window with only c falls out: a comes first now, colours stay */
+  add_devs(c, 3000, 2, (const char *const[]){"a", "b"});
+  kn_chart_spec(c, NULL, &s);
+  ASSERT_STR_EQ(s.series[0].name, "a");
+  ASSERT_EQ(color_of_series(&s, "a"), ca);
+  ASSERT_EQ(color_of_series(&s, "b"), cb);
+  ASSERT_EQ(color_of_series(&s, "c"), cc);
+  /* a newcomer takes a free colour, not one a drawn series holds; c, gone,
+   * gave its colour up */
+  add_devs(c, 4000, 3, (const char *const[]){"n", "b", "a"});
+  kn_chart_spec(c, NULL, &s);
+  int cn = color_of_series(&s, "n");
+  ASSERT_EQ(color_of_series(&s, "a"), ca);
+  ASSERT_EQ(color_of_series(&s, "b"), cb);
+  ASSERT_EQ(color_of_series(&s, "c"), -1);
+  ASSERT(cn > 0 && cn != ca && cn != cb);
+  ASSERT_EQ(cn, cc); /* the first free one */
+  kn_chart_free(&c);
+}
+
+static void test_partial_windows_are_not_drawn(void) {
+  rt_output_desc d = desc_of(DSL_CHART_LINE, "window_end", ys1, 1, NULL, true);
+  kn_chart *c = kn_chart_new(&d, 0);
+  double y[] = {50};
+  add_window(c, 1000, 1, y, 1, NULL);
+  add_window(c, 2000, 1, y, 1, NULL);
+  rt_value x[] = {rt_time(3000)};
+  double low[] = {3};
+  rt_result *f = frame(1, false, 1, x, low, NULL);
+  rt_update u = {.kind = RT_RESULT_WINDOW, .result = f, .chart = f, .window_start = 2000,
+                 .window_end = 3000, .final = true, .partial = true};
+  ASSERT(!kn_chart_add(c, &u));
+  rt_result_free(&f);
+  ASSERT_EQ(kn_chart_len(c), 2);
+  plot_spec s;
+  kn_chart_spec(c, NULL, &s);
+  ASSERT_EQ(s.series[0].n, 2);
+  ASSERT_NEAR(s.series[0].y[1], 50, 0);
+  kn_chart_free(&c);
+}
+
 static void test_kinds(void) {
   ASSERT_EQ(kn_chart_plot_kind(DSL_CHART_LINE), PLOT_LINE);
   ASSERT_EQ(kn_chart_plot_kind(DSL_CHART_AREA), PLOT_AREA);
@@ -248,5 +448,10 @@ int main(void) {
   TEST_RUN(test_kpi);
   TEST_RUN(test_point_cap);
   TEST_RUN(test_kinds);
+  TEST_RUN(test_fold_averages_drops);
+  TEST_RUN(test_fold_counts_sums);
+  TEST_RUN(test_shown_set_is_stable);
+  TEST_RUN(test_colors_are_stable);
+  TEST_RUN(test_partial_windows_are_not_drawn);
   return test_summary();
 }

@@ -12,6 +12,9 @@
 #include "rt_runtime.h"
 #include "rt_time.h"
 
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 const char *__lsan_default_suppressions(void);
@@ -174,8 +177,111 @@ static void test_table_and_end(void) {
   fixture_stop(&f);
 }
 
+/* ---- partial windows on a stop ------------------------------------------ */
+
+/* Wraps kn_live's ops, counting what the runtime hands over. */
+typedef struct tap {
+  kn_live *live;
+  int windows, partial, partial_not_final, final;
+  bool additive_known, additive; /* y_additive[0] of the chart's desc */
+} tap;
+
+static void tap_start(void *ud, const rt_query_info *q) {
+  tap *t = ud;
+  t->additive_known = q->output->y_additive != NULL;
+  t->additive = t->additive_known && q->output->y_additive[0];
+  kn_live_ops()->on_start(t->live, q);
+}
+
+static void tap_update(void *ud, const rt_query_info *q, const rt_update *u) {
+  tap *t = ud;
+  t->windows += u->kind == RT_RESULT_WINDOW && !u->partial;
+  t->partial += u->partial;
+  t->partial_not_final += u->partial && !u->final;
+  t->final += u->final;
+  kn_live_ops()->on_update(t->live, q, u);
+}
+
+static void tap_status(void *ud, const rt_query_info *q, const rt_query_stats *st) {
+  kn_live_ops()->on_status(((tap *)ud)->live, q, st);
+}
+
+static void tap_end(void *ud, const rt_query_info *q, const rt_query_stats *st, const rt_err *e) {
+  kn_live_ops()->on_end(((tap *)ud)->live, q, st, e);
+}
+
+static const rt_output_ops TAP_OPS = {tap_start, tap_update, tap_status, tap_end};
+
+static void run_tapped(fixture *f, tap *t, const char *cell, const char *code) {
+  rt_exec_opts o = {.cell = cell, .ops = &TAP_OPS, .ud = t};
+  rt_err err;
+  ASSERT_EQ(rt_runtime_exec(f->rt, code, strlen(code), &o, &err), 0);
+}
+
+/* The text/plain of the last display message before a quiet 300 ms. */
+static char *last_text(fixture *f) {
+  kn_msg *m, *last = NULL;
+  while ((m = next(f, 300))) {
+    kn_msg_free(&last);
+    last = m;
+  }
+  ASSERT(last);
+  json_t *data = json_object_get(last->content, "data");
+  ASSERT(json_object_get(data, "image/png"));
+  char *text = strdup(json_string_value(json_object_get(data, "text/plain")));
+  kn_msg_free(&last);
+  return text;
+}
+
+static void test_stop_leaves_partial_windows_out(void) {
+  fixture f;
+  fixture_start(&f);
+  tap t = {.live = f.live};
+  kn_live_begin_cell(f.live, "p", f.iopub, NULL);
+  run_tapped(&f, &t, "p",
+             "demo sensors rate 300 devices 3 | window 500ms | agg count() as n by device_id"
+             " | chart line x=window_end y=n by device_id");
+  usleep(1700 * 1000); /* a few whole windows, then one cut short */
+  ASSERT_EQ(rt_runtime_stop_cell(f.rt, "p"), 1);
+  ASSERT_EQ(rt_runtime_wait_all(f.rt, 3000), 0);
+  ASSERT(t.additive_known && t.additive); /* count() adds up across devices */
+  ASSERT(t.windows >= 2);
+  ASSERT_EQ(t.partial, 1);                 /* the window open at the stop */
+  ASSERT_EQ(t.partial_not_final, 0);
+  char *text = last_text(&f);
+  /* the chart holds the whole windows only, and says one was left out */
+  char want[64];
+  snprintf(want, sizeof(want), ": %d windows,", t.windows);
+  if (!strstr(text, want))
+    fprintf(stderr, "  want \"%s\" in:\n%s\n", want, text);
+  ASSERT(strstr(text, want));
+  ASSERT(strstr(text, "partial window") && strstr(text, "not drawn"));
+  ASSERT(strstr(text, "stopped"));
+  free(text);
+  fixture_stop(&f);
+}
+
+static void test_natural_end_is_complete(void) {
+  fixture f;
+  fixture_start(&f);
+  tap t = {.live = f.live};
+  kn_live_begin_cell(f.live, "e", f.iopub, NULL);
+  run_tapped(&f, &t, "e",
+             "file \"" EDDY_TEST_DATA "/data/events.jsonl\" | parse json | window 30s on ts"
+             " | agg avg(temperature) as t by device_id | chart line x=window_end y=t by device_id");
+  ASSERT(t.additive_known && !t.additive); /* avg() does not add up */
+  ASSERT(t.final >= 1);                     /* the last windows close at the end */
+  ASSERT_EQ(t.partial, 0);                  /* ... and they are whole */
+  char *text = last_text(&f);
+  ASSERT(!strstr(text, "partial"));
+  free(text);
+  fixture_stop(&f);
+}
+
 int main(void) {
   TEST_RUN(test_chart_redraws_throttled);
   TEST_RUN(test_table_and_end);
+  TEST_RUN(test_stop_leaves_partial_windows_out);
+  TEST_RUN(test_natural_end_is_complete);
   return test_summary();
 }
