@@ -130,6 +130,29 @@ class LiveBase:
         self.fail("queries still running: %s" % self.queries_text())
 
 
+class EddyRunPartialTests(unittest.TestCase):
+    """`eddy run` on Ctrl-C prints the windows it closes early, marked partial."""
+
+    def test_ctrl_c_marks_partial_windows(self):
+        import subprocess
+        import tempfile
+        from eddy_testing import eddy_bin
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "p.eddy")
+            with open(path, "w") as f:
+                f.write("demo sensors rate 200 | window 400ms | agg count() as n\n")
+            p = subprocess.Popen([eddy_bin(), "run", path, "--set", "batch=100ms"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            time.sleep(1.1)
+            p.send_signal(signal.SIGINT)
+            out, err = p.communicate(timeout=10)
+        self.assertEqual(p.returncode, 0, err)
+        heads = [l for l in out.splitlines() if l.startswith("window ")]
+        self.assertGreaterEqual(len(heads), 2, out)
+        self.assertTrue(heads[-1].endswith(" (partial)"), out)
+        self.assertFalse(any(h.endswith("(partial)") for h in heads[:-1]), out)
+
+
 class LiveTests(LiveBase, unittest.TestCase):
 
     @classmethod
@@ -272,6 +295,47 @@ class LiveTests(LiveBase, unittest.TestCase):
         self.assertEqual(len(self.query_ids()), 1)
         self.c.drain(0.3)
         self.assertGreaterEqual(len(self.displays(did_bg, 1, 5)), 1)
+
+    def last_display(self, did, quiet=0.6, timeout=10):
+        """The last display message for did before IOPub stays quiet for `quiet` s."""
+        last, dl = None, deadline(timeout)
+        while remaining(dl) > 0:
+            got = self.displays(did, 1, quiet)
+            if not got:
+                break
+            last = got[0]
+        return last
+
+    def test_stop_does_not_draw_partial_windows(self):
+        # 1 s windows of counts: the window open at %stop has a fraction of its
+        # records; drawn, the final picture would show counts falling to zero
+        code = ("demo sensors rate 400 devices 4 | window 1s | agg count() as n by device_id"
+                " | chart line x=window_end y=n by device_id")
+        mid, seen = self.ok_cell(code, "stop-partial")
+        did = display_id(self.first_display(mid, seen))
+        dl = deadline(15)
+        while remaining(dl) > 0:  # wait for two whole windows
+            m = self.displays(did, 1, remaining(dl))
+            if m and ": 2 windows" in m[0]["content"]["data"]["text/plain"]:
+                break
+        time.sleep(0.5)  # into the next window
+        self.ok_cell("%stop all")
+        last = self.last_display(did)
+        self.assertIsNotNone(last, "no redraw after %stop")
+        text = last["content"]["data"]["text/plain"]
+        png = self.check_png(last)
+        out = os.environ.get("EDDY_LIVE_PNG")
+        if out:  # to look at
+            with open(out, "wb") as f:
+                f.write(png)
+        self.assertIn("stopped", text)
+        self.assertIn("1 partial window not drawn", text)
+        # the newest window drawn is whole: each of the 4 devices counted 400/4 in 1 s
+        # (the one cut short after 0.5 s would show about 50)
+        counts = [int(l.split()[-1]) for l in text.splitlines()
+                  if len(l.split()) == 4 and l.split()[2].startswith("sensor-")]
+        self.assertEqual(len(counts), 4, text)
+        self.assertGreater(min(counts), 80, "a partial count was drawn:\n" + text)
 
     def test_bounded_query_runs_before_reply(self):
         mid, reply = self.run_cell("demo sensors limit 500 | agg count() as n", "bounded")
