@@ -352,9 +352,13 @@ static void watermark_step(rt_pipeline *p, int64_t t, emit_ctx *e) {
 
 /* ---- the watermark of a partitioned source (rt_pipeline.h) ------------- */
 
+/* The idle time: max(watermark delay, 2 tick intervals, IDLE_MIN_MS). */
+enum { IDLE_MIN_MS = 5000 };
+
 static int64_t idle_ms(const rt_pipeline *p) {
   int64_t wm = p->plan->agg->wopts.watermark_ms, two = 2 * p->tick_ms;
-  return wm > two ? wm : two;
+  int64_t t = wm > two ? wm : two;
+  return t > IDLE_MIN_MS ? t : IDLE_MIN_MS;
 }
 
 static bool part_active(const rt_pipeline *p, const wm_part *q, int64_t now) {

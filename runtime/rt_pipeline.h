@@ -81,11 +81,15 @@ void rt_pipeline_tick(rt_pipeline *p, int64_t now_ms, rt_pipeline_emit_fn emit, 
  * counted late, as before. Sliding windows advance record by record, as
  * with one partition; sessions on ticks.
  *  - Idle: a partition that delivered no record for idle time = max(the
- *    watermark delay, 2 tick intervals) of processing time (ticks are
+ *    watermark delay, 2 tick intervals, 5 s) of processing time (ticks are
  *    rt_pipeline_tick() calls; the interval is the spacing of the last two,
  *    1000 ms until two were seen) is left out of the minimum until it
- *    delivers again. With every partition idle, the newest event time of
- *    all decides (a quiet stream, like a single partition).
+ *    delivers again; its later records behind the watermark are late. The
+ *    5 s floor: a shard that is behind is slow, not idle, and one GetRecords
+ *    answer of a big backlog, or a throttling backoff, can take a second or
+ *    more (with 200 ms alone, a 2-shard backlog lost 80% of its records).
+ *    With every partition idle, the newest event time of all decides (a
+ *    quiet stream, like a single partition).
  *  - Start: the watermark stays put for the first idle time after the first
  *    record, so a partition not heard from yet gets that long to show up; a
  *    partition seen in a batch holds it until its first record is in.

@@ -291,8 +291,14 @@ static void test_partitions_uneven_speeds(void) {
   kq_close(&q);
 }
 
+/* Ticks once a second from t (exclusive) to u (inclusive). */
+static void kq_ticks(kq *q, int64_t t, int64_t u, wcounts *w) {
+  for (t += 1000; t <= u; t += 1000)
+    rt_pipeline_tick(q->p, t, collect_windows, w);
+}
+
 /* A shard that stops delivering holds the watermark back only until it is
- * idle: max(watermark 1 s, 2 ticks of 1 s) = 2 s of processing time. */
+ * idle: max(watermark 1 s, 2 ticks of 1 s, 5 s) = 5 s of processing time. */
 static void test_partition_idle(void) {
   kq q;
   kq_open(&q);
@@ -301,24 +307,24 @@ static void test_partition_idle(void) {
   kq_batch(&q, 0, 10, 0, 10, t0, &w); /* both: 0-9 s */
   rt_pipeline_tick(q.p, t0, collect_windows, &w);
   kq_batch(&q, 10, 20, 10, 11, t0 + 1000, &w); /* B: 10 s, its last */
-  rt_pipeline_tick(q.p, t0 + 1000, collect_windows, &w);
+  kq_ticks(&q, t0, t0 + 4000, &w);
   ASSERT_EQ(w.results, 0); /* the start grace: another shard may come */
-  kq_batch(&q, 20, 30, 0, 0, t0 + 2000, &w);
-  rt_pipeline_tick(q.p, t0 + 2000, collect_windows, &w);
+  kq_batch(&q, 20, 30, 0, 0, t0 + 5000, &w);
+  rt_pipeline_tick(q.p, t0 + 5000, collect_windows, &w);
   /* B (10 s) holds: [0 s, 5 s) closed (end <= 10 s - 1 s), not [5, 10) */
   ASSERT_EQ(w.results, 1);
   ASSERT_NEAR(w.count[0], 10, 0);
-  kq_batch(&q, 30, 40, 0, 0, t0 + 2999, &w); /* 1999 ms since B: active */
+  kq_batch(&q, 30, 40, 0, 0, t0 + 5999, &w); /* 4999 ms since B: active */
   ASSERT_EQ(w.results, 1);
-  rt_pipeline_tick(q.p, t0 + 3000, collect_windows, &w); /* B idle: A's 39 s */
+  rt_pipeline_tick(q.p, t0 + 6000, collect_windows, &w); /* B idle: A's 39 s */
   ASSERT_NEAR(w.count[1], 10, 0);
   ASSERT_NEAR(w.count[2], 6, 0);
   ASSERT_NEAR(w.count[6], 5, 0); /* [30 s, 35 s) closed at 39 s - 1 s */
   ASSERT_NEAR(w.count[7], 0, 0);
   ASSERT_EQ(kq_late(&q), 0);
-  kq_batch(&q, 0, 0, 20, 21, t0 + 4000, &w); /* B again, behind: late */
+  kq_batch(&q, 0, 0, 20, 21, t0 + 7000, &w); /* B again, behind: late */
   ASSERT_EQ(kq_late(&q), 1);
-  rt_pipeline_finish(q.p, t0 + 4000, collect_windows, &w);
+  rt_pipeline_finish(q.p, t0 + 7000, collect_windows, &w);
   ASSERT_NEAR(w.count[7], 5, 0);
   kq_close(&q);
 }
@@ -331,12 +337,14 @@ static void test_partition_ended(void) {
   wcounts w = {0};
   int64_t t0 = 1000000;
   kq_batch(&q, 0, 10, 0, 10, t0, &w);
+  rt_pipeline_tick(q.p, t0, collect_windows, &w);
   kq_batch(&q, 10, 20, 10, 11, t0 + 1000, &w);
-  kq_batch(&q, 20, 30, 0, 0, t0 + 2000, &w);
-  rt_pipeline_tick(q.p, t0 + 2000, collect_windows, &w);
+  kq_ticks(&q, t0, t0 + 4000, &w);
+  kq_batch(&q, 20, 30, 0, 0, t0 + 5000, &w);
+  rt_pipeline_tick(q.p, t0 + 5000, collect_windows, &w);
   ASSERT_EQ(w.results, 1); /* B (10 s) holds [5 s, 10 s) open */
   rt_pipeline_partition_ended(q.p, "shardId-B");
-  kq_batch(&q, 30, 32, 0, 0, t0 + 2100, &w); /* B not idle yet, but gone */
+  kq_batch(&q, 30, 32, 0, 0, t0 + 5100, &w); /* B not idle yet, but gone */
   ASSERT_NEAR(w.count[1], 10, 0);
   ASSERT_NEAR(w.count[5], 5, 0); /* [25 s, 30 s) closed at 31 s - 1 s */
   ASSERT_NEAR(w.count[6], 0, 0);
