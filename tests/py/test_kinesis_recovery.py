@@ -9,9 +9,10 @@ and restarted `from checkpoint as "APP"`.
    micro-batch commit, so at most a batch's worth of records repeats.
  - After a clean stop (SIGINT: final commit), a restart repeats nothing.
 
-With the file store (`checkpoint_dir`), and with DynamoDB (dynalite), where
-an endless query checkpoints into KCL-style leases: the restarted worker
-takes over the dead worker's leases once they expire."""
+With the file store (`checkpoint_dir`); with DynamoDB (dynalite), where an
+endless query checkpoints into KCL-style leases (the restarted worker takes
+over the dead worker's leases once they expire); and with the plain DynamoDB
+table a bounded (`until now`) read keeps."""
 
 import collections
 import json
@@ -21,6 +22,7 @@ import subprocess
 import tempfile
 import unittest
 
+from fault_proxy import FaultProxy
 from services import EDDY_BIN, KinesisClient, Service
 from test_kinesis_reshard import Producer, read_rows, seq_key, stop_eddy, wait_for
 
@@ -105,8 +107,11 @@ class RecoveryTest(unittest.TestCase):
             path = os.path.join(ckdir, "recapp.%s.checkpoint.json" % self.stream)
 
             def checkpoint_of():
-                with open(path) as f:
-                    return json.load(f)["shards"]
+                try:
+                    with open(path) as f:
+                        return json.load(f)["shards"]
+                except FileNotFoundError:  # none yet: run 2 starts at latest
+                    return {}
             self.check_kill_and_restart(svc, svc.env(), tmp, "recapp",
                                         ["--set", "checkpoint_dir=" + ckdir], checkpoint_of)
 
@@ -117,6 +122,43 @@ class RecoveryTest(unittest.TestCase):
             env = svc.env(AWS_ENDPOINT_URL_DYNAMODB=ddb.url)
             # the dead worker's leases expire after 10 s of silence first
             self.check_kill_and_restart(svc, env, tmp, "recapp", restart_timeout=25)
+
+    def test_dynamodb_checkpoints_of_a_bounded_read(self):
+        # `until now` keeps plain checkpoints (no leases) in a DynamoDB table.
+        # 25,000 records, read through a proxy that holds each GetRecords
+        # answer (10,000 records) for a second, so the kill lands mid-read.
+        self.stream = "recb"
+        with Service("kinesalite") as svc, Service("dynalite") as ddb, \
+                tempfile.TemporaryDirectory() as tmp:
+            ctl = KinesisClient(svc.port)
+            self.addCleanup(ctl.close)
+            ctl.create_stream(self.stream, 1)
+            put = set()
+            for base in range(0, 25000, 500):
+                out = ctl.put_records(self.stream, [("k%d" % (base + j), b"{}")
+                                                    for j in range(500)])
+                put |= {(r["ShardId"], r["SequenceNumber"]) for r in out["Records"]}
+            env = svc.env(AWS_ENDPOINT_URL_DYNAMODB=ddb.url)
+            with FaultProxy(svc.port, {("GetRecords", n): "slow" for n in range(1, 5)},
+                            slow_s=1.0) as proxy:
+                p1, out1 = self.start(dict(env, AWS_ENDPOINT_URL_KINESIS=proxy.url), tmp,
+                                      "b1", "trim_horizon until now", "recbapp")
+                wait_for(lambda: len(read_rows(out1)) >= 10000, 20, "run 1 to read")
+                p1.send_signal(signal.SIGKILL)
+                p1.communicate(timeout=10)
+            rows1 = read_rows(out1)
+            self.assertLess(len(rows1), 25000, "run 1 was not killed mid-read")
+            p2, out2 = self.start(env, tmp, "b2", "checkpoint until now", "recbapp")
+            err2 = p2.communicate(timeout=60)[1]
+            self.assertEqual(p2.returncode, 0, err2)
+            rows2 = read_rows(out2)
+            self.assertEqual(set(rows1) | set(rows2), put, "records lost")
+            # at most one batch repeats: a poll hands over up to 8,192 rows
+            self.assertLessEqual(len(set(rows1) & set(rows2)), 8192)
+            p3, out3 = self.start(env, tmp, "b3", "checkpoint until now", "recbapp")
+            err3 = p3.communicate(timeout=60)[1]
+            self.assertEqual(p3.returncode, 0, err3)
+            self.assertEqual(read_rows(out3), [], "a clean restart repeated records")
 
 
 if __name__ == "__main__":
