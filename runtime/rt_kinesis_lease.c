@@ -207,11 +207,49 @@ static int mine(const rt_kin_leases *l, const lease *e) {
   return e->owner && strcmp(e->owner, l->worker) == 0;
 }
 
+/* Re-reads e's item after a failed condition. Our own earlier write may have
+ * been applied without us seeing the answer (a timeout, a connection reset
+ * mid-response): the counter moved, but the lease is still ours. Returns 1
+ * and adopts the stored counter if it is, else 0. */
+static int still_mine(rt_kin_leases *l, lease *e) {
+  json_t *out = NULL;
+  rt_err ignored;
+  json_t *body = json_pack("{s:s, s:{s:{s:s}}, s:b}", "TableName", l->table, "Key", "leaseKey",
+                           "S", e->key, "ConsistentRead", 1);
+  if (call(l, "GetItem", body, &out, &ignored) != 0)
+    return 0;
+  json_t *item = json_object_get(out, "Item");
+  const char *owner = rt_kin__str(json_object_get(item, "leaseOwner"), "S");
+  const char *cnt = rt_kin__str(json_object_get(item, "leaseCounter"), "N");
+  int ours = owner && cnt && strcmp(owner, l->worker) == 0;
+  if (ours)
+    e->counter = strtoll(cnt, NULL, 10);
+  json_decref(out);
+  return ours;
+}
+
+static int fenced_update_once(rt_kin_leases *l, lease *e, const char *set, json_t *values,
+                              int require_mine, int64_t now, rt_err *err);
+
 /* A fenced update of e: condition on its counter (and owner when owned by
  * us), bump the counter. set and values (taken) extend the expression; now
- * 0 leaves the observation time alone. */
+ * 0 leaves the observation time alone. When the condition fails on a lease
+ * we hold, the item is re-read once: if it is still ours (our own write
+ * landed unseen), the update is retried with the stored counter. */
 static int fenced_update(rt_kin_leases *l, lease *e, const char *set, json_t *values,
                          int require_mine, int64_t now, rt_err *err) {
+  json_t *again = require_mine ? json_deep_copy(values) : NULL;
+  int rc = fenced_update_once(l, e, set, values, require_mine, now, err);
+  if (rc == RT_ECONFLICT && again && still_mine(l, e)) {
+    rc = fenced_update_once(l, e, set, again, require_mine, now, err);
+    again = NULL;
+  }
+  json_decref(again);
+  return rc;
+}
+
+static int fenced_update_once(rt_kin_leases *l, lease *e, const char *set, json_t *values,
+                              int require_mine, int64_t now, rt_err *err) {
   char cur[32], next[32], expr[512], cond[160];
   snprintf(cur, sizeof(cur), "%lld", (long long)e->counter);
   snprintf(next, sizeof(next), "%lld", (long long)e->counter + 1);

@@ -560,8 +560,11 @@ int rt_kin_reader_step(rt_kin_reader *r, int may_fetch, long max_wait_ms, rt_kin
   update_stats(r);
   if (rc != 0)
     return rc;
-  /* all done, and the shard list was read after the last one closed */
-  return r->n > 0 && r->st.shards_active == 0 && rt_mono_ns() < r->next_list_ns ? RT_EEOF : 0;
+  /* all done (a shard another worker holds is not: holding no lease for a
+   * while must not end the query), and the list was read after the last
+   * one closed */
+  return r->n > 0 && r->st.shards_done == (int)r->n && rt_mono_ns() < r->next_list_ns ? RT_EEOF
+                                                                                      : 0;
 }
 
 rt_kin_reader_stats rt_kin_reader_get_stats(const rt_kin_reader *r) { return r->st; }

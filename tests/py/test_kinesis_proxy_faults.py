@@ -13,12 +13,14 @@ import collections
 import json
 import os
 import re
+import subprocess
 import tempfile
 import time
 import unittest
 
 from fault_proxy import FaultProxy
-from services import KinesisClient, Service, run_eddy
+from services import EDDY_BIN, KinesisClient, Service, run_eddy
+from test_kinesis_reshard import Producer, read_rows, stop_eddy, wait_for
 
 STREAM = "faults"
 
@@ -167,6 +169,46 @@ class ProxyFaultTest(unittest.TestCase):
         for n in (1, 2):
             idle = starts[n + 1] - sent[("GetRecords", n)]
             self.assertLess(idle, 0.15, "call %d waited %.3f s after answer %d" % (n + 1, idle, n))
+
+    def test_lease_writes_lost_mid_answer(self):
+        # An endless query with leases in dynalite, through the proxy: two
+        # lease checkpoints (conditional UpdateItems) are applied by DynamoDB
+        # but their answers are cut by a reset, so the worker's lease counter
+        # is stale and its next write fails its condition. Before the fixes
+        # the worker dropped its leases, re-read from older checkpoints
+        # (duplicates), and when it held none for a moment the reader reported
+        # the end of the stream and the endless query ended (exit 0).
+        stream = "leasefaults"
+        client = KinesisClient(self.svc.port)
+        self.addCleanup(client.close)
+        client.create_stream(stream, 2)
+        out = self.out_path("leases")
+        with Service("dynalite") as ddb, FaultProxy(ddb.port, {
+                ("UpdateItem", 3): "reset_response", ("UpdateItem", 6): "reset_response"}) as proxy:
+            prod = Producer(self.svc.port, stream=stream, max_batches=60)
+            prod.start()
+            path = os.path.join(self.tmp.name, "leases.eddy")
+            with open(path, "w") as f:
+                f.write('kinesis "%s" from trim_horizon as "leaseapp" | select shard, sequence\n'
+                        '| into file "%s"\n' % (stream, out))
+            eddy = subprocess.Popen([EDDY_BIN, "run", path, "--set", "batch=200ms"],
+                                    env=self.svc.env(AWS_ENDPOINT_URL_DYNAMODB=proxy.url),
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                prod.join(timeout=30)
+                self.assertIsNone(prod.error)
+                put = set(prod.put)
+                wait_for(lambda: put <= set(read_rows(out)) or eddy.poll() is not None, 20,
+                         "every record")
+                self.assertIsNone(eddy.poll(), "the endless query ended by itself")
+            finally:
+                err = stop_eddy(eddy)
+            pending = proxy.pending()
+        self.assertEqual(eddy.returncode, 0, err)
+        self.assertEqual(pending, {})
+        rows = read_rows(out)
+        self.assertEqual(set(rows), put, "records lost")
+        self.assertEqual(len(rows), len(put), "records re-read after a lost answer")
 
 
 if __name__ == "__main__":
