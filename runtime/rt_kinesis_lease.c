@@ -180,9 +180,7 @@ static void take_item(rt_kin_leases *l, json_t *item, int64_t now) {
   e->seen = 1;
 }
 
-static int scan(rt_kin_leases *l, int64_t now, rt_err *err) {
-  for (size_t i = 0; i < l->n; i++)
-    l->v[i].seen = 0;
+static int scan_pages(rt_kin_leases *l, int64_t now, rt_err *err) {
   json_t *start = NULL;
   for (int page = 0; page < 10000; page++) {
     json_t *body = json_pack("{s:s, s:b}", "TableName", l->table, "ConsistentRead", 1), *out;
@@ -201,6 +199,28 @@ static int scan(rt_kin_leases *l, int64_t now, rt_err *err) {
       return 0;
   }
   return rt_err_set(err, RT_EPROTO, "lease table scan: too many pages");
+}
+
+/* A failed scan keeps the previous view: clearing `seen` first and giving up
+ * halfway would make this worker believe it holds nothing, park every shard,
+ * and re-read each from its (older) checkpoint when the next scan works. */
+static void restore_seen(rt_kin_leases *l, const unsigned char *was, size_t n_before) {
+  for (size_t i = 0; i < l->n; i++)
+    l->v[i].seen = i < n_before ? was[i] : 0;
+}
+
+static int scan(rt_kin_leases *l, int64_t now, rt_err *err) {
+  size_t n_before = l->n;
+  unsigned char *was = rt_xmalloc(n_before + 1);
+  for (size_t i = 0; i < l->n; i++) {
+    was[i] = (unsigned char)l->v[i].seen;
+    l->v[i].seen = 0;
+  }
+  int rc = scan_pages(l, now, err);
+  if (rc != 0)
+    restore_seen(l, was, n_before);
+  rt_free(was);
+  return rc;
 }
 
 static int mine(const rt_kin_leases *l, const lease *e) {

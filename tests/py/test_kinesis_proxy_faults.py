@@ -174,18 +174,23 @@ class ProxyFaultTest(unittest.TestCase):
         # An endless query with leases in dynalite, through the proxy: two
         # lease checkpoints (conditional UpdateItems) are applied by DynamoDB
         # but their answers are cut by a reset, so the worker's lease counter
-        # is stale and its next write fails its condition. Before the fixes
-        # the worker dropped its leases, re-read from older checkpoints
-        # (duplicates), and when it held none for a moment the reader reported
-        # the end of the stream and the endless query ended (exit 0).
+        # is stale and its next write fails its condition; then a 500, a
+        # throttle, a failed lease-table Scan and a write held past the 5 s
+        # timeout. Before the fixes the worker dropped its leases (stale
+        # counter, or a failed Scan read as "holds nothing"), re-read shards
+        # from older checkpoints (hundreds of duplicates), and when it held
+        # none for a moment the reader reported the end of the stream and the
+        # endless query ended (exit 0).
         stream = "leasefaults"
         client = KinesisClient(self.svc.port)
         self.addCleanup(client.close)
         client.create_stream(stream, 2)
         out = self.out_path("leases")
-        with Service("dynalite") as ddb, FaultProxy(ddb.port, {
-                ("UpdateItem", 3): "reset_response", ("UpdateItem", 6): "reset_response"}) as proxy:
-            prod = Producer(self.svc.port, stream=stream, max_batches=60)
+        schedule = {("UpdateItem", 3): "reset_response", ("UpdateItem", 6): "reset_response",
+                    ("UpdateItem", 9): "500", ("UpdateItem", 12): "throttle",
+                    ("Scan", 3): "503", ("UpdateItem", 15): "hang"}
+        with Service("dynalite") as ddb, FaultProxy(ddb.port, schedule) as proxy:
+            prod = Producer(self.svc.port, stream=stream, max_batches=200)
             prod.start()
             path = os.path.join(self.tmp.name, "leases.eddy")
             with open(path, "w") as f:
