@@ -14,6 +14,7 @@
 #include "rt_time.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,9 @@ struct rt_kin_ckpt {
   char where[700];
   ck_entry *v;
   size_t n;
+  unsigned char *state; /* operator state (file store), or NULL; owned */
+  size_t state_len;
+  int state_dirty;      /* set since the last flush */
 };
 
 static ck_entry *entry(rt_kin_ckpt *c, const char *shard, int create) {
@@ -66,6 +70,34 @@ void rt_kin_ckpt_set(rt_kin_ckpt *c, const char *shard, const char *seq) {
 }
 
 const char *rt_kin_ckpt_where(const rt_kin_ckpt *c) { return c->where; }
+
+int rt_kin_ckpt_is_dynamodb(const rt_kin_ckpt *c) { return c->ddb != NULL; }
+
+int rt_kin_ckpt_set_state(rt_kin_ckpt *c, const void *data, size_t len, rt_err *err) {
+  if (!data) { /* forget it: the positions move on without it */
+    c->state_dirty |= c->state != NULL;
+    rt_free(c->state);
+    c->state = NULL;
+    c->state_len = 0;
+    return 0;
+  }
+  if (c->ddb)
+    return rt_err_set(err, RT_EUNSUPPORTED,
+                      "%s cannot hold query state: only the file store checkpoints windows",
+                      c->where);
+  unsigned char *v = rt_xmalloc(len ? len : 1);
+  memcpy(v, data, len);
+  rt_free(c->state);
+  c->state = v;
+  c->state_len = len;
+  c->state_dirty = 1;
+  return 0;
+}
+
+const void *rt_kin_ckpt_state(const rt_kin_ckpt *c, size_t *len) {
+  *len = c->state_len;
+  return c->state;
+}
 
 /* Names become table names and file names: keep them plain. */
 static int check_name(const char *what, const char *s, rt_err *err) {
@@ -114,8 +146,44 @@ static int file_load(rt_kin_ckpt *c, rt_err *err) {
     if (json_is_string(v))
       entry(c, id, 1)->seq = rt_xstrdup(json_string_value(v));
   }
+  const char *b64 = json_string_value(json_object_get(root, "state"));
+  int rc = 0;
+  if (b64) {
+    size_t n = strlen(b64);
+    c->state = rt_xmalloc(3 * (n / 4) + 3);
+    long got = rt_kin_b64_decode(b64, n, c->state);
+    if (got < 0)
+      rc = rt_err_set(err, RT_EIO, "checkpoint file %s: state is not valid base64", c->path);
+    c->state_len = got < 0 ? 0 : (size_t)got;
+  }
   json_decref(root);
-  return 0;
+  return rc;
+}
+
+/* Writes root to path through a temp file: fsync, rename, fsync of the
+ * directory, so the new content is whole and durable once this returns 0. */
+static int write_durably(json_t *root, const char *path) {
+  rt_buf tmp;
+  rt_buf_init(&tmp, 0);
+  rt_buf_printf(&tmp, "%s.tmp", path);
+  int ok = json_dump_file(root, tmp.data, JSON_COMPACT) == 0;
+  int fd = ok ? open(tmp.data, O_RDONLY) : -1;
+  ok = fd >= 0 && fsync(fd) == 0;
+  if (fd >= 0)
+    close(fd);
+  ok = ok && rename(tmp.data, path) == 0;
+  const char *slash = strrchr(path, '/');
+  if (ok && slash) {
+    rt_buf_clear(&tmp);
+    rt_buf_append(&tmp, path, slash == path ? 1 : (size_t)(slash - path));
+    int dfd = open(tmp.data, O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+      fsync(dfd); /* best effort: some filesystems refuse it */
+      close(dfd);
+    }
+  }
+  rt_buf_free(&tmp);
+  return ok ? 0 : -1;
 }
 
 static int file_flush(rt_kin_ckpt *c, rt_err *err) {
@@ -125,13 +193,15 @@ static int file_flush(rt_kin_ckpt *c, rt_err *err) {
       json_object_set_new(shards, c->v[i].shard, json_string(c->v[i].seq));
   json_t *root = json_pack("{s:s, s:o, s:I}", "stream", c->stream, "shards", shards,
                            "written_ms", (json_int_t)rt_wall_ms());
-  rt_buf tmp;
-  rt_buf_init(&tmp, 0);
-  rt_buf_printf(&tmp, "%s.tmp", c->path);
-  int ok = json_dump_file(root, tmp.data, JSON_COMPACT) == 0 && rename(tmp.data, c->path) == 0;
+  if (c->state) {
+    char *b64 = rt_xmalloc(4 * ((c->state_len + 2) / 3) + 1);
+    rt_kin_b64_encode(c->state, c->state_len, b64);
+    json_object_set_new(root, "state", json_string(b64));
+    rt_free(b64);
+  }
+  int ok = write_durably(root, c->path) == 0;
   int rc = ok ? 0 : rt_err_set(err, RT_EIO, "cannot write checkpoint %s: %s", c->path,
                                strerror(errno));
-  rt_buf_free(&tmp);
   json_decref(root);
   return rc;
 }
@@ -235,7 +305,7 @@ static int ddb_flush_one(rt_kin_ckpt *c, ck_entry *e, rt_err *err) {
 }
 
 int rt_kin_ckpt_flush(rt_kin_ckpt *c, rt_err *err) {
-  int dirty = 0;
+  int dirty = c->state_dirty;
   for (size_t i = 0; i < c->n; i++)
     dirty |= c->v[i].dirty;
   if (!dirty)
@@ -244,6 +314,8 @@ int rt_kin_ckpt_flush(rt_kin_ckpt *c, rt_err *err) {
     int rc = file_flush(c, err);
     for (size_t i = 0; rc == 0 && i < c->n; i++)
       c->v[i].dirty = 0;
+    if (rc == 0)
+      c->state_dirty = 0;
     return rc;
   }
   for (size_t i = 0; i < c->n; i++) {
@@ -303,6 +375,7 @@ void rt_kin_ckpt_free(rt_kin_ckpt **cp) {
     rt_free(c->v[i].seq);
   }
   rt_free(c->v);
+  rt_free(c->state);
   rt_kin_free(&c->ddb);
   rt_free(c->table);
   rt_free(c->path);

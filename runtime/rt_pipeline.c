@@ -699,3 +699,81 @@ void rt_pipeline_finish(rt_pipeline *p, int64_t now, rt_pipeline_emit_fn emit, v
   emit_ctx e = {p, agg_kind(p), emit, ctx, now};
   rt_window_close_all(p->win, on_window, &e);
 }
+
+/* ---- checkpoints ---------------------------------------------------------- */
+
+/* Layout, little-endian: "EDP1", u32 nops, nops x u64 LIMIT counts, u8
+ * exhausted, u8 has window, u64 window bytes, the rt_window_save() bytes. */
+static const char CKPT_MAGIC[4] = {'E', 'D', 'P', '1'};
+
+static int put_u64(rt_buf *out, uint64_t v, int n) {
+  unsigned char b[8];
+  for (int i = 0; i < n; i++)
+    b[i] = (unsigned char)(v >> (8 * i));
+  return rt_buf_append(out, b, (size_t)n);
+}
+
+static bool get_u64(const unsigned char **p, const unsigned char *end, int n, uint64_t *v) {
+  if (end - *p < n)
+    return false;
+  *v = 0;
+  for (int i = 0; i < n; i++)
+    *v |= (uint64_t)(*p)[i] << (8 * i);
+  *p += n;
+  return true;
+}
+
+bool rt_pipeline_stateful(const rt_pipeline *p) {
+  if (p->win)
+    return true;
+  for (int i = 0; i < p->plan->nops; i++)
+    if (p->plan->ops[i].kind == PL_LIMIT)
+      return true;
+  return false;
+}
+
+int rt_pipeline_save(const rt_pipeline *p, rt_buf *out) {
+  int rc = rt_buf_append(out, CKPT_MAGIC, 4);
+  rc = rc ? rc : put_u64(out, (uint64_t)p->plan->nops, 4);
+  for (int i = 0; rc == 0 && i < p->plan->nops; i++)
+    rc = put_u64(out, p->seen[i], 8);
+  rc = rc ? rc : put_u64(out, p->exhausted, 1);
+  rc = rc ? rc : put_u64(out, p->win != NULL, 1);
+  if (rc || !p->win)
+    return rc;
+  size_t at = out->len;
+  rc = put_u64(out, 0, 8); /* the window's length, filled in below */
+  size_t from = out->len;
+  rc = rc ? rc : rt_window_save(p->win, out);
+  if (rc == 0) {
+    uint64_t n = out->len - from;
+    for (int i = 0; i < 8; i++)
+      out->data[at + (size_t)i] = (char)(unsigned char)(n >> (8 * i));
+  }
+  return rc;
+}
+
+int rt_pipeline_restore(rt_pipeline *p, const void *data, size_t len, rt_err *err) {
+  const unsigned char *s = data, *end = s + len;
+  uint64_t nops, v, has_win, wlen;
+  if (len < 4 || memcmp(s, CKPT_MAGIC, 4) != 0)
+    return rt_err_set(err, RT_EBADREC, "checkpointed query state: bad header");
+  s += 4;
+  if (!get_u64(&s, end, 4, &nops) || nops != (uint64_t)p->plan->nops)
+    return rt_err_set(err, RT_EINVAL, "checkpointed query state is of a different query");
+  for (int i = 0; i < p->plan->nops; i++) {
+    if (!get_u64(&s, end, 8, &v))
+      return rt_err_set(err, RT_EBADREC, "checkpointed query state is truncated");
+    p->seen[i] = v;
+  }
+  if (!get_u64(&s, end, 1, &v) || !get_u64(&s, end, 1, &has_win))
+    return rt_err_set(err, RT_EBADREC, "checkpointed query state is truncated");
+  p->exhausted = v != 0;
+  if ((has_win != 0) != (p->win != NULL))
+    return rt_err_set(err, RT_EINVAL, "checkpointed query state is of a different query");
+  if (!p->win)
+    return s == end ? 0 : rt_err_set(err, RT_EBADREC, "checkpointed query state: extra bytes");
+  if (!get_u64(&s, end, 8, &wlen) || wlen != (uint64_t)(end - s))
+    return rt_err_set(err, RT_EBADREC, "checkpointed query state is truncated");
+  return rt_window_restore(p->win, s, (size_t)wlen, err);
+}

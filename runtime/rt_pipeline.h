@@ -15,9 +15,12 @@
 
 #include "dsl_compile.h"
 #include "rt_batch.h"
+#include "rt_buf.h"
+#include "rt_err.h"
 #include "rt_result.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct rt_pipeline rt_pipeline;
@@ -109,6 +112,27 @@ void rt_pipeline_finish(rt_pipeline *p, int64_t now_ms, rt_pipeline_emit_fn emit
 
 /* True once a record `limit` has been reached: the query can end. */
 bool rt_pipeline_exhausted(const rt_pipeline *p);
+
+/*
+ * Checkpoints (rt_query with a source that keeps them, DESIGN "operator
+ * state"). rt_pipeline_save() appends the pipeline's state to out: the
+ * window operator's (rt_window_save: open panes, sessions or running
+ * groups, the emitted-up-to point) and each LIMIT's count so far. Dedup
+ * state and the per-partition watermark bookkeeping are not saved: after a
+ * restore the partitions are learnt again and the "Start" rule above
+ * applies (the watermark waits one idle time before it moves), while the window itself still refuses records
+ * behind the point it had emitted up to. Returns 0 or RT_ETOOBIG (out's cap).
+ *
+ * rt_pipeline_restore() loads such bytes into p, freshly made for the same
+ * plan and not yet fed. Returns 0, or RT_EBADREC / RT_EINVAL with err when
+ * the bytes are malformed or come from a different query (p is then empty).
+ */
+int rt_pipeline_save(const rt_pipeline *p, rt_buf *out);
+int rt_pipeline_restore(rt_pipeline *p, const void *data, size_t len, rt_err *err);
+
+/* True when the pipeline holds state across batches that a checkpoint must
+ * carry (an agg, or a LIMIT). */
+bool rt_pipeline_stateful(const rt_pipeline *p);
 
 /* Copies the counters into *out. */
 void rt_pipeline_get_stats(const rt_pipeline *p, rt_pipeline_stats *out);

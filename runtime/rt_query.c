@@ -62,6 +62,17 @@ static int64_t proc_time(const rt_query *q) { return q->o.clock_ms ? q->o.clock_
 
 /* ---- opening ------------------------------------------------------------ */
 
+/* The pipeline's state, checkpointed by the source with its positions. */
+static int save_state(void *ctx, rt_buf *out) {
+  rt_query *q = ctx;
+  return rt_pipeline_save(q->pipe, out);
+}
+
+static int restore_state(void *ctx, const void *data, size_t len, rt_err *err) {
+  rt_query *q = ctx;
+  return rt_pipeline_restore(q->pipe, data, len, err);
+}
+
 static int open_source(rt_query *q, rt_err *err) {
   const dsl_source *s = &q->plan->source;
   if (q->o.source) {
@@ -89,6 +100,11 @@ static int open_source(rt_query *q, rt_err *err) {
   k.from_ms = s->u.kinesis.from_ms;
   k.until_now = s->u.kinesis.until_now;
   k.app = s->u.kinesis.app;
+  if (k.app && rt_pipeline_stateful(q->pipe)) {
+    k.save_state = save_state;
+    k.restore_state = restore_state;
+    k.state_ctx = q;
+  }
   return rt_src_kinesis_open(&k, &q->src, err);
 }
 
@@ -296,13 +312,16 @@ static void *query_main(void *arg) {
   /* Windows still open at a natural end hold all the data there will be;
    * after a stop (or a failure) they were cut short. */
   q->cut_short = end != RT_QUERY_DONE;
-  rt_pipeline_finish(q->pipe, proc_time(q), on_result, q);
-  if (q->rc < 0)
-    end = RT_QUERY_FAILED;
+  /* The final checkpoint goes before the windows close: a checkpointed
+   * operator state then still holds them open, and a query resuming from it
+   * completes them (they are emitted again, with the records after). */
   rt_err e;
   if (rt_source_commit(q->src, true, &e) < 0)
     rt_log(RT_LOG_WARN, "query %llu: final checkpoint failed: %s",
            (unsigned long long)q->o.id, e.msg);
+  rt_pipeline_finish(q->pipe, proc_time(q), on_result, q);
+  if (q->rc < 0)
+    end = RT_QUERY_FAILED;
   refresh_stats(q, true);
   pthread_mutex_lock(&q->mu);
   q->st.state = end;
@@ -344,7 +363,10 @@ static rt_query *query_alloc(dsl_plan **plan, const rt_query_opts *opts, const r
 int rt_query_start(dsl_plan **plan, const rt_query_opts *opts, const rt_output_ops *ops,
                    void *ud, rt_query **out, rt_err *err) {
   rt_query *q = query_alloc(plan, opts, ops, ud);
-  int rc = open_source(q, err);
+  /* the pipeline first: the source may restore a checkpointed state into it */
+  int rc = (q->pipe = rt_pipeline_new(q->plan, err)) ? 0 : RT_EINVAL;
+  if (rc == 0)
+    rc = open_source(q, err);
   if (rc == 0 && q->plan->out.kind == DSL_OUT_INTO_FILE)
     rc = rt_file_sink_open(q->plan->out.path, q->o.base_dir, &q->file, err);
   if (rc == 0 && q->plan->out.kind == DSL_OUT_INTO_KINESIS) {
@@ -356,8 +378,6 @@ int rt_query_start(dsl_plan **plan, const rt_query_opts *opts, const rt_output_o
   if (rc == 0 && rt_source_ncols(q->src) != q->plan->nsrc_cols)
     rc = rt_err_set(err, RT_EINVAL, "source yields %d fields, plan expects %d",
                     rt_source_ncols(q->src), q->plan->nsrc_cols);
-  if (rc == 0 && !(q->pipe = rt_pipeline_new(q->plan, err)))
-    rc = RT_EINVAL;
   if (rc < 0) {
     q->finished = true;
     rt_query_free(&q);

@@ -5,9 +5,10 @@
  * finished result to the caller's output callbacks (rt_output_ops) from that
  * thread. The kernel turns those calls into display updates; `eddy run`
  * prints them. A query ends when its source ends, its `for D` or record
- * `limit` is reached, it fails, or it is stopped; in every case it closes its
- * open windows (their final results are emitted), commits its source's
- * positions, and calls on_end exactly once.
+ * `limit` is reached, it fails, or it is stopped; in every case it commits
+ * its source's positions (with `kinesis ... as "APP"`, together with the
+ * operator state: rt_src_kinesis_opts.save_state), closes its open windows
+ * (their final results are emitted), and calls on_end exactly once.
  *
  * Most callers use rt_runtime.h, which compiles cells and keeps the list of
  * queries; this header is the output contract and the per-query handle.

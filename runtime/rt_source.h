@@ -44,6 +44,7 @@
 #define EDDY_RT_SOURCE_H
 
 #include "rt_batch.h"
+#include "rt_buf.h"
 #include "rt_err.h"
 
 #include <stdbool.h>
@@ -156,6 +157,17 @@ typedef struct rt_src_demo_opts {
 rt_source *rt_src_demo_open(const rt_src_demo_opts *opts);
 
 /*
+ * Operator state that a source checkpoints together with its positions
+ * (rt_query hands the pipeline's; see rt_pipeline_save). save appends the
+ * state as of everything handed over so far being processed; restore loads
+ * a checkpointed state before the first poll. Both return 0 or RT_E*
+ * (restore fills err). Called from the thread that opens or commits.
+ */
+typedef int (*rt_source_save_state_fn)(void *ctx, rt_buf *out);
+typedef int (*rt_source_restore_state_fn)(void *ctx, const void *data, size_t len,
+                                          rt_err *err);
+
+/*
  * `kinesis "NAME" ...`: implemented by the Kinesis module (rt_src_kinesis.c).
  * Returns 0 and *out (columns data, partition_key, sequence, shard,
  * arrival), or RT_E* with err.
@@ -170,6 +182,13 @@ typedef struct rt_src_kinesis_opts {
   const char *endpoint; /* session setting `endpoint`, or NULL */
   const char *dynamodb_endpoint; /* session setting, or NULL */
   const char *checkpoint_dir;    /* session setting, or NULL */
+  /* With `as "APP"`: the query's operator state, checkpointed in the same
+   * atomic write as the positions (file store; the DynamoDB stores refuse
+   * a query that has state, rather than lose it). NULL for a stateless
+   * query. state_ctx is borrowed for the life of the source. */
+  rt_source_save_state_fn save_state;
+  rt_source_restore_state_fn restore_state;
+  void *state_ctx;
 } rt_src_kinesis_opts;
 
 int rt_src_kinesis_open(const rt_src_kinesis_opts *opts, rt_source **out,

@@ -15,7 +15,12 @@
  *  - otherwise (or for `until now`), checkpoints go to a KCL-layout DynamoDB
  *    table or a JSON file (rt_kinesis_checkpoint.h).
  * Either way a checkpoint is written at every commit that moved a position,
- * so a crash repeats at most the last, uncommitted batch.
+ * so a crash repeats at most the last, uncommitted batch. A query with
+ * operator state (windows, running aggs, limits) hands save_state: the file
+ * store writes that state and the positions in one atomic replace, and
+ * `from checkpoint` restores it before the first poll, so the records of
+ * open windows are neither lost nor counted twice. The DynamoDB stores have
+ * no room for it and refuse such a query.
  * Records of a KPL aggregate carry the sequence "SEQ:SUB" (sub-sequence).
  */
 #include "rt_source.h"
@@ -45,6 +50,7 @@ enum {
   QUEUE_MAX_BYTES = 64 << 20,
   CHECKPOINT_RETRY_MS = 1000,
   LEASE_TICK_MS = 2500,
+  STATE_MAX_BYTES = 256 << 20, /* operator state in a checkpoint file */
 };
 
 /* One GetRecords answer waiting to be handed over. */
@@ -97,6 +103,8 @@ typedef struct src_kinesis {
   _Atomic int64_t take_at_ns;     /* start of the last poll after a wait (mono) */
   _Atomic int64_t take_every_ns;  /* smoothed time between such polls, 0 unknown */
   int from;                  /* dsl_from of the query */
+  rt_source_save_state_fn save_state; /* the query's operator state, or NULL */
+  void *state_ctx;           /* its context (borrowed) */
 } src_kinesis;
 
 /* ---- positions and checkpoints ------------------------------------------ */
@@ -396,8 +404,33 @@ static int lease_checkpoints(src_kinesis *s, rt_err *err) {
   return rc;
 }
 
+/* Saves the query's state into the checkpoint store, to be written with the
+ * positions about to be set. On failure neither is set: the store keeps the
+ * previous pair. */
+static int stage_state(src_kinesis *s, rt_err *err) {
+  rt_buf st;
+  rt_buf_init(&st, STATE_MAX_BYTES);
+  int rc = s->save_state(s->state_ctx, &st);
+  if (rc != 0)
+    rt_err_set(err, rc, "query state does not fit a checkpoint (%d MiB at most)",
+               STATE_MAX_BYTES >> 20);
+  else
+    rc = rt_kin_ckpt_set_state(s->ckpt, st.data ? st.data : "", st.len, err);
+  rt_buf_free(&st);
+  return rc;
+}
+
 static int kin_commit(void *impl, bool final, rt_err *err) {
   src_kinesis *s = impl;
+  int moved = 0;
+  for (size_t i = 0; i < s->npos; i++)
+    moved |= s->pos[i].handed &&
+             (!s->pos[i].committed || strcmp(s->pos[i].handed, s->pos[i].committed) != 0);
+  if (moved && s->ckpt && s->save_state) {
+    int rc = stage_state(s, err);
+    if (rc != 0)
+      return rc;
+  }
   for (size_t i = 0; i < s->npos; i++) {
     if (!s->pos[i].handed)
       continue;
@@ -492,6 +525,26 @@ static rt_kin_position start_position(const rt_src_kinesis_opts *o) {
   return p;
 }
 
+/* `from checkpoint`: hands the checkpointed operator state to the query. */
+static int restore_state(src_kinesis *s, const rt_src_kinesis_opts *o, rt_err *err) {
+  s->save_state = o->save_state;
+  s->state_ctx = o->state_ctx;
+  if (!o->save_state) /* this query's positions would not match it */
+    return rt_kin_ckpt_set_state(s->ckpt, NULL, 0, err);
+  size_t len;
+  const void *st = rt_kin_ckpt_state(s->ckpt, &len);
+  if (!s->resume || !st || !o->restore_state)
+    return 0;
+  rt_err why;
+  rt_err_clear(&why);
+  int rc = o->restore_state(o->state_ctx, st, len, &why);
+  if (rc != 0)
+    rt_err_set(err, rc, "%s: cannot restore the query's state (%s); a checkpoint of "
+               "another query? use another `as` name", rt_kin_ckpt_where(s->ckpt),
+               why.msg[0] ? why.msg : rt_strerror(rc));
+  return rc;
+}
+
 /* Opens the client, the checkpoints and the reader, then starts the thread. */
 static int start(src_kinesis *s, const rt_src_kinesis_opts *o, rt_err *err) {
   rt_aws_config cfg;
@@ -504,6 +557,11 @@ static int start(src_kinesis *s, const rt_src_kinesis_opts *o, rt_err *err) {
     return err && err->code ? err->code : RT_EAUTH;
   /* a bounded read ends when its own shards do: no leases to wait for */
   int leased = o->app && o->app[0] && cfg.dynamodb_endpoint_set && !o->until_now;
+  if (o->app && o->app[0] && cfg.dynamodb_endpoint_set && o->save_state)
+    return rt_err_set(err, RT_EUNSUPPORTED,
+                      "as \"%s\": this query keeps state (windows, aggregates, limits) "
+                      "that only a checkpoint file holds; unset the DynamoDB endpoint "
+                      "(checkpoint_dir) or drop `as`", o->app);
   if (leased) {
     rt_kin_lease_opts lo = {.table = o->app};
     if (!(s->leases = rt_kin_leases_new(&cfg, &lo, err)))
@@ -512,6 +570,8 @@ static int start(src_kinesis *s, const rt_src_kinesis_opts *o, rt_err *err) {
       return rc;
   } else if (o->app && o->app[0]) {
     rc = rt_kin_ckpt_open(&cfg, o->app, o->stream, o->checkpoint_dir, &s->ckpt, err);
+    if (rc == 0)
+      rc = restore_state(s, o, err);
     if (rc != 0)
       return rc;
   }
