@@ -20,14 +20,21 @@ typedef struct server {
   char url[64];
 } server;
 
-/* Starts tests/services/NAME.js (kinesalite or dynalite); returns 0, or -1
- * to skip (no node_modules). */
-static int server_start_service(server *s, const char *name) {
+/* Fails the test binary with a reason a person can act on. */
+static void server_fail(const char *name, const char *why) {
+  fprintf(stderr, "%s: %s (scripts/setup installs it)\n", name, why);
+  test__fail(__FILE__, __LINE__, "the local service could not start");
+}
+
+/* Starts tests/services/NAME.js (kinesalite or dynalite). The project's
+ * set-up installs both, so a missing one fails the test instead of letting
+ * it pass without testing anything. */
+static void server_start_service(server *s, const char *name) {
   char script[512], module[512];
   snprintf(script, sizeof(script), "%s/services/%s.js", EDDY_TEST_DATA, name);
   snprintf(module, sizeof(module), "%s/../node_modules/%s", EDDY_TEST_DATA, name);
   if (access(script, R_OK) != 0 || access(module, R_OK) != 0)
-    return -1;
+    server_fail(name, "node_modules is missing it");
   int in[2], out[2];
   ASSERT(pipe(in) == 0 && pipe(out) == 0);
   s->pid = fork();
@@ -49,16 +56,16 @@ static int server_start_service(server *s, const char *name) {
     n++;
   buf[n] = '\0';
   close(out[0]);
-  if (atoi(buf) <= 0) {
+  long port = strtol(buf, NULL, 10);
+  if (port <= 0 || port > 65535) {
     close(s->stdin_fd);
     waitpid(s->pid, NULL, 0);
-    return -1;
+    server_fail(name, "it did not print its port (is node installed?)");
   }
-  snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%d", atoi(buf));
-  return 0;
+  snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%ld", port);
 }
 
-static inline int server_start(server *s) { return server_start_service(s, "kinesalite"); }
+static inline void server_start(server *s) { server_start_service(s, "kinesalite"); }
 
 static void server_stop(server *s) {
   close(s->stdin_fd); /* the server exits when its stdin closes */

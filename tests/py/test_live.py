@@ -460,7 +460,7 @@ class LiveKinesisTests(LiveBase, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         from services import Service
-        cls.svc = Service("kinesalite")  # skips without node or node_modules
+        cls.svc = Service("kinesalite")  # fails without node or node_modules
         cls.env = KernelEnv("eddy")
         cls.kernel = cls.env.start()
 
