@@ -1,7 +1,7 @@
 /*
  * Tests of the Kinesis client: helpers (base64, sequence order, hash keys,
  * backoff) offline, then every operation against a real kinesalite started
- * on 127.0.0.1 through tests/services/kinesalite.js (a missing node or
+ * on 127.0.0.1 through tests/services/serve.js (a missing node or
  * node_modules fails the test), including the multi-handle path and the error
  * classes kinesalite can produce.
  */

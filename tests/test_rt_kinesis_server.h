@@ -26,12 +26,12 @@ static void server_fail(const char *name, const char *why) {
   test__fail(__FILE__, __LINE__, "the local service could not start");
 }
 
-/* Starts tests/services/NAME.js (kinesalite or dynalite). The project's
+/* Starts NAME (kinesalite or dynalite) through tests/services/serve.js. The project's
  * set-up installs both, so a missing one fails the test instead of letting
  * it pass without testing anything. */
 static void server_start_service(server *s, const char *name) {
   char script[512], module[512];
-  snprintf(script, sizeof(script), "%s/services/%s.js", EDDY_TEST_DATA, name);
+  snprintf(script, sizeof(script), "%s/services/serve.js", EDDY_TEST_DATA);
   snprintf(module, sizeof(module), "%s/../node_modules/%s", EDDY_TEST_DATA, name);
   if (access(script, R_OK) != 0 || access(module, R_OK) != 0)
     server_fail(name, "node_modules is missing it");
@@ -44,7 +44,7 @@ static void server_start_service(server *s, const char *name) {
     dup2(out[1], 1);
     close(in[1]);
     close(out[0]);
-    execlp("node", "node", script, "0", (char *)NULL);
+    execlp("node", "node", script, name, "0", (char *)NULL);
     _exit(127);
   }
   close(in[0]);

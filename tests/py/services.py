@@ -15,7 +15,9 @@ import os
 import select
 import shutil
 import subprocess
+import tempfile
 import time
+import unittest
 import http.client
 
 SOURCE_DIR = os.environ.get(
@@ -37,10 +39,10 @@ class Service:
 
     def __init__(self, name, port=0, timeout=15.0):
         require_node(name)
-        script = os.path.join(SOURCE_DIR, "tests", "services", name + ".js")
+        script = os.path.join(SOURCE_DIR, "tests", "services", "serve.js")
         self.name = name
         self.proc = subprocess.Popen(
-            ["node", script, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            ["node", script, name, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, cwd=SOURCE_DIR)
         self.port = self._read_port(timeout)
         self.url = "http://127.0.0.1:%d" % self.port
@@ -191,6 +193,25 @@ class KinesisClient:
     def read_stream(self, name):
         """{shard_id: [records]} for every shard."""
         return {s["ShardId"]: self.read_shard(name, s["ShardId"]) for s in self.list_shards(name)}
+
+
+class KinesaliteTestCase(unittest.TestCase):
+    """A test class sharing one kinesalite: cls.svc, cls.env (eddy's environment pointed
+    at it), cls.client (a KinesisClient) and cls.tmp (a temporary directory), all
+    stopped or removed after the class's last test."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.svc = Service("kinesalite")
+        cls.env = cls.svc.env()
+        cls.client = KinesisClient(cls.svc.port)
+        cls.tmp = tempfile.TemporaryDirectory()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.client.close()
+        cls.svc.stop()
+        cls.tmp.cleanup()
 
 
 def run_eddy(args, env, timeout=120, **kw):

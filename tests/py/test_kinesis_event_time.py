@@ -13,12 +13,11 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import time
 import unittest
 from collections import Counter
 
-from services import KinesisClient, Service, run_eddy
+from services import KinesaliteTestCase, run_eddy
 
 T0_MS = 1795168800000  # 2026-11-20T10:00:00Z
 WINDOW_MS = 5000
@@ -44,20 +43,7 @@ def iso_ms(text):
     return int(d.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
 
 
-class KinesisEventTimeTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.svc = Service("kinesalite")
-        cls.env = cls.svc.env()
-        cls.client = KinesisClient(cls.svc.port)
-        cls.tmp = tempfile.TemporaryDirectory()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.client.close()
-        cls.svc.stop()
-        cls.tmp.cleanup()
-
+class KinesisEventTimeTest(KinesaliteTestCase):
     def put_shard(self, stream, key, times):
         """Puts one record per event time, in order, all to key's shard."""
         for i in range(0, len(times), 500):

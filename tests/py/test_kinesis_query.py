@@ -6,11 +6,10 @@ Python reader of the same stream computes."""
 import json
 import os
 import subprocess
-import tempfile
 import time
 import unittest
 
-from services import EDDY_BIN, KinesisClient, Service, run_eddy
+from services import EDDY_BIN, KinesaliteTestCase, run_eddy
 from test_produce import kpl_decode
 
 
@@ -21,20 +20,7 @@ def table_rows(text):
     return [l.split() for l in lines[sep + 1:] if l.strip()]
 
 
-class KinesisQueryTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.svc = Service("kinesalite")
-        cls.env = cls.svc.env()
-        cls.client = KinesisClient(cls.svc.port)
-        cls.tmp = tempfile.TemporaryDirectory()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.client.close()
-        cls.svc.stop()
-        cls.tmp.cleanup()
-
+class KinesisQueryTest(KinesaliteTestCase):
     def run_query(self, text):
         path = os.path.join(self.tmp.name, "q.eddy")
         with open(path, "w") as f:

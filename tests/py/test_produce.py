@@ -5,13 +5,12 @@ hashlib.md5), not from our C code."""
 
 import hashlib
 import json
-import os
 import signal
 import subprocess
 import time
 import unittest
 
-from services import EDDY_BIN, KinesisClient, Service, run_eddy
+from services import EDDY_BIN, KinesaliteTestCase, run_eddy
 
 KPL_MAGIC = b"\xf3\x89\x9a\xc2"
 
@@ -71,18 +70,7 @@ def hash_key(pk):
     return int(hashlib.md5(pk.encode()).hexdigest(), 16)
 
 
-class ProduceTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.svc = Service("kinesalite")
-        cls.env = cls.svc.env()
-        cls.client = KinesisClient(cls.svc.port)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.client.close()
-        cls.svc.stop()
-
+class ProduceTest(KinesaliteTestCase):
     def produce(self, *args, timeout=60):
         res = run_eddy(["produce", "sensors"] + list(args), self.env, timeout=timeout)
         self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
