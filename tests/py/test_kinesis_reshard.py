@@ -79,12 +79,15 @@ def count_lines(path):
 
 
 def read_rows(path):
-    """(shard, sequence) of each line of an `into file` output, in order."""
+    """(shard, sequence) of each complete line of an `into file` output, in order. The
+    file may be read while eddy appends to it, or after kill -9 cut a line short: a
+    line without its newline is not output yet, so it is left out."""
     try:
         with open(path) as f:
-            return [(r["shard"], r["sequence"]) for r in map(json.loads, f)]
+            lines = f.read().split("\n")[:-1]
     except FileNotFoundError:
         return []
+    return [(r["shard"], r["sequence"]) for r in map(json.loads, lines)]
 
 
 def stop_eddy(proc, sig=signal.SIGINT):
