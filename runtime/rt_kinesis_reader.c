@@ -51,6 +51,9 @@ struct rt_kin_reader {
   rt_kin_reader_stats st;
 };
 
+/* Now, in the reader clock's monotonic ns. */
+static int64_t now_ns(const rt_kin_reader *r) { return rt_clock_mono_ns(r->o.clock); }
+
 static char *dup_or_null(const char *s) { return s ? rt_xstrdup(s) : NULL; }
 
 static void set_str(char **dst, const char *s) {
@@ -129,7 +132,7 @@ static void merge_shards(rt_kin_reader *r, const rt_kin_shards *list, int first)
 static int list_shards(rt_kin_reader *r, int first, rt_err *err) {
   rt_kin_shards list = {0};
   int rc = rt_kin_list_shards(r->k, r->stream, &list, err);
-  int64_t now = rt_mono_ns();
+  int64_t now = now_ns(r);
   if (rc == 0) {
     merge_shards(r, &list, first);
     r->next_list_ns = now + r->o.list_interval_ms * 1000000LL;
@@ -161,8 +164,7 @@ static int list_first(rt_kin_reader *r, rt_err *err) {
     else
       r->st.retried++;
     long ms = rt_kin_backoff_ms(attempt, rc == RT_ETHROTTLED ? 1000 : 200, 4000, &r->rng);
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    rt_clock_sleep_ns(r->o.clock, ms * 1000000LL);
   }
 }
 
@@ -191,7 +193,7 @@ rt_kin_reader *rt_kin_reader_new(rt_kin *k, const rt_kin_reader_opts *opts, rt_e
   r->stream = rt_xstrdup(opts->stream);
   r->o.stream = r->stream;
   r->multi = curl_multi_init();
-  r->rng = (uint64_t)rt_mono_ns() | 1;
+  r->rng = (uint64_t)rt_mono_ns() | 1; /* jitter: real time's bits are fine */
   r->st.lag_ms = -1;
   if (!r->multi || list_first(r, err) != 0) {
     if (!r->multi)
@@ -349,7 +351,7 @@ static void back_off(rt_kin_reader *r, shard *s, rt_kin_class c) {
   long ms = rt_kin_backoff_ms(s->attempts++, base, 10000, &r->rng);
   if (c == RT_KIN_THROTTLED && ms < 1000)
     ms = 1000;
-  s->due_ns = rt_mono_ns() + ms * 1000000LL;
+  s->due_ns = now_ns(r) + ms * 1000000LL;
 }
 
 /* The next iterator starts after the last delivered record, else where it was. */
@@ -430,7 +432,7 @@ static void deliver(rt_kin_reader *r, shard *s, rt_kin_get_result *g, rt_kin_rec
     set_str(&s->last_seq, g->records[n - 1].sequence);
     r->st.records += n;
   }
-  int64_t now = rt_mono_ns();
+  int64_t now = now_ns(r);
   s->behind_ms = g->millis_behind;
   rt_free(s->iterator);
   s->iterator = g->next_iterator;
@@ -535,7 +537,7 @@ static void update_stats(rt_kin_reader *r) {
 
 int rt_kin_reader_step(rt_kin_reader *r, int may_fetch, long max_wait_ms, rt_kin_records_fn fn,
                        void *ctx, rt_err *err) {
-  int64_t now = rt_mono_ns();
+  int64_t now = now_ns(r);
   if (now >= r->next_list_ns) {
     int rc = list_shards(r, 0, err); /* transient failures: retried in a second */
     if (rc == RT_ENOTFOUND || rc == RT_EAUTH || rc == RT_EINVAL)
@@ -551,7 +553,7 @@ int rt_kin_reader_step(rt_kin_reader *r, int may_fetch, long max_wait_ms, rt_kin
    * their answers in hand, delaying each by up to max_wait_ms. */
   rc = collect(r, fn, ctx, err);
   if (rc == 0) {
-    long ms = wait_ms(r, may_fetch, rt_mono_ns(), max_wait_ms < 0 ? 0 : max_wait_ms);
+    long ms = wait_ms(r, may_fetch, now_ns(r), max_wait_ms < 0 ? 0 : max_wait_ms);
     if (ms > 0)
       curl_multi_poll(r->multi, NULL, 0, (int)ms, NULL);
     curl_multi_perform(r->multi, &running);
@@ -563,8 +565,7 @@ int rt_kin_reader_step(rt_kin_reader *r, int may_fetch, long max_wait_ms, rt_kin
   /* all done (a shard another worker holds is not: holding no lease for a
    * while must not end the query), and the list was read after the last
    * one closed */
-  return r->n > 0 && r->st.shards_done == (int)r->n && rt_mono_ns() < r->next_list_ns ? RT_EEOF
-                                                                                      : 0;
+  return r->n > 0 && r->st.shards_done == (int)r->n && now_ns(r) < r->next_list_ns ? RT_EEOF : 0;
 }
 
 rt_kin_reader_stats rt_kin_reader_get_stats(const rt_kin_reader *r) { return r->st; }

@@ -26,6 +26,7 @@
 #ifndef EDDY_RT_KINESIS_READER_H
 #define EDDY_RT_KINESIS_READER_H
 
+#include "rt_clock.h"
 #include "rt_kinesis.h"
 
 #include <stdint.h>
@@ -65,6 +66,10 @@ typedef struct rt_kin_reader_opts {
    * Called on the reader's thread with take_ctx. */
   int64_t (*next_take_ns)(void *ctx, int64_t t);
   void *take_ctx;
+  /* The time that paces calls and backoff and schedules listings (NULL: the
+   * system's; borrowed, outlives the reader). next_take_ns and the times
+   * above are in this clock's monotonic ns. Answers still take real time. */
+  const rt_clock *clock;
 } rt_kin_reader_opts;
 
 /* Receives one non-empty GetRecords answer of shard_id (borrowed for the

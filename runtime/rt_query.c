@@ -11,6 +11,7 @@
 #include "rt_mem.h"
 #include "rt_sink_file.h"
 #include "rt_sink_kinesis.h"
+#include "rt_clock.h"
 #include "rt_time.h"
 
 #include <errno.h>
@@ -56,9 +57,11 @@ const char *rt_query_state_name(rt_query_state s) {
   return (unsigned)s < 5 ? names[s] : "?";
 }
 
-static int64_t mono_ms(void) { return rt_mono_ns() / 1000000; }
+static int64_t mono_ms(const rt_query *q) { return rt_clock_mono_ns(q->o.clock) / 1000000; }
 
-static int64_t proc_time(const rt_query *q) { return q->o.clock_ms ? q->o.clock_ms : rt_wall_ms(); }
+static int64_t proc_time(const rt_query *q) {
+  return q->o.clock_ms ? q->o.clock_ms : rt_clock_wall_ms(q->o.clock);
+}
 
 /* ---- opening ------------------------------------------------------------ */
 
@@ -88,6 +91,7 @@ static int open_source(rt_query *q, rt_err *err) {
                           .seed = s->u.demo.seed >= 0 ? (uint64_t)s->u.demo.seed : 1,
                           .limit = s->u.demo.limit,
                           .start_ms = q->o.clock_ms,
+                          .clock = q->o.clock,
                           .unpaced = q->o.unpaced};
     q->src = rt_src_demo_open(&d);
     return 0;
@@ -95,6 +99,7 @@ static int open_source(rt_query *q, rt_err *err) {
   rt_src_kinesis_opts k = {0};
   if (q->o.kinesis)
     k = *q->o.kinesis;
+  k.clock = q->o.clock;
   k.stream = s->u.kinesis.stream;
   k.from = (int)s->u.kinesis.from;
   k.from_ms = s->u.kinesis.from_ms;
@@ -211,7 +216,7 @@ static void refresh_stats(rt_query *q, bool rates) {
   rt_pipeline_stats ps;
   rt_source_stats_get(q->src, &ss);
   rt_pipeline_get_stats(q->pipe, &ps);
-  int64_t now = mono_ms();
+  int64_t now = mono_ms(q);
   pthread_mutex_lock(&q->mu);
   q->st.records_in = ss.records;
   q->st.bytes_in = ss.bytes;
@@ -241,17 +246,11 @@ static void report_status(rt_query *q) {
     q->ops.on_status(q->ud, &q->info, &st);
 }
 
-/* Waits until mono time `until` or a stop. */
+/* Waits until the query clock's mono time `until` (ms) or a stop. */
 static void wait_tick(rt_query *q, int64_t until) {
-  int64_t now_wall = rt_wall_ms(), wait = until - mono_ms();
-  if (wait <= 0)
-    return;
-  int64_t deadline = now_wall + wait;
-  struct timespec ts = {.tv_sec = deadline / 1000, .tv_nsec = (deadline % 1000) * 1000000};
   pthread_mutex_lock(&q->mu);
-  while (!atomic_load(&q->stop) && mono_ms() < until)
-    if (pthread_cond_timedwait(&q->cv, &q->mu, &ts) == ETIMEDOUT)
-      break;
+  while (!atomic_load(&q->stop) && mono_ms(q) < until)
+    rt_clock_cond_wait(q->o.clock, &q->cv, &q->mu, until * 1000000);
   pthread_mutex_unlock(&q->mu);
 }
 
@@ -275,7 +274,7 @@ static int run_batch(rt_query *q) {
 }
 
 static rt_query_state run_loop(rt_query *q) {
-  int64_t next_tick = mono_ms() + q->o.batch_ms, next_status = mono_ms() + q->o.refresh_ms;
+  int64_t next_tick = mono_ms(q) + q->o.batch_ms, next_status = mono_ms(q) + q->o.refresh_ms;
   int64_t deadline = q->plan->for_ms > 0 ? q->start_mono_ms + q->plan->for_ms : INT64_MAX;
   for (;;) {
     if (atomic_load(&q->stop))
@@ -284,9 +283,9 @@ static rt_query_state run_loop(rt_query *q) {
     if (rc < 0 && rc != RT_EEOF)
       return RT_QUERY_FAILED;
     refresh_stats(q, false);
-    if (rc == RT_EEOF || rt_pipeline_exhausted(q->pipe) || mono_ms() >= deadline)
+    if (rc == RT_EEOF || rt_pipeline_exhausted(q->pipe) || mono_ms(q) >= deadline)
       return RT_QUERY_DONE;
-    int64_t now = mono_ms();
+    int64_t now = mono_ms(q);
     if (now >= next_tick) {
       rt_pipeline_tick(q->pipe, proc_time(q), on_result, q);
       next_tick = now - next_tick > q->o.batch_ms ? now + q->o.batch_ms : next_tick + q->o.batch_ms;
@@ -386,8 +385,8 @@ int rt_query_start(dsl_plan **plan, const rt_query_opts *opts, const rt_output_o
   }
   q->o.kinesis = NULL; /* borrowed for the opening only */
   q->batch = rt_batch_new(rt_pipeline_ncols(q->pipe));
-  q->start_mono_ms = q->rate_at = mono_ms();
-  q->st.started_ms = rt_wall_ms();
+  q->start_mono_ms = q->rate_at = mono_ms(q);
+  q->st.started_ms = rt_clock_wall_ms(q->o.clock);
   q->st.lag_ms = -1;
   q->joined = false;
   if (pthread_create(&q->thread, NULL, query_main, q) != 0) {

@@ -131,6 +131,8 @@ typedef struct rt_query_opts {
   int64_t batch_ms;       /* tick interval, >= 100 (default 1000) */
   int64_t refresh_ms;     /* on_status interval (default 1000) */
   int64_t clock_ms;       /* nonzero: a fixed processing time (tests, replays) */
+  const rt_clock *clock;  /* time for ticks, refresh, `for D`, windows and sources
+                           * (NULL: the system's; borrowed, outlives the query) */
   bool unpaced;           /* demo sources ignore their rate (tests) */
   size_t max_rows;        /* rows per batch (default 8192) */
   const char *base_dir;   /* relative `file` paths start here (NULL: cwd) */

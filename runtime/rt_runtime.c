@@ -43,6 +43,7 @@ struct rt_runtime {
   dsl_program **progs;    /* programs the lets point into */
   int nprogs, capprogs;
   rt_settings set;        /* settings (exec's thread only) */
+  const rt_clock *clock;  /* for new queries (NULL: the system's), borrowed */
 };
 
 rt_runtime *rt_runtime_new(void) {
@@ -53,6 +54,8 @@ rt_runtime *rt_runtime_new(void) {
   rt->set.window_ring = 120;
   return rt;
 }
+
+void rt_runtime_set_clock(rt_runtime *rt, const rt_clock *c) { rt->clock = c; }
 
 /* ---- the query list ------------------------------------------------------ */
 
@@ -460,13 +463,15 @@ static int run_query(rt_runtime *rt, cell_ctx *c, int i, int qindex, const rt_ex
                              .endpoint = s->endpoint[0] ? s->endpoint : NULL,
                              .dynamodb_endpoint = s->dynamodb_endpoint[0] ? s->dynamodb_endpoint
                                                                            : NULL,
-                             .checkpoint_dir = s->checkpoint_dir[0] ? s->checkpoint_dir : NULL};
+                             .checkpoint_dir = s->checkpoint_dir[0] ? s->checkpoint_dir : NULL,
+                             .clock = rt->clock};
   pthread_mutex_lock(&rt->mu);
   uint64_t id = ++rt->next_id;
   pthread_mutex_unlock(&rt->mu);
   rt_query_opts qo = {.id = id, .cell = o->cell, .index = qindex, .text = text,
                       .batch_ms = s->batch_ms, .refresh_ms = s->refresh_ms,
-                      .clock_ms = s->clock_ms, .unpaced = s->unpaced, .base_dir = s->dir[0] ? s->dir : NULL,
+                      .clock_ms = s->clock_ms, .clock = rt->clock, .unpaced = s->unpaced,
+                      .base_dir = s->dir[0] ? s->dir : NULL,
                       .kinesis = &kin};
   bool wait = dsl_plan_bounded(c->plans[i]) && !o->nowait;
   rt_query *q;

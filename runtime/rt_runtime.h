@@ -47,6 +47,12 @@ rt_runtime *rt_runtime_new(void);
  * for them, and frees everything; NULLs *rt. Accepts NULL. */
 void rt_runtime_free(rt_runtime **rt);
 
+/* Makes the queries started from now on read clock c (rt_clock.h) for
+ * ticks, refresh, windows, pacing and `for D` instead of the system's
+ * (NULL: the system's again). c is borrowed: it must outlive every query
+ * started with it. Tests drive time this way. */
+void rt_runtime_set_clock(rt_runtime *rt, const rt_clock *c);
+
 /*
  * Sets a session setting from its text, as `%set NAME VALUE` does. Known
  * names: batch (duration >= 100ms, default 1s), refresh (duration >= 100ms,

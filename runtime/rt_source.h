@@ -45,6 +45,7 @@
 
 #include "rt_batch.h"
 #include "rt_buf.h"
+#include "rt_clock.h"
 #include "rt_err.h"
 
 #include <stdbool.h>
@@ -151,6 +152,8 @@ typedef struct rt_src_demo_opts {
   int64_t start_ms; /* event time of record 0; 0 takes the wall clock */
   bool unpaced;    /* hand over records as fast as polled (tests), instead
                     * of at `rate` per second of wall time */
+  const rt_clock *clock; /* paces the records (NULL: the system's; borrowed,
+                          * outlives the source) */
 } rt_src_demo_opts;
 
 /* Columns device_id, temperature, humidity, ts (RT_TIME). Never fails. */
@@ -189,6 +192,8 @@ typedef struct rt_src_kinesis_opts {
   rt_source_save_state_fn save_state;
   rt_source_restore_state_fn restore_state;
   void *state_ctx;
+  const rt_clock *clock; /* pacing, backoff and lease times (NULL: the
+                          * system's; borrowed, outlives the source) */
 } rt_src_kinesis_opts;
 
 int rt_src_kinesis_open(const rt_src_kinesis_opts *opts, rt_source **out,

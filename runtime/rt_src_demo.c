@@ -1,12 +1,14 @@
 /*
  * `demo sensors`: readings from the deterministic simulator (rt_sensors.h),
- * at `rate` per second of wall time, `limit` of them when given. Record i is
- * stamped start + i/rate, and the simulator's drift clock starts at start,
- * so the values are the same for a seed and a rate whenever a run starts;
- * pacing only decides when each record is handed over.
+ * at `rate` per second of the clock's time (rt_clock.h), `limit` of them
+ * when given. Record i is stamped start + i/rate, and the simulator's drift
+ * clock starts at start, so the values are the same for a seed and a rate
+ * whenever a run starts; pacing only decides when each record is handed
+ * over.
  */
 #include "rt_source.h"
 
+#include "rt_clock.h"
 #include "rt_mem.h"
 #include "rt_sensors.h"
 #include "rt_time.h"
@@ -28,8 +30,10 @@ typedef struct src_demo {
 static uint64_t demo_due(const src_demo *d) {
   if (d->o.unpaced)
     return d->o.limit >= 0 ? (uint64_t)d->o.limit : UINT64_MAX;
-  double secs = (double)(rt_mono_ns() - d->start_mono) / 1e9;
-  uint64_t due = (uint64_t)(secs * d->o.rate) + 1;
+  double secs = (double)(rt_clock_mono_ns(d->o.clock) - d->start_mono) / 1e9;
+  /* the epsilon keeps a whole number of records (0.3 s * 10/s) from being
+   * read as one fewer through binary rounding */
+  uint64_t due = (uint64_t)(secs * d->o.rate + 1e-9) + 1;
   if (d->o.limit >= 0 && due > (uint64_t)d->o.limit)
     due = (uint64_t)d->o.limit;
   return due;
@@ -93,11 +97,11 @@ rt_source *rt_src_demo_open(const rt_src_demo_opts *opts) {
   if (d->o.devices < 1)
     d->o.devices = 10;
   if (!d->o.start_ms)
-    d->o.start_ms = rt_wall_ms();
+    d->o.start_ms = rt_clock_wall_ms(d->o.clock);
   d->cfg.seed = d->o.seed;
   d->cfg.devices = d->o.devices;
   d->cfg.epoch_ms = d->o.start_ms; /* same seed and rate => same values, any day */
-  d->start_mono = rt_mono_ns();
+  d->start_mono = rt_clock_mono_ns(d->o.clock);
   static const char *const cols[] = {"device_id", "temperature", "humidity", "ts"};
   rt_source *s = rt_source_new(&demo_ops, d, 4, cols);
   char desc[160];

@@ -26,6 +26,7 @@
 #include "rt_source.h"
 
 #include "rt_aws.h"
+#include "rt_clock.h"
 #include "rt_kinesis.h"
 #include "rt_kinesis_checkpoint.h"
 #include "rt_kinesis_lease.h"
@@ -89,6 +90,7 @@ typedef struct src_kinesis {
   size_t npos;
   rt_source_stats st;
   char *stream;              /* owned */
+  const rt_clock *clock;     /* borrowed (NULL: the system's) */
   rt_kin_ckpt *ckpt;         /* file checkpoints of `as "APP"`, or NULL */
   rt_kin_leases *leases;     /* leases + checkpoints of `as "APP"` in DynamoDB, or NULL */
   pthread_mutex_t lease_mu;  /* leases are used by the reader and query threads */
@@ -181,16 +183,16 @@ static int lease_round(src_kinesis *s, rt_err *err) {
   }
   pthread_mutex_lock(&s->lease_mu);
   if (rc == 0)
-    rc = rt_kin_leases_tick(s->leases, rt_mono_ns() / 1000000, err);
+    rc = rt_kin_leases_tick(s->leases, rt_clock_mono_ns(s->clock) / 1000000, err);
   pthread_mutex_unlock(&s->lease_mu);
-  s->next_tick_ms = rt_mono_ns() / 1000000 + LEASE_TICK_MS;
+  s->next_tick_ms = rt_clock_mono_ns(s->clock) / 1000000 + LEASE_TICK_MS;
   return rc;
 }
 
 /* The first lease round lists the shards: like the reader's first listing,
  * it rides out a passing throttle or server error (about 15 s at most). */
 static int first_lease_round(src_kinesis *s, rt_err *err) {
-  uint64_t rng = (uint64_t)rt_mono_ns() | 1;
+  uint64_t rng = (uint64_t)rt_mono_ns() | 1; /* jitter: real time's bits are fine */
   for (int attempt = 0;; attempt++) {
     s->ticks = 0; /* this round lists the shards */
     int rc = lease_round(s, err);
@@ -199,8 +201,7 @@ static int first_lease_round(src_kinesis *s, rt_err *err) {
     if (rc == 0 || !transient || attempt >= 5)
       return rc;
     long ms = rt_kin_backoff_ms(attempt, rc == RT_ETHROTTLED ? 1000 : 200, 4000, &rng);
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    rt_clock_sleep_ns(s->clock, ms * 1000000LL);
   }
 }
 
@@ -227,7 +228,7 @@ static void *reader_main(void *arg) {
   rt_err err;
   rt_err_clear(&err);
   while (!atomic_load(&s->stop)) {
-    if (s->leases && rt_mono_ns() / 1000000 >= s->next_tick_ms)
+    if (s->leases && rt_clock_mono_ns(s->clock) / 1000000 >= s->next_tick_ms)
       lease_round(s, &err); /* a failed round: leases expire, others take over */
     pthread_mutex_lock(&s->mu);
     int may_fetch = s->queued_bytes < QUEUE_MAX_BYTES;
@@ -331,7 +332,7 @@ static const int64_t TICK_MIN_NS = 50 * 1000000LL, TICK_MAX_NS = 10000 * 1000000
 
 /* Learns the query's poll cadence (query thread). */
 static void note_poll(src_kinesis *s) {
-  int64_t now = rt_mono_ns(), last = atomic_load(&s->take_at_ns);
+  int64_t now = rt_clock_mono_ns(s->clock), last = atomic_load(&s->take_at_ns);
   int64_t gap = now - last, every = atomic_load(&s->take_every_ns);
   if (last && gap < TICK_MIN_NS)
     return;
@@ -438,7 +439,7 @@ static int kin_commit(void *impl, bool final, rt_err *err) {
     if (s->ckpt)
       rt_kin_ckpt_set(s->ckpt, s->pos[i].shard, s->pos[i].committed);
   }
-  int64_t now = rt_mono_ns() / 1000000;
+  int64_t now = rt_clock_mono_ns(s->clock) / 1000000;
   if ((!s->ckpt && !s->leases) || (!final && now < s->ckpt_retry_ms))
     return 0;
   int rc = s->ckpt ? rt_kin_ckpt_flush(s->ckpt, err) : lease_checkpoints(s, err);
@@ -552,6 +553,7 @@ static int start(src_kinesis *s, const rt_src_kinesis_opts *o, rt_err *err) {
   if (rc != 0)
     return rc;
   s->from = o->from;
+  s->clock = o->clock;
   s->resume = o->from == DSL_FROM_CHECKPOINT;
   if (!(s->k = rt_kin_new(&cfg, NULL, err)))
     return err && err->code ? err->code : RT_EAUTH;
@@ -577,7 +579,7 @@ static int start(src_kinesis *s, const rt_src_kinesis_opts *o, rt_err *err) {
   }
   rt_kin_reader_opts ro = {.stream = o->stream, .start = start_position(o),
                            .resume = resume_fn, .resume_ctx = s,
-                           .next_take_ns = next_take_fn, .take_ctx = s,
+                           .next_take_ns = next_take_fn, .take_ctx = s, .clock = s->clock,
                            .until_ms = o->until_now ? rt_wall_ms() : 0};
   if (leased) {
     ro.owns = owns_fn;
