@@ -172,22 +172,6 @@ static void test_json(void) {
   ASSERT_EQ(small[0], '\0');
 }
 
-static void test_speed(void) {
-  rt_clicks_cfg c = {.seed = 5, .users = 1000};
-  int n = 200000;
-  size_t total = 0;
-  int64_t t0 = rt_mono_ns();
-  for (int i = 0; i < n; i++) {
-    rt_click k;
-    char buf[RT_CLICKS_JSON_MAX];
-    rt_clicks_read(&c, (uint64_t)i, T0 + i, &k);
-    total += rt_clicks_json(&k, buf, sizeof(buf));
-  }
-  double s = (double)(rt_mono_ns() - t0) / 1e9;
-  fprintf(stderr, "   %d clicks + JSON in %.3f s (%.0f/s, %zu bytes)\n", n, s, n / s, total);
-  ASSERT(s < 2.0);
-}
-
 int main(void) {
   TEST_RUN(test_deterministic);
   TEST_RUN(test_epoch);
@@ -196,6 +180,5 @@ int main(void) {
   TEST_RUN(test_sessions);
   TEST_RUN(test_referrers);
   TEST_RUN(test_json);
-  TEST_RUN(test_speed);
   return test_summary();
 }

@@ -3,8 +3,8 @@
  * set with out-of-order and late records: tumbling, sliding with
  * size/slide = 30, sliding with a slide that does not divide the size,
  * processing time, sessions and running aggregates; plus late counting,
- * session bridging, memory staying flat, and an add() throughput figure
- * (printed, not asserted). */
+ * session bridging and memory staying flat. add() throughput is measured
+ * in bench/window_add.c. */
 #include "test.h"
 
 #include "rt_buf.h"
@@ -617,42 +617,6 @@ static void test_memory_flat(void) {
   rt_window_free(&w);
 }
 
-/* add() throughput on `window 5m every 10s | agg avg(t), count(), p95(t) by
- * device_id` with 1000 devices: printed for the report, never asserted. */
-static void test_throughput(void) {
-  rt_agg_spec specs[] = {{RT_AGG_AVG, 0}, {RT_AGG_COUNT, -1}, {RT_AGG_P95, 0}};
-  const char *key_names[] = {"device_id"};
-  rt_window_opts o = {.kind = RT_WINDOW_SLIDING, .size_ms = 300000, .slide_ms = 10000,
-                      .event_time = true, .nkeys = 1, .key_names = key_names,
-                      .naggs = 3, .aggs = specs};
-  rt_window *w = rt_window_new(&o, NULL);
-  capture cap = {0};
-  enum { DEVICES = 1000, RECS = 600000 };
-  static char names[DEVICES][24];
-  static rt_value keys[DEVICES];
-  for (int d = 0; d < DEVICES; d++) {
-    snprintf(names[d], sizeof(names[d]), "device-%04d", d);
-    keys[d] = rt_string(names[d], strlen(names[d]));
-  }
-  uint64_t s = 42;
-  int64_t t_add = 0, t_emit = 0;
-  for (int i = 0; i < RECS; i += 10000) {
-    int64_t a = rt_mono_ns();
-    for (int j = i; j < i + 10000; j++) {
-      rt_value args[1] = {rt_number((double)(rng(&s) % 1000) / 10)};
-      rt_window_add(w, &keys[rng(&s) % DEVICES], args, T0 + (int64_t)j / 20); /* 20k/s */
-    }
-    int64_t b = rt_mono_ns();
-    rt_window_advance(w, 0, on_emit, &cap);
-    capture_free(&cap);
-    t_emit += rt_mono_ns() - b;
-    t_add += b - a;
-  }
-  fprintf(stderr, "   add(): %.2f M records/s; emission: %.1f ms per window (1000 groups, 30 panes)\n",
-          RECS / (t_add / 1e3), t_emit / 1e6 / (RECS / 20000 / 10));
-  rt_window_free(&w);
-}
-
 /* ---- checkpoints ------------------------------------------------------------ */
 
 static void same_results(const capture *a, const capture *b) {
@@ -893,6 +857,5 @@ int main(void) {
   TEST_RUN(test_checkpoint_restore);
   TEST_RUN(test_checkpoint_corruption);
   TEST_RUN(test_partials_merge_across_workers);
-  TEST_RUN(test_throughput);
   return test_summary();
 }
