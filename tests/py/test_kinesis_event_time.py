@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import re
-import time
 import unittest
 from collections import Counter
 
@@ -60,9 +59,7 @@ class KinesisEventTimeTest(KinesaliteTestCase):
         args = ["run", path]
         for s in sets:
             args += ["--set", s]
-        t = time.monotonic()
-        res = run_eddy(args, self.env, timeout=60)
-        self.elapsed = time.monotonic() - t
+        res = run_eddy(args, self.env, timeout=120)
         self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
         counts = Counter()
         for line in res.stdout.splitlines():
