@@ -11,6 +11,7 @@
 #include "kn_display.h"
 #include "kn_utf8.h"
 #include "plot.h"
+#include "rt_clock.h"
 #include "rt_log.h"
 #include "rt_mem.h"
 #include "rt_sink_table.h"
@@ -62,11 +63,13 @@ struct kn_live {
   kl_disp **disps;          /* open displays */
   size_t ndisps, capdisps;
   atomic_llong refresh_ms;  /* redraw interval */
+  const rt_clock *clock;    /* times the redraws (NULL: the system's); borrowed */
   atomic_size_t ring;       /* chart ring size */
   atomic_ullong redraws, deferred, render_errors;
 };
 
-static int64_t now_ms(void) { return rt_mono_ns() / 1000000; }
+/* Now on the displays' clock, in ms. */
+static int64_t now_ms(const kn_live *l) { return rt_clock_mono_ns(l->clock) / 1000000; }
 
 /* -------------------------------------------------------------- session */
 
@@ -107,6 +110,8 @@ void kn_live_free(kn_live **live) {
   rt_free(l);
   *live = NULL;
 }
+
+void kn_live_set_clock(kn_live *l, const rt_clock *c) { l->clock = c; }
 
 void kn_live_set_refresh(kn_live *l, int64_t ms) {
   atomic_store(&l->refresh_ms, ms > 0 ? ms : 1);
@@ -314,7 +319,7 @@ static void draw(kn_live *l, kl_disp *d, const rt_query_info *q, const rt_err *e
   if (rc < 0)
     rt_log(RT_LOG_WARN, "query %llu: display not sent: %s", (unsigned long long)d->qid,
            rt_strerror(rc));
-  d->last_draw_ms = now_ms();
+  d->last_draw_ms = now_ms(l);
   d->dirty = false;
   atomic_fetch_add(&l->redraws, 1);
 }
@@ -323,7 +328,7 @@ static void draw(kn_live *l, kl_disp *d, const rt_query_info *q, const rt_err *e
 static void maybe_draw(kn_live *l, kl_disp *d, const rt_query_info *q) {
   if (!d->dirty)
     return;
-  if (now_ms() - d->last_draw_ms >= atomic_load(&l->refresh_ms))
+  if (now_ms(l) - d->last_draw_ms >= atomic_load(&l->refresh_ms))
     draw(l, d, q, NULL);
   else
     atomic_fetch_add(&l->deferred, 1);
@@ -390,7 +395,7 @@ static void on_status(void *ud, const rt_query_info *q, const rt_query_stats *st
   /* Counters alone redraw a chart or table now and then; an `into` output
    * has nothing else to show, so its line follows every tick. */
   int64_t every = d->chart || d->table ? KL_FOOTER_EVERY * refresh : refresh;
-  if (!d->dirty && now_ms() - d->last_draw_ms >= every)
+  if (!d->dirty && now_ms(l) - d->last_draw_ms >= every)
     d->dirty = true;
   maybe_draw(l, d, q);
 }

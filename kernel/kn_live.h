@@ -60,6 +60,12 @@ const rt_output_ops *kn_live_ops(void);
 void kn_live_begin_cell(kn_live *live, const char *cell, kn_iopub *iopub,
                         const kn_frame *parent);
 
+/* The clock that times redraws against the refresh interval (NULL: the
+ * system's; borrowed, must outlive every query). Set it before queries
+ * start, to the clock the runtime's queries read (rt_runtime_set_clock):
+ * tests drive both. */
+void kn_live_set_clock(kn_live *live, const rt_clock *c);
+
 /* The redraw interval (>= 1 ms) and the number of results a chart keeps
  * (applies to queries started afterwards). */
 void kn_live_set_refresh(kn_live *live, int64_t refresh_ms);
