@@ -20,7 +20,10 @@ AWS and networks do:
 A schedule is a dict {(action, n): fault}: the n-th call (from 1) of action
 gets fault. `log` records (monotonic time, action, n, fault or None) for
 every request, `sent` {(action, n): monotonic time its answer was sent},
-`hits` the faults served. Threaded (one thread per client
+`hits` the faults served, `abandoned` {(action, n): monotonic time} of the
+"hang" answers the client gave up on (it closed the connection while the
+answer was held), `records` {n: number of records} of every GetRecords
+answer forwarded with status 200. Threaded (one thread per client
 connection, one upstream keep-alive connection each); stdlib only.
 """
 
@@ -81,6 +84,8 @@ class FaultProxy:
         self.log = []
         self.sent = {}
         self.hits = []
+        self.abandoned = {}
+        self.records = {}
         self.stopping = threading.Event()
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -173,6 +178,9 @@ class FaultProxy:
                 if up is None:
                     up = http.client.HTTPConnection(*self.upstream, timeout=60)
                 status, rheaders, rbody = self._forward(up, request_line, headers, body)
+                if action == "GetRecords" and status == 200:
+                    with self.lock:
+                        self.records[n] = len(json.loads(rbody).get("Records", []))
                 out = self._response(status, rheaders, rbody)
                 if fault == "reset_response":
                     cut = out.index(b"\r\n\r\n") + 4 + len(rbody) // 2
@@ -182,7 +190,9 @@ class FaultProxy:
                 if fault == "slow":
                     self.stopping.wait(self.slow_s)
                 elif fault == "hang":
-                    self._wait_client_gone(sock)
+                    if self._wait_client_gone(sock):
+                        with self.lock:
+                            self.abandoned[(action, n)] = time.monotonic()
                     return
                 sock.sendall(out)
                 with self.lock:
@@ -200,17 +210,19 @@ class FaultProxy:
                 up.close()
 
     def _wait_client_gone(self, sock, limit_s=120):
-        """Holds the answer until the client closes (its timeout), at most limit_s."""
+        """Holds the answer until the client closes (its timeout), at most limit_s.
+        True if the client closed (or reset) the connection."""
         sock.settimeout(0.2)
         end = time.monotonic() + limit_s
         while time.monotonic() < end and not self.stopping.is_set():
             try:
                 if not sock.recv(65536):
-                    return
+                    return True
             except socket.timeout:
                 continue
             except OSError:
-                return
+                return True
+        return False
 
     def _forward(self, up, request_line, headers, body):
         method, path = request_line.split(" ")[:2]

@@ -97,13 +97,15 @@ class ProxyFaultTest(unittest.TestCase):
                    'kinesis "%s" from trim_horizon until now | select shard, sequence\n'
                    '| into file "%s"\n' % (STREAM, windows, STREAM, rows))
         with FaultProxy(self.svc.port, schedule) as proxy:
-            t0 = time.monotonic()
             res = self.run_through(proxy, program)
-            took = time.monotonic() - t0
             hits, pending = list(proxy.hits), proxy.pending()
+            abandoned = dict(proxy.abandoned)
         self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
         self.assertEqual(pending, {}, "faults not reached: %s" % pending)
-        self.assertGreater(took, 9.5, "the held answer did not wait for the client's timeout")
+        # the held answer was given up on by the client: its timeout closed the
+        # connection (the proxy never answers it; were it not given up, the query
+        # could not end, and records lost or repeated show below)
+        self.assertIn(("GetRecords", 7), abandoned, "the held GetRecords was not abandoned")
 
         counts = collections.Counter()
         for w in read_jsonl(windows):
@@ -144,14 +146,15 @@ class ProxyFaultTest(unittest.TestCase):
         self.assertEqual(throttled, 1, res.stderr)
         self.assertGreaterEqual(retried, 1, res.stderr)
 
-    def test_a_shard_behind_is_read_back_to_back(self):
+    def test_a_shard_behind_is_read_in_full_answers(self):
         # 25,000 records in one shard: GetRecords answers are full (10,000),
-        # so the reader is behind and may call again as soon as 200 ms have
-        # passed since its last call BEGAN. Before the fixes it waited 200 ms
-        # after each answer (slow answers, held 0.4 s here, left gaps of
-        # answer time + 200 ms), and an answer that completed just before the
-        # reader's poll sat out the poll's whole 200 ms wait unread. What is
-        # left is receiving and decoding 10,000 records.
+        # so the reader is behind. Its first three answers are held 0.4 s
+        # (inside the client's timeout): each is waited for and used, never
+        # given up on or asked again, and the shard takes exactly the calls its
+        # records need (three answers, then at most one that finds the tip).
+        # How soon a call follows the previous one (back to back, paced from
+        # call starts) is timing: bench/timing_claims.py measures it, and the
+        # reader's unit tests check the pacing on an injected clock.
         client = KinesisClient(self.svc.port)
         self.addCleanup(client.close)
         client.create_stream("behind", 1)
@@ -162,13 +165,16 @@ class ProxyFaultTest(unittest.TestCase):
         with FaultProxy(self.svc.port, schedule, slow_s=0.4) as proxy:
             res = self.run_through(proxy, 'kinesis "behind" from trim_horizon until now\n'
                                           '| agg count() as n\n')
-            starts = {n: t for t, a, n, _ in proxy.log if a == "GetRecords"}
-            sent = dict(proxy.sent)
+            calls = [n for _, a, n, _ in proxy.log if a == "GetRecords"]
+            got = [proxy.records.get(n) for n in calls]
+            hits, pending = list(proxy.hits), proxy.pending()
         self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
         self.assertEqual(res.stdout.strip().splitlines()[-1].split()[-1], "25000")
-        for n in (1, 2):
-            idle = starts[n + 1] - sent[("GetRecords", n)]
-            self.assertLess(idle, 0.15, "call %d waited %.3f s after answer %d" % (n + 1, idle, n))
+        self.assertEqual(pending, {})
+        self.assertEqual(len(hits), 3)
+        self.assertEqual(got[:3], [10000, 10000, 5000], "records per GetRecords answer")
+        self.assertIn(got[3:], ([], [0]), "GetRecords calls past the tip: %s" % got)
+        self.assertEqual(stat_totals(res.stderr), (0, 0), res.stderr)
 
     def test_lease_writes_lost_mid_answer(self):
         # An endless query with leases in dynalite, through the proxy: two
@@ -200,10 +206,11 @@ class ProxyFaultTest(unittest.TestCase):
                                     env=self.svc.env(AWS_ENDPOINT_URL_DYNAMODB=proxy.url),
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             try:
-                prod.join(timeout=30)
+                prod.join(timeout=120)
+                self.assertFalse(prod.is_alive(), "the producer did not finish")
                 self.assertIsNone(prod.error)
                 put = set(prod.put)
-                wait_for(lambda: put <= set(read_rows(out)) or eddy.poll() is not None, 20,
+                wait_for(lambda: put <= set(read_rows(out)) or eddy.poll() is not None, 60,
                          "every record")
                 self.assertIsNone(eddy.poll(), "the endless query ended by itself")
             finally:

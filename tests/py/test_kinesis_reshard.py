@@ -124,7 +124,7 @@ class ReshardTest(unittest.TestCase):
             def lines():
                 return count_lines(out)
             try:
-                self.wait(lambda: lines() >= 200, 15, "the query to read the first records")
+                self.wait(lambda: lines() >= 200, 60, "the query to read the first records")
                 shards = {s["ShardId"]: s for s in ctl.list_shards(STREAM)}
                 s0 = shards["shardId-000000000000"]
                 lo = int(s0["HashKeyRange"]["StartingHashKey"])
@@ -136,19 +136,20 @@ class ReshardTest(unittest.TestCase):
                             if s.get("ParentShardId") == s0["ShardId"]]
                 self.assertEqual(len(children), 2)
                 put_before = len(prod.put)
-                self.wait(lambda: len(prod.put) >= put_before + 300, 15,
+                self.wait(lambda: len(prod.put) >= put_before + 300, 60,
                           "records into the children")
                 ctl.call("MergeShards", {"StreamName": STREAM, "ShardToMerge": children[0],
                                          "AdjacentShardToMerge": children[1]})
                 ctl.wait_active(STREAM)
                 put_before = len(prod.put)
-                self.wait(lambda: len(prod.put) >= put_before + 300, 15,
+                self.wait(lambda: len(prod.put) >= put_before + 300, 60,
                           "records into the merged shard")
                 prod.stop_evt.set()
-                prod.join(timeout=15)
+                prod.join(timeout=60)
+                self.assertFalse(prod.is_alive(), "the producer did not stop")
                 self.assertIsNone(prod.error)
                 total = len(prod.put)
-                self.wait(lambda: lines() >= total, 20, "the query to catch up")
+                self.wait(lambda: lines() >= total, 60, "the query to catch up")
             finally:
                 prod.stop_evt.set()
                 err = stop_eddy(eddy)
