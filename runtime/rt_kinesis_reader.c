@@ -332,6 +332,7 @@ static int start_due(rt_kin_reader *r, int may_fetch, int64_t now, rt_err *err) 
          * before each poll slips until it misses one. */
         int64_t sched = next_call_ns(r, s);
         launch(r, s, SH_GET_FLIGHT);
+        r->st.get_sent++;
         s->last_get_ns = now - sched <= WAKE_SLACK_NS ? sched : now;
       }
     }
@@ -517,6 +518,7 @@ static long wait_ms(rt_kin_reader *r, int may_fetch, int64_t now, long max_ms) {
 }
 
 static void update_stats(rt_kin_reader *r) {
+  bool unknown = false;
   int active = 0, done = 0;
   int64_t lag = -1;
   for (size_t i = 0; i < r->n; i++) {
@@ -527,12 +529,14 @@ static void update_stats(rt_kin_reader *r) {
     if (r->o.owns && r->sh[i].parked)
       continue; /* another worker's */
     active++;
-    if (r->sh[i].behind_ms > lag)
+    if (r->sh[i].behind_ms < 0)
+      unknown = true; /* not answered yet: the others' lag says nothing of it */
+    else if (r->sh[i].behind_ms > lag)
       lag = r->sh[i].behind_ms;
   }
   r->st.shards_active = active;
   r->st.shards_done = done;
-  r->st.lag_ms = lag;
+  r->st.lag_ms = unknown ? -1 : lag;
 }
 
 int rt_kin_reader_step(rt_kin_reader *r, int may_fetch, long max_wait_ms, rt_kin_records_fn fn,

@@ -82,12 +82,14 @@ typedef void (*rt_kin_records_fn)(void *ctx, const char *shard_id, rt_kin_get_re
 /* Counters, for %queries and tests. */
 typedef struct rt_kin_reader_stats {
   uint64_t get_calls;     /* GetRecords calls completed */
+  uint64_t get_sent;      /* GetRecords calls started */
   uint64_t records;       /* Kinesis records delivered */
   uint64_t throttled;     /* throttled answers */
   uint64_t retried;       /* server/network errors retried */
   uint64_t expired;       /* iterators renewed after expiry */
   uint64_t trimmed;       /* resume points lost to retention (data loss) */
-  int64_t lag_ms;         /* max MillisBehindLatest over open shards, -1 unknown */
+  int64_t lag_ms;         /* max MillisBehindLatest over open shards, -1 while
+                             one of them has not answered a GetRecords yet */
   int shards_active;      /* shards not DONE */
   int shards_done;        /* shards read to their end (or, until now, their tip) */
 } rt_kin_reader_stats;

@@ -604,6 +604,7 @@ int rt_src_kinesis_open(const rt_src_kinesis_opts *o, rt_source **out, rt_err *e
   pthread_mutex_init(&s->lease_mu, NULL);
   s->stream = rt_xstrdup(o->stream);
   s->st.lag_ms = -1;
+  s->rstats.lag_ms = -1; /* unknown until the reader thread has stepped */
   int rc = start(s, o, err);
   static const char *const cols[] = {"data", "partition_key", "sequence", "shard", "arrival"};
   rt_source *src = rt_source_new(&kinesis_ops, s, 5, cols);
