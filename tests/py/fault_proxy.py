@@ -12,6 +12,9 @@ AWS and networks do:
                 client's timeout)
   hang          forwards, then never answers until the client gives up and
                 closes (past the client's timeout)
+  hold          forwards, then holds the answer until the test sets
+                `release` (or the proxy stops): the test decides what the
+                client has seen when, with no guessed durations
   reset_request reads the request's headers, then resets the connection
                 (nothing reaches the server)
   reset_response forwards (the server acts on it), sends the status line,
@@ -42,7 +45,7 @@ ERRORS = {
     "503": (503, "ServiceUnavailable", "Service unavailable."),
 }
 
-FAULTS = tuple(ERRORS) + ("slow", "hang", "reset_request", "reset_response")
+FAULTS = tuple(ERRORS) + ("slow", "hang", "hold", "reset_request", "reset_response")
 
 
 class _Closed(Exception):
@@ -87,6 +90,7 @@ class FaultProxy:
         self.abandoned = {}
         self.records = {}
         self.stopping = threading.Event()
+        self.release = threading.Event()
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", 0))
@@ -102,6 +106,7 @@ class FaultProxy:
 
     def stop(self):
         self.stopping.set()
+        self.release.set()
         self.thread.join(timeout=5)
         self.listener.close()
         with self.lock:
@@ -189,6 +194,8 @@ class FaultProxy:
                     return
                 if fault == "slow":
                     self.stopping.wait(self.slow_s)
+                elif fault == "hold":
+                    self.release.wait()
                 elif fault == "hang":
                     if self._wait_client_gone(sock):
                         with self.lock:

@@ -214,6 +214,27 @@ class KinesaliteTestCase(unittest.TestCase):
         cls.tmp.cleanup()
 
 
+def lease_checkpoints(port, table):
+    """{shard: checkpoint sequence} of the KCL-style lease table in dynalite (leases whose
+    checkpoint is still a sentinel such as TRIM_HORIZON are left out)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("POST", "/", body=json.dumps({"TableName": table}), headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": "DynamoDB_20120810.Scan",
+            "X-Amz-Date": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
+            "Authorization": "AWS4-HMAC-SHA256 Credential=test/20261120/us-east-1/dynamodb/"
+                             "aws4_request, SignedHeaders=host, Signature=00"})
+        resp = conn.getresponse()
+        out = json.loads(resp.read() or b"{}")
+    finally:
+        conn.close()
+    if resp.status != 200:
+        return {}  # no table yet
+    return {i["leaseKey"]["S"]: i["checkpoint"]["S"] for i in out.get("Items", [])
+            if i.get("checkpoint", {}).get("S", "").isdigit()}
+
+
 def run_eddy(args, env, timeout=120, **kw):
     """Runs eddy with args; returns CompletedProcess with text stdout/stderr."""
     return subprocess.run([EDDY_BIN] + list(args), env=env, capture_output=True, text=True,

@@ -30,11 +30,16 @@ import time
 import unittest
 
 from fault_proxy import FaultProxy
-from services import EDDY_BIN, KinesisClient, Service
+from services import EDDY_BIN, KinesisClient, Service, lease_checkpoints
 from test_kinesis_reshard import Producer, read_rows, seq_key, stop_eddy, wait_for
 
-RATE_PER_S = 400   # the producer's rate (20 records every 50 ms)
 BATCH_MS = 200
+
+
+def batch_sizes(stdout):
+    """Rows of each batch an `eddy run ... into file` wrote, from its "N rows written" lines
+    (printed after the rows, before the batch's checkpoint)."""
+    return [int(line.split()[0]) for line in stdout.splitlines() if " rows written to " in line]
 
 
 class RecoveryTest(unittest.TestCase):
@@ -50,8 +55,7 @@ class RecoveryTest(unittest.TestCase):
         self.addCleanup(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
         return proc, out
 
-    def check_kill_and_restart(self, svc, env, tmp, app, extra=(), checkpoint_of=None,
-                               restart_timeout=10):
+    def check_kill_and_restart(self, svc, env, tmp, app, checkpoint_of, extra=()):
         ctl = KinesisClient(svc.port)
         self.addCleanup(ctl.close)
         ctl.create_stream(self.stream, 2)
@@ -59,22 +63,24 @@ class RecoveryTest(unittest.TestCase):
         prod.start()
         self.addCleanup(prod.stop_evt.set)
 
-        # run 1: killed with SIGKILL while records flow
+        # run 1: killed with SIGKILL while records flow, once it has read records and
+        # checkpointed both shards
         p1, out1 = self.start(env, tmp, "run1", "trim_horizon", app, extra)
-        wait_for(lambda: len(read_rows(out1)) >= 500, 15, "run 1 to read records")
+        wait_for(lambda: len(read_rows(out1)) >= 500 and len(checkpoint_of()) == 2, 60,
+                 "run 1 to read records and checkpoint both shards")
         p1.send_signal(signal.SIGKILL)
-        p1.communicate(timeout=10)
-        ckpt = checkpoint_of() if checkpoint_of else {}
+        stdout1 = p1.communicate(timeout=30)[0]
+        ckpt = checkpoint_of()
 
         # run 2: resumes from the checkpoint; the producer stops midway
         p2, out2 = self.start(env, tmp, "run2", "checkpoint", app, extra)
-        wait_for(lambda: len(read_rows(out2)) >= 300, restart_timeout + 10,
-                 "run 2 to resume")
+        wait_for(lambda: len(read_rows(out2)) >= 300, 60, "run 2 to resume")
         prod.stop_evt.set()
-        prod.join(timeout=15)
+        prod.join(timeout=60)
+        self.assertFalse(prod.is_alive(), "the producer did not stop")
         self.assertIsNone(prod.error)
         put = set(prod.put)
-        wait_for(lambda: put <= set(read_rows(out1)) | set(read_rows(out2)), 15,
+        wait_for(lambda: put <= set(read_rows(out1)) | set(read_rows(out2)), 60,
                  "every record to come out")
         err2 = stop_eddy(p2)
         self.assertEqual(p2.returncode, 0, err2)
@@ -84,23 +90,25 @@ class RecoveryTest(unittest.TestCase):
             self.assertEqual([k for k, n in collections.Counter(rows).items() if n > 1], [],
                              "duplicates within one run")
         self.assertEqual(set(rows1) | set(rows2), put, "records lost or invented")
+        # the repeats are exactly what run 1 read after its checkpoint...
         dups = set(rows1) & set(rows2)
-        if ckpt:  # the repeats are exactly what run 1 read after its checkpoint
-            after = {(s, q) for s, q in rows1 if s not in ckpt or
-                     seq_key(q) > seq_key(ckpt[s])}
-            self.assertEqual(dups, after)
-        # a batch is BATCH_MS of records (plus what a GetRecords answer that
-        # straddles it adds): allow 2.5 batches, far below a periodic 5 s flush
-        self.assertLessEqual(len(dups), RATE_PER_S * BATCH_MS / 1000 * 2.5,
-                             "more than the last uncommitted batch repeated")
+        after = {(s, q) for s, q in rows1 if seq_key(q) > seq_key(ckpt[s])}
+        self.assertEqual(dups, after)
+        # ...and that is no more than its last batch (the rows it printed as written last,
+        # and any it wrote after): the checkpoint is the micro-batch commit, not a periodic
+        # flush. A count of rows, whatever the machine's speed.
+        batches = batch_sizes(stdout1)
+        self.assertTrue(batches, stdout1)
+        self.assertLessEqual(len(dups), len(rows1) - sum(batches[:-1]),
+                             "more than the last uncommitted batch repeated: batches %s"
+                             % batches[-5:])
 
         # run 3 after a clean stop: only records put since come out
         fresh = ctl.put_records(self.stream, [("k%d" % i, json.dumps({"late": i}).encode())
                                               for i in range(40)])
         fresh = {(r["ShardId"], r["SequenceNumber"]) for r in fresh["Records"]}
         p3, out3 = self.start(env, tmp, "run3", "checkpoint", app, extra)
-        wait_for(lambda: fresh <= set(read_rows(out3)), restart_timeout + 10,
-                 "run 3 to read the new records")
+        wait_for(lambda: fresh <= set(read_rows(out3)), 60, "run 3 to read the new records")
         err3 = stop_eddy(p3)
         self.assertEqual(p3.returncode, 0, err3)
         # per shard the reader goes in order, so a repeat would precede these
@@ -117,23 +125,25 @@ class RecoveryTest(unittest.TestCase):
                 try:
                     with open(path) as f:
                         return json.load(f)["shards"]
-                except FileNotFoundError:  # none yet: run 2 starts at latest
+                except FileNotFoundError:  # none yet
                     return {}
-            self.check_kill_and_restart(svc, svc.env(), tmp, "recapp",
-                                        ["--set", "checkpoint_dir=" + ckdir], checkpoint_of)
+            self.check_kill_and_restart(svc, svc.env(), tmp, "recapp", checkpoint_of,
+                                        ["--set", "checkpoint_dir=" + ckdir])
 
     def test_dynamodb_lease_checkpoints(self):
         self.stream = "recd"
         with Service("kinesalite") as svc, Service("dynalite") as ddb, \
                 tempfile.TemporaryDirectory() as tmp:
             env = svc.env(AWS_ENDPOINT_URL_DYNAMODB=ddb.url)
-            # the dead worker's leases expire after 10 s of silence first
-            self.check_kill_and_restart(svc, env, tmp, "recapp", restart_timeout=25)
+            # run 2 takes the dead worker's leases once they expire (10 s of silence)
+            self.check_kill_and_restart(svc, env, tmp, "recapp",
+                                        lambda: lease_checkpoints(ddb.port, "recapp"))
 
     def test_dynamodb_checkpoints_of_a_bounded_read(self):
         # `until now` keeps plain checkpoints (no leases) in a DynamoDB table.
-        # 25,000 records, read through a proxy that holds each GetRecords
-        # answer (10,000 records) for a second, so the kill lands mid-read.
+        # 25,000 records, read through a proxy that holds every GetRecords
+        # answer after the first (10,000 records) until the test is done with
+        # run 1, so the kill lands mid-read however fast or slow the machine.
         self.stream = "recb"
         with Service("kinesalite") as svc, Service("dynalite") as ddb, \
                 tempfile.TemporaryDirectory() as tmp:
@@ -146,33 +156,38 @@ class RecoveryTest(unittest.TestCase):
                                                     for j in range(500)])
                 put |= {(r["ShardId"], r["SequenceNumber"]) for r in out["Records"]}
             env = svc.env(AWS_ENDPOINT_URL_DYNAMODB=ddb.url)
-            with FaultProxy(svc.port, {("GetRecords", n): "slow" for n in range(1, 5)},
-                            slow_s=1.0) as proxy:
+            with FaultProxy(svc.port, {("GetRecords", n): "hold" for n in range(2, 40)}) \
+                    as proxy:
                 p1, out1 = self.start(dict(env, AWS_ENDPOINT_URL_KINESIS=proxy.url), tmp,
                                       "b1", "trim_horizon until now", "recbapp")
-                wait_for(lambda: len(read_rows(out1)) >= 10000, 20, "run 1 to read")
+                wait_for(lambda: len(read_rows(out1)) >= 10000, 60, "run 1 to read")
                 p1.send_signal(signal.SIGKILL)
-                p1.communicate(timeout=10)
+                stdout1 = p1.communicate(timeout=30)[0]
             rows1 = read_rows(out1)
-            self.assertLess(len(rows1), 25000, "run 1 was not killed mid-read")
+            self.assertEqual(len(rows1), 10000, "run 1 read past the first answer")
             p2, out2 = self.start(env, tmp, "b2", "checkpoint until now", "recbapp")
-            err2 = p2.communicate(timeout=60)[1]
+            err2 = p2.communicate(timeout=120)[1]
             self.assertEqual(p2.returncode, 0, err2)
             rows2 = read_rows(out2)
             self.assertEqual(set(rows1) | set(rows2), put, "records lost")
-            # at most one batch repeats: a poll hands over up to 8,192 rows
-            self.assertLessEqual(len(set(rows1) & set(rows2)), 8192)
+            # at most the last batch repeats (a poll hands over up to 8,192 rows)
+            dups = set(rows1) & set(rows2)
+            batches = batch_sizes(stdout1)
+            self.assertTrue(batches, stdout1)
+            self.assertLessEqual(len(dups), len(rows1) - sum(batches[:-1]), batches)
+            self.assertLessEqual(len(dups), 8192)
             p3, out3 = self.start(env, tmp, "b3", "checkpoint until now", "recbapp")
-            err3 = p3.communicate(timeout=60)[1]
+            err3 = p3.communicate(timeout=120)[1]
             self.assertEqual(p3.returncode, 0, err3)
             self.assertEqual(read_rows(out3), [], "a clean restart repeated records")
 
     def test_window_state_survives_kill(self):
         # Event times 25 ms apart from a fixed base: 4,000 records span 100 s
         # of event time, so ten 10 s windows per device, with a watermark of
-        # 20 s keeping about two of them open at any moment. Run 1 is killed
-        # mid-stream; run 2 resumes `from checkpoint until now` after the
-        # producer ended and closes every window at the end.
+        # 20 s keeping about two of them open at any moment. The producer puts
+        # the first half, then waits: run 1 is killed mid-stream (once it has
+        # checkpointed both shards), the producer puts the rest, and run 2
+        # resumes `from checkpoint until now` and closes every window at the end.
         #
         # The assertion is exact: for each (window, device) the LAST row
         # written by the two runs equals the count of records put. A window
@@ -189,7 +204,7 @@ class RecoveryTest(unittest.TestCase):
             ckdir = os.path.join(tmp, "ck")
             ckpath = os.path.join(ckdir, "recwapp.%s.checkpoint.json" % self.stream)
             extra = ["--set", "checkpoint_dir=" + ckdir]
-            put, errors, stop = [], [], threading.Event()
+            put, errors, stop, resume = [], [], threading.Event(), threading.Event()
 
             def produce():
                 try:
@@ -197,6 +212,8 @@ class RecoveryTest(unittest.TestCase):
                     for start in range(0, total, 20):
                         if stop.is_set():
                             return
+                        if start == total // 2 and not resume.wait(120):
+                            raise RuntimeError("never told to put the second half")
                         recs = [("d%d" % (i % 5), json.dumps(
                             {"device_id": "d%d" % (i % 5), "ts": base_ms + 25 * i}).encode())
                             for i in range(start, start + 20)]
@@ -211,6 +228,7 @@ class RecoveryTest(unittest.TestCase):
             prod = threading.Thread(target=produce)
             prod.start()
             self.addCleanup(prod.join)
+            self.addCleanup(resume.set)
             self.addCleanup(stop.set)
 
             def run(name, from_):
@@ -233,20 +251,21 @@ class RecoveryTest(unittest.TestCase):
                 except (FileNotFoundError, ValueError):
                     return False
 
-            # run 1: killed while records flow, with windows open
+            # run 1: killed mid-stream (the producer waits at half), with windows open
             p1, out1 = run("w1", "trim_horizon")
-            wait_for(lambda: checkpointed() and len(put) >= total // 3, 20,
+            wait_for(lambda: checkpointed() and len(put) == total // 2, 60,
                      "run 1 to checkpoint")
             p1.send_signal(signal.SIGKILL)
-            p1.communicate(timeout=10)
-            self.assertTrue(prod.is_alive(), "the producer ended before the kill")
-            prod.join(timeout=60)
+            p1.communicate(timeout=30)
+            resume.set()
+            prod.join(timeout=120)
+            self.assertFalse(prod.is_alive(), "the producer did not finish")
             self.assertEqual(errors, [])
             self.assertEqual(len(put), total)
 
             # run 2: from the checkpoint to the tip, then every window closes
             p2, out2 = run("w2", "checkpoint until now")
-            err2 = p2.communicate(timeout=60)[1]
+            err2 = p2.communicate(timeout=120)[1]
             self.assertEqual(p2.returncode, 0, err2)
 
             expected = collections.Counter()
