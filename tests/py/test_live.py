@@ -1,19 +1,23 @@
 """Live queries in the notebook, through Debian's jupyter_client: a query over an endless
-source answers its execute_request at once and then redraws its chart or table in place
-(display_data with a display_id, then update_display_data for that id, at most one per
-`refresh`), under the execute_request of the cell that started it; %stop, interrupts, re-runs
-and shutdown stop the right queries; a bounded query finishes before its reply; memory stays
-bounded while a fast query runs.
+source answers its execute_request while it runs on and then redraws its chart or table in
+place (display_data with a display_id, then update_display_data for that id), under the
+execute_request of the cell that started it; %stop, interrupts, re-runs and shutdown stop the
+right queries; a bounded query finishes before its reply; memory stays bounded while a fast
+query runs.
 
-Every wait has a deadline; nothing sleeps blindly. Queries use `demo sensors`, whose pacing
-is real, with `%set refresh 200ms` and `%set batch 100ms` to keep each test to seconds.
+Tests assert events, counts, order and content, never how long something took: a live cell
+"does not block" because its reply and idle come before its query's later redraws. Every wait
+for an event has a generous deadline (WAIT) that only a broken kernel reaches; nothing sleeps
+blindly. How often redraws come (at most one per `refresh`) and how fast a live cell answers
+are timing, measured by bench/timing_claims.py. Queries use `demo sensors`, whose pacing is
+real, with `%set refresh 200ms` and `%set batch 100ms` to keep each test to seconds.
 """
 
 import base64
 import os
+import re
 import signal
 import struct
-import time
 import unittest
 import uuid
 
@@ -24,6 +28,8 @@ LIVE_CHART = ("demo sensors rate 200 devices 4 | window 200ms | agg count() as n
               " | chart line x=window_end y=n by device_id title \"per device\"")
 LIVE_TABLE = "demo sensors rate 200 | agg count() as n"
 FAST = "%set refresh 200ms\n%set batch 100ms"
+WAIT = 60.0  # deadline for an event that a working kernel brings in well under a second
+REDRAWS = 50  # redraws of a fast query over which memory must stay flat
 
 
 def png_size(data):
@@ -83,7 +89,6 @@ class LiveBase:
                            and m["msg_type"] in kinds, remaining(dl))
             if m is None:
                 break
-            m["_t"] = time.monotonic()
             out.append(m)
         return out
 
@@ -122,12 +127,24 @@ class LiveBase:
                 ids.append(int(parts[0]))
         return ids
 
-    def wait_no_queries(self, timeout=5):
+    def wait_no_queries(self, timeout=WAIT):
         dl = deadline(timeout)
         while remaining(dl) > 0:
             if not self.query_ids():
                 return
         self.fail("queries still running: %s" % self.queries_text())
+
+
+    def final_display(self, did, timeout=WAIT):
+        """The display message for did that a query's end draws (its footer says how it ended:
+        stopped, done, failed); the redraws before it are skipped."""
+        dl = deadline(timeout)
+        while remaining(dl) > 0:
+            got = self.displays(did, 1, remaining(dl))
+            if got and re.search(r"\u00b7 (stopped|done|failed)\b",
+                                 got[0]["content"]["data"].get("text/plain", "")):
+                return got[0]
+        self.fail("no final redraw of %s within %.0f s" % (did, timeout))
 
 
 class EddyRunPartialTests(unittest.TestCase):
@@ -139,13 +156,23 @@ class EddyRunPartialTests(unittest.TestCase):
         from eddy_testing import eddy_bin
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "p.eddy")
+            # event-time windows: the record that closes a window opens the next, so the
+            # window open at Ctrl-C holds records however the stop lands
             with open(path, "w") as f:
-                f.write("demo sensors rate 200 | window 400ms | agg count() as n\n")
+                f.write("demo sensors rate 200 | window 400ms on ts | agg count() as n\n")
             p = subprocess.Popen([eddy_bin(), "run", path, "--set", "batch=100ms"],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            time.sleep(1.1)
+            self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
+            lines = []
+            for line in p.stdout:  # Ctrl-C once a first window was printed
+                lines.append(line)
+                if line.startswith("window "):
+                    break
             p.send_signal(signal.SIGINT)
-            out, err = p.communicate(timeout=10)
+            p.wait(timeout=WAIT)  # a few lines follow the signal: no pipe fills
+            out, err = "".join(lines) + p.stdout.read(), p.stderr.read()
+            p.stdout.close()
+            p.stderr.close()
         self.assertEqual(p.returncode, 0, err)
         heads = [l for l in out.splitlines() if l.startswith("window ")]
         self.assertGreaterEqual(len(heads), 2, out)
@@ -175,23 +202,22 @@ class LiveTests(LiveBase, unittest.TestCase):
         self.c.drain(0.1)
 
     def test_live_chart_updates_in_place(self):
-        t0 = time.monotonic()
-        mid, reply = self.run_cell(LIVE_CHART, "chart-cell")
-        self.assertLess(time.monotonic() - t0, 3, "a live query blocked its cell")
+        mid, reply = self.run_cell(LIVE_CHART, "chart-cell", timeout=WAIT)
         self.assertEqual(reply["content"]["status"], "ok")
-        first = self.first_display(mid)
+        # the cell ends (idle) while its query runs on: the query's redraws come after
+        # the cell's idle on IOPub, and %queries lists it (order, not seconds)
+        cell = self.c.iopub_for(mid, timeout=WAIT)
+        first = self.first_display(mid, cell)
         self.check_png(first)
         did = first["content"]["transient"]["display_id"]
-        ups = self.displays(did, 4, 10, kinds=("update_display_data",))
-        self.assertGreaterEqual(len(ups), 2, "fewer than 2 updates in 10 s")
+        ups = self.displays(did, 4, WAIT, kinds=("update_display_data",))
+        self.assertEqual(len(ups), 4, "fewer than 4 updates after the cell ended")
+        self.assertEqual(len(self.query_ids()), 1, self.queries_text())
         pngs = []
         for m in ups:
             validate_message(self, m, mid)  # parent: the starting cell, even after it ended
             pngs.append(self.check_png(m))
         self.assertGreater(len(set(pngs)), 1, "updates carry the same PNG")
-        gaps = [b["_t"] - a["_t"] for a, b in zip(ups, ups[1:])]
-        # at most one per refresh (200 ms); arrival jitter allowed
-        self.assertGreater(min(gaps), 0.12, "redraws faster than the refresh: %s" % gaps)
         self.assertIn("chart", ups[-1]["content"]["data"]["text/plain"])
 
     def test_live_table_updates_in_place(self):
@@ -200,7 +226,7 @@ class LiveTests(LiveBase, unittest.TestCase):
         first = self.first_display(mid)
         self.assertIn("text/html", first["content"]["data"])
         did = display_id(first)
-        ups = self.displays(did, 3, 10, kinds=("update_display_data",))
+        ups = self.displays(did, 3, WAIT, kinds=("update_display_data",))
         self.assertGreaterEqual(len(ups), 2)
         texts = [m["content"]["data"]["text/plain"] for m in ups]
         self.assertGreater(len(set(texts)), 1, "the table did not change: %s" % texts)
@@ -213,8 +239,8 @@ class LiveTests(LiveBase, unittest.TestCase):
         mid_b, seen_b = self.ok_cell(LIVE_TABLE, "cell-b")
         self.first_display(mid_a, seen_a)
         self.first_display(mid_b, seen_b)
-        ups_a = self.displays_for_parent(mid_a, 2, 10)
-        ups_b = self.displays_for_parent(mid_b, 2, 10)
+        ups_a = self.displays_for_parent(mid_a, 2, WAIT)
+        ups_b = self.displays_for_parent(mid_b, 2, WAIT)
         self.assertGreaterEqual(len(ups_a), 2)
         self.assertGreaterEqual(len(ups_b), 2)
         self.assertEqual({display_id(m) for m in ups_a} & {display_id(m) for m in ups_b},
@@ -224,16 +250,16 @@ class LiveTests(LiveBase, unittest.TestCase):
         self.assertIn("text/html", ups_b[0]["content"]["data"])
         ids = self.query_ids()
         self.assertEqual(len(ids), 2, self.queries_text())
-        # %stop the first (lower id: started first)
+        # %stop the first (lower id: started first): its final redraw says "stopped", and
+        # after it the other query redraws twice while the stopped one stays silent
         self.ok_cell("%%stop %d" % min(ids))
-        dl = deadline(5)
-        while remaining(dl) > 0 and len(self.query_ids()) != 1:
-            pass
-        self.assertEqual(len(self.query_ids()), 1)
-        self.c.drain(0.3)
-        more_b = self.displays(did_b, 2, 5)
+        self.final_display(did_a)
+        self.assertEqual(len(self.query_ids()), 1, self.queries_text())
+        more_b = self.displays(did_b, 2, WAIT)
         self.assertGreaterEqual(len(more_b), 2, "the other query stopped updating")
-        self.assertEqual(self.displays(did_a, 1, 0.6), [], "stopped query still updates")
+        # what displays() passed over meanwhile waits in the stash: nothing for A
+        self.assertIsNone(self.c.get("iopub", lambda m: is_display(m) and display_id(m) == did_a,
+                                     0), "stopped query still updates")
 
     def displays_for_parent(self, mid, n, timeout):
         out = []
@@ -255,7 +281,7 @@ class LiveTests(LiveBase, unittest.TestCase):
         self.assertEqual(display_id(first2), did1, "a re-run should reuse its display id")
         ids = self.query_ids()
         self.assertEqual(len(ids), 1, "re-run did not replace: %s" % self.queries_text())
-        ups = self.displays(did1, 2, 10, kinds=("update_display_data",))
+        ups = self.displays(did1, 2, WAIT, kinds=("update_display_data",))
         self.assertGreaterEqual(len(ups), 1)
         self.assertEqual(ups[-1]["parent_header"]["msg_id"], mid2)
 
@@ -278,50 +304,41 @@ class LiveTests(LiveBase, unittest.TestCase):
     def check_interrupt(self, interrupt):
         mid_bg, seen = self.ok_cell(LIVE_TABLE, "background")
         did_bg = display_id(self.first_display(mid_bg, seen))
-        mid = self.send_cell("demo sensors rate 50 | for 1m | agg count() as n", "long")
+        # a bounded query far longer than any wait here: only the interrupt can end it
+        mid = self.send_cell("demo sensors rate 50 | for 10m | agg count() as n", "long")
         started = self.c.get("iopub", lambda m: m["msg_type"] == "display_data"
-                             and m["parent_header"].get("msg_id") == mid, REPLY_TIMEOUT)
+                             and m["parent_header"].get("msg_id") == mid, WAIT)
         self.assertIsNotNone(started, "the bounded query did not start")
-        self.assertIsNone(self.c.reply(mid, timeout=0.3), "a 1 minute query ended at once")
-        t0 = time.monotonic()
         interrupt()
-        r = self.c.reply(mid, timeout=5)
-        self.assertIsNotNone(r, "no execute_reply within 5 s of the interrupt")
-        self.assertLess(time.monotonic() - t0, 5)
+        r = self.c.reply(mid, timeout=WAIT)
+        self.assertIsNotNone(r, "no execute_reply after the interrupt")
         self.assertEqual(r["content"]["status"], "error")
         self.assertEqual(r["content"]["ename"], "KeyboardInterrupt")
-        self.c.iopub_for(mid)
+        self.c.iopub_for(mid, timeout=WAIT)
         # the kernel answers, and the other cell's query lives on
         self.assertEqual(len(self.query_ids()), 1)
-        self.c.drain(0.3)
-        self.assertGreaterEqual(len(self.displays(did_bg, 1, 5)), 1)
-
-    def last_display(self, did, quiet=0.6, timeout=10):
-        """The last display message for did before IOPub stays quiet for `quiet` s."""
-        last, dl = None, deadline(timeout)
-        while remaining(dl) > 0:
-            got = self.displays(did, 1, quiet)
-            if not got:
-                break
-            last = got[0]
-        return last
+        self.c.drain(0.1)
+        self.assertGreaterEqual(len(self.displays(did_bg, 1, WAIT)), 1)
 
     def test_stop_does_not_draw_partial_windows(self):
-        # 1 s windows of counts: the window open at %stop has a fraction of its
-        # records; drawn, the final picture would show counts falling to zero
-        code = ("demo sensors rate 400 devices 4 | window 1s | agg count() as n by device_id"
-                " | chart line x=window_end y=n by device_id")
+        # 1 s windows of counts on the demo's event time (record i at start + i/rate): every
+        # window after the first holds exactly 400 records, 100 per device. The window open
+        # at %stop has a fraction of them; drawn, the final picture would show counts falling.
+        code = ("demo sensors rate 400 devices 4 | window 1s on ts | agg count() as n"
+                " by device_id | chart line x=window_end y=n by device_id")
         mid, seen = self.ok_cell(code, "stop-partial")
         did = display_id(self.first_display(mid, seen))
-        dl = deadline(15)
-        while remaining(dl) > 0:  # wait for two whole windows
+        dl = deadline(WAIT)
+        while remaining(dl) > 0:  # wait for two closed windows
             m = self.displays(did, 1, remaining(dl))
-            if m and ": 2 windows" in m[0]["content"]["data"]["text/plain"]:
+            found = m and re.search(r": (\d+) windows", m[0]["content"]["data"]["text/plain"])
+            if found and int(found.group(1)) >= 2:
                 break
-        time.sleep(0.5)  # into the next window
+        else:
+            self.fail("the chart never showed two windows")
+        # the record that closed the newest window opened the next: it is partial now
         self.ok_cell("%stop all")
-        last = self.last_display(did)
-        self.assertIsNotNone(last, "no redraw after %stop")
+        last = self.final_display(did)
         text = last["content"]["data"]["text/plain"]
         png = self.check_png(last)
         out = os.environ.get("EDDY_LIVE_PNG")
@@ -330,12 +347,10 @@ class LiveTests(LiveBase, unittest.TestCase):
                 f.write(png)
         self.assertIn("stopped", text)
         self.assertIn("1 partial window not drawn", text)
-        # the newest window drawn is whole: each of the 4 devices counted 400/4 in 1 s
-        # (the one cut short after 0.5 s would show about 50)
+        # the newest window drawn is whole: each of the 4 devices counted 100
         counts = [int(l.split()[-1]) for l in text.splitlines()
                   if len(l.split()) == 4 and l.split()[2].startswith("sensor-")]
-        self.assertEqual(len(counts), 4, text)
-        self.assertGreater(min(counts), 80, "a partial count was drawn:\n" + text)
+        self.assertEqual(counts, [100] * 4, "a partial count was drawn:\n" + text)
 
     def test_bounded_query_runs_before_reply(self):
         mid, reply = self.run_cell("demo sensors limit 500 | agg count() as n", "bounded")
@@ -406,18 +421,18 @@ class LiveLifecycleTests(LiveBase, unittest.TestCase):
         self.c = k.client
         return k
 
-    def test_shutdown_with_running_queries_is_prompt(self):
+    def test_shutdown_with_running_queries_exits(self):
+        # the kernel stops its endless queries and exits by itself with status 0 (how
+        # long that takes is measured by bench/timing_claims.py)
         k = self.start()
         self.ok_cell(FAST)
         self.ok_cell(LIVE_CHART, "s1")
         self.ok_cell(LIVE_TABLE, "s2")
         self.assertEqual(len(self.query_ids()), 2)
-        t0 = time.monotonic()
         reply, _ = self.c.request("control", "shutdown_request", {"restart": False})
         self.assertEqual(reply["content"]["status"], "ok")
-        code = k.wait_exit(2.5)
-        self.assertIsNotNone(code, "kernel still running 2.5 s after shutdown_request")
-        self.assertLess(time.monotonic() - t0, 2.5)
+        code = k.wait_exit(WAIT)
+        self.assertIsNotNone(code, "kernel still running after shutdown_request")
         self.assertEqual(code, 0, k.log()[-2000:])
 
     def test_memory_bounded_under_a_fast_query(self):
@@ -437,18 +452,17 @@ class LiveLifecycleTests(LiveBase, unittest.TestCase):
                               "y=n by device_id", "fast")
         did = display_id(self.first_display(mid, seen))
         # warm up: the ring fills (20 windows of 1 s would take 20 s; what matters is that
-        # nothing grows per record or per redraw)
-        self.assertGreaterEqual(len(self.displays(did, 3, 10)), 3)
-        self.c.drain(0.2)
+        # nothing grows per record or per redraw). Measured over a count of redraws, not
+        # seconds: a slow machine draws (and reads) no more per redraw than a fast one.
+        self.assertEqual(len(self.displays(did, 3, WAIT)), 3)
         base = rss_kb(k.pid)
-        t_end = deadline(5)
         peak = base
-        while remaining(t_end) > 0:
-            self.displays(did, 1, remaining(t_end))
+        for i in range(REDRAWS):
+            self.assertEqual(len(self.displays(did, 1, WAIT)), 1, "redraw %d did not come" % i)
             peak = max(peak, rss_kb(k.pid))
         self.c.drain(0.1)
         self.assertLess(peak - base, 40 * 1024,
-                        "RSS grew from %d kB to %d kB in 5 s" % (base, peak))
+                        "RSS grew from %d kB to %d kB over %d redraws" % (base, peak, REDRAWS))
         ids = self.query_ids()
         self.assertEqual(len(ids), 1)
 
@@ -488,7 +502,7 @@ class LiveKinesisTests(LiveBase, unittest.TestCase):
         self.addCleanup(kc.close)
         kc.wait_active("live")
         pngs = set()
-        dl = deadline(15)
+        dl = deadline(WAIT)
         i = 0
         while len(pngs) < 3 and remaining(dl) > 0:
             kc.put_records("live", [("k%d" % j, b'{"v": %d}' % (i + j)) for j in range(20)])
