@@ -45,10 +45,12 @@ SOURCE_DIR = os.environ.get(
 )
 BUILD_DIR = os.environ.get("EDDY_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
 
-# Short, explicit timeouts. Sanitizer builds are slower, so they are a little generous.
-REPLY_TIMEOUT = float(os.environ.get("EDDY_TEST_REPLY_TIMEOUT", "10"))
-START_TIMEOUT = float(os.environ.get("EDDY_TEST_START_TIMEOUT", "20"))
-QUIET_WINDOW = 1.0  # how long "no reply" is waited for
+# Deadlines for waiting on an event (a reply, a kernel ready): generous, since a working
+# kernel meets them with room to spare even under ASan on a busy machine, and only a broken
+# one reaches them. No test asserts how long something took; bench/ measures that.
+REPLY_TIMEOUT = float(os.environ.get("EDDY_TEST_REPLY_TIMEOUT", "30"))
+START_TIMEOUT = float(os.environ.get("EDDY_TEST_START_TIMEOUT", "60"))
+QUIET_WINDOW = 1.0  # how long "no reply" is waited for (absence: a slow kernel cannot fail it)
 
 
 def eddy_bin():
@@ -304,13 +306,13 @@ class KernelProcess:
             except OSError:
                 return False
             return True
-        if not wait_until(stopped, 3):
+        if not wait_until(stopped, 30):
             raise AssertionError("kernel threads did not stop after SIGSTOP")
 
     def resume(self):
         os.kill(self.pid, signal.SIGCONT)
 
-    def wait_queued(self, channel, nbytes, timeout=3.0):
+    def wait_queued(self, channel, nbytes, timeout=30.0):
         """While paused: wait until at least nbytes wait unread in the kernel's TCP receive
         queues on channel's port (read from /proc/net/tcp*), i.e. the requests have arrived."""
         port = self.connection_info()["%s_port" % channel]
