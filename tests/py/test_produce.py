@@ -7,7 +7,6 @@ import hashlib
 import json
 import signal
 import subprocess
-import time
 import unittest
 
 from services import EDDY_BIN, KinesaliteTestCase, run_eddy
@@ -171,9 +170,20 @@ class ProduceTest(KinesaliteTestCase):
                                  "--rate", "400"], env=self.env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         try:
-            time.sleep(1.5)
+            # interrupt once its progress line (every second) shows 300 records stored
+            before, lines = 0, []
+            for line in proc.stdout:  # the CTest timeout bounds this
+                lines.append(line)
+                if " stored " in line:
+                    before = int(line.split(" stored ")[1].split()[0])
+                    if before >= 300:
+                        break
+            self.assertGreaterEqual(before, 300, "".join(lines))
             proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=20)
+            proc.wait(timeout=60)  # a few lines follow the signal: no pipe fills
+            out, err = "".join(lines) + proc.stdout.read(), proc.stderr.read()
+            proc.stdout.close()
+            proc.stderr.close()
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -181,7 +191,7 @@ class ProduceTest(KinesaliteTestCase):
         self.assertEqual(proc.returncode, 0, out + err)
         self.assertIn("(interrupted)", out)
         stored = int(out.split("done: ")[1].split()[0])
-        self.assertGreater(stored, 300)
+        self.assertGreaterEqual(stored, before)
         records = self.client.read_stream("intr")["shardId-000000000000"]
         self.assertEqual(len(records), stored)
 
