@@ -33,11 +33,14 @@ class LiveNotebookClient(NotebookClient):
     """NotebookClient that keeps applying live display updates of finished cells.
 
     self.redraws maps a cell index to the number of display messages seen for it,
-    self.first_png to the first PNG it showed."""
+    self.first_png to the first PNG it showed. Before the first %queries or %stop cell it
+    lingers `linger` seconds applying redraws, or less if `linger_until(self)` (checked as
+    messages come) turns true first."""
 
-    def __init__(self, nb, linger=15.0, **kw):
+    def __init__(self, nb, linger=15.0, linger_until=None, **kw):
         super().__init__(nb, **kw)
         self.linger = linger
+        self.linger_until = linger_until
         self.parents = {}   # execute_request msg_id -> cell index
         self.redraws = {}   # cell index -> display messages seen (first + updates)
         self.first_png = {}  # cell index -> the first PNG (base64) it displayed
@@ -86,7 +89,7 @@ class LiveNotebookClient(NotebookClient):
         end = time.monotonic() + seconds
         while True:
             left = end - time.monotonic()
-            if left <= 0:
+            if left <= 0 or (self.linger_until and self.linger_until(self)):
                 return
             try:
                 msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=left))

@@ -7,13 +7,20 @@ kernelspec into a private JUPYTER_PATH. Then:
 
   * each notebook is driven cell by cell through jupyter_client (the notebook's own sources, in
     order, kernel started in notebooks/ like a notebook server does). Every cell must answer ok;
-    a cell tagged `live-chart` or `live-table` must answer at once (its query runs on), and
-    before the final `%stop all` every such cell must have shown more than one distinct picture
-    (PNG for charts, HTML for tables) through display_data / update_display_data with one
-    display_id, all parented to its own execute request. After `%stop all` the displays go quiet.
+    a cell tagged `live-*` must not block: its query is still running when the cells before
+    `%stop all` have run (%queries lists it), and a `live-chart` or `live-table` cell redraws
+    after its own reply and idle. Before the final `%stop all` every such cell must have shown
+    more than one distinct picture (PNG for charts, HTML for tables) through display_data /
+    update_display_data with one display_id, all parented to its own execute request. After
+    `%stop all` each live display draws its final picture (footer "stopped"), %queries lists
+    nothing running, and nothing more comes.
   * sensors.ipynb also runs headless through nbclient with scripts/run_notebook.py's
     LiveNotebookClient (what `scripts/demo --headless` does): the saved notebook must hold the
     live charts' last PNGs, not their first.
+
+Only events, counts, order and content are asserted; the deadlines below bound waits for events
+and are never reached by a working kernel. How fast a live cell answers is measured by
+bench/timing_claims.py.
 
 Cells tagged `live-slow` (the session table, which fills after the first idle minute of the
 simulated users) only have to start.
@@ -46,10 +53,11 @@ PRODUCERS = {
 }
 
 CELL_TIMEOUT = 90.0     # a bounded cell (until now, for D, demo ... limit) must end by then
-LIVE_REPLY_MAX = 5.0    # a live cell answers as soon as its query has started
-LIVE_WAIT = 40.0        # how long live cells get to redraw twice
-QUIET_AFTER_STOP = 2.5  # once %stop all has answered, the live cells fall silent this long...
-STOP_SETTLE = 10.0      # ...within this long (final pictures may still come before that)
+LIVE_WAIT = 60.0        # deadline for live cells to redraw twice
+STOP_WAIT = 60.0        # deadline for every live display's final picture after %stop all
+QUIET_AFTER_STOP = 1.0  # after the final pictures nothing more comes (absence: a slow kernel
+                        # cannot fail it)
+ENDED = re.compile(r"\u00b7 (stopped|done|failed)\b")  # the footer of a query's final picture
 DISPLAY_TYPES = ("display_data", "update_display_data")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -85,11 +93,22 @@ def html_of(msg):
 
 
 class Ran:
-    """One executed cell: its request id, reply, IOPub messages (also those after idle)."""
+    """One executed cell: its request id, reply, IOPub messages (also those after idle: the
+    first `through_idle` of them came up to the cell's idle)."""
 
-    def __init__(self, index, cell, msg_id, reply, iopub, seconds):
+    def __init__(self, index, cell, msg_id, reply, iopub):
         self.index, self.cell, self.msg_id = index, cell, msg_id
-        self.reply, self.iopub, self.seconds = reply, list(iopub), seconds
+        self.reply, self.iopub = reply, list(iopub)
+        self.through_idle = len(self.iopub)
+
+    def after_idle(self):
+        return self.iopub[self.through_idle:]
+
+    def ended(self):
+        """Its last display is a final picture (a query's end)."""
+        shown = display_msgs(self.iopub)
+        return bool(shown) and bool(ENDED.search(
+            shown[-1]["content"]["data"].get("text/plain", "")))
 
     @property
     def status(self):
@@ -141,7 +160,7 @@ class NotebookTests(unittest.TestCase):
         return ""
 
     @classmethod
-    def wait_producing(cls, name, timeout=20.0):
+    def wait_producing(cls, name, timeout=60.0):
         """Until the producer has stored records (its first progress line)."""
         dl = deadline(timeout)
         proc = [p for n, p, _ in cls.procs if n == name][0]
@@ -228,14 +247,13 @@ class NotebookTests(unittest.TestCase):
             if cell.source.lstrip().startswith("%stop"):
                 live = [r for r in runs if is_live(r.cell)]
                 self.collect(client, live, lambda: self.live_ready(live), LIVE_WAIT)
-            t0 = time.monotonic()
+                self.check_still_running(client, name, live)
             msg_id = client.send_execute(cell.source)
             reply = client.reply(msg_id, timeout=CELL_TIMEOUT)
             self.assertIsNotNone(reply, "%s: no reply within %.0fs; kernel log:\n%s"
                                  % (name, CELL_TIMEOUT, kp.log()[-3000:]))
-            seconds = time.monotonic() - t0
             iopub = client.iopub_for(msg_id, timeout=CELL_TIMEOUT)
-            run = Ran(i, cell, msg_id, reply, iopub, seconds)
+            run = Ran(i, cell, msg_id, reply, iopub)
             runs.append(run)
             self.assertEqual(run.status, "ok", "%s %s: %s %s" % (
                 name, run.where(), reply["content"].get("ename"),
@@ -244,24 +262,34 @@ class NotebookTests(unittest.TestCase):
                 self.check_quiet_after_stop(client, runs)
         return runs
 
-    def check_quiet_after_stop(self, client, runs):
-        """After %stop all the live cells fall silent: a quiet stretch of QUIET_AFTER_STOP
-        within STOP_SETTLE (running queries redraw every second or two), and %queries lists
-        nothing running."""
-        live = [r for r in runs if is_live(r.cell)]
-        dl = deadline(STOP_SETTLE)
-        while True:
-            before = sum(len(r.iopub) for r in live)
-            self.collect(client, live, lambda: False, QUIET_AFTER_STOP)
-            if sum(len(r.iopub) for r in live) == before:
-                break
-            self.assertGreater(remaining(dl), 0, "live cells still redraw %.0fs after %%stop all"
-                               % STOP_SETTLE)
+    def running_rows(self, client):
         reply, iopub = client.execute("%queries", timeout=CELL_TIMEOUT)
         self.assertEqual(reply["content"]["status"], "ok")
         listing = output_text(iopub)
-        rows = [l for l in listing.splitlines() if re.match(r"\s*\d+\s", l) and " running " in l]
+        return listing, [l for l in listing.splitlines()
+                         if re.match(r"\s*\d+\s", l) and " running " in l]
+
+    def check_still_running(self, client, name, live):
+        """Every live cell answered while its query runs on: after all the cells before
+        %stop all, %queries still lists a running query per live cell."""
+        listing, rows = self.running_rows(client)
+        self.assertGreaterEqual(len(rows), len(live), "%s: live cells whose query is not "
+                                "running:\n%s" % (name, listing))
+
+    def check_quiet_after_stop(self, client, runs):
+        """After %stop all each live display draws its final picture (footer: stopped), then
+        %queries lists nothing running and the live cells fall silent."""
+        live = [r for r in runs if is_live(r.cell)]
+        self.assertTrue(self.collect(client, live, lambda: all(r.ended() for r in live),
+                                     STOP_WAIT),
+                        "live cells without a final picture after %%stop all: %s"
+                        % [r.where() for r in live if not r.ended()])
+        listing, rows = self.running_rows(client)
         self.assertEqual(rows, [], "queries still run after %stop all:\n" + listing)
+        before = [len(r.iopub) for r in live]
+        self.collect(client, live, lambda: False, QUIET_AFTER_STOP)
+        self.assertEqual([len(r.iopub) for r in live], before,
+                         "live cells drew again after their final picture")
 
     # ------------------------------------------------------------------ checks
 
@@ -269,9 +297,10 @@ class NotebookTests(unittest.TestCase):
         live = [r for r in runs if is_live(r.cell)]
         self.assertTrue(live, "%s has no cells tagged live-*" % name)
         for r in live:
-            self.assertLess(r.seconds, LIVE_REPLY_MAX,
-                            "%s %s: a live cell must answer once its query has started"
-                            % (name, r.where()))
+            # the cell's reply and idle came while its query ran on: it redrew after them
+            if {"live-chart", "live-table"} & tags(r.cell):
+                self.assertTrue(display_msgs(r.after_idle()),
+                                "%s %s: no redraw after the cell ended" % (name, r.where()))
         for r in runs:
             t = tags(r.cell)
             shown = display_msgs(r.iopub)
@@ -339,9 +368,22 @@ class NotebookTests(unittest.TestCase):
         pictures."""
         import run_notebook
         nb = nbformat.read(os.path.join(NOTEBOOKS, "sensors.ipynb"), as_version=4)
+        charts = [i for i, c in enumerate(nb.cells)
+                  if c.cell_type == "code" and "live-chart" in tags(c)]
+
+        def redrawn(client):
+            """Every live chart redrew and now shows a picture other than its first."""
+            for i in charts:
+                pngs = [o["data"]["image/png"] for o in client.nb.cells[i].outputs
+                        if "image/png" in o.get("data", {})]
+                if client.redraws.get(i, 0) < 2 or not pngs or \
+                        pngs[-1] == client.first_png.get(i):
+                    return False
+            return True
+        # lingers (before %stop) until the charts redrew, at most LIVE_WAIT
         client = run_notebook.LiveNotebookClient(
-            nb, linger=8, timeout=int(CELL_TIMEOUT), kernel_name="eddy",
-            resources={"metadata": {"path": NOTEBOOKS}})
+            nb, linger=LIVE_WAIT, linger_until=redrawn, timeout=int(CELL_TIMEOUT),
+            kernel_name="eddy", resources={"metadata": {"path": NOTEBOOKS}})
         client.execute(env=self.env.kernel_env())
         for i, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
