@@ -82,6 +82,8 @@ class EddyRunTest(unittest.TestCase):
         p.wait(timeout=60)  # what it prints after the signal is a few lines: no pipe fills
         out = "".join(lines) + p.stdout.read()
         err = p.stderr.read()
+        p.stdout.close()
+        p.stderr.close()
         self.assertEqual(p.returncode, 0, err)
         self.assertIn("stopping", err)
         blocks = [b.splitlines() for b in out.split("\n\n") if b.strip()]
