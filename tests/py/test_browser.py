@@ -96,7 +96,7 @@ class BrowserLiveChartTest(unittest.TestCase):
             [eddy_bin(), "produce", "sensors", "--stream", "sensors", "--create", "2",
              "--rate", "200", "--devices", "12"], "producer.log")
         self.addCleanup(stop_group, producer, signal.SIGINT)
-        dl = deadline(20)
+        dl = deadline(60)
         while "stored" not in self.read(plog) and producer.poll() is None and remaining(dl):
             time.sleep(0.1)
         self.assertIn("stored", self.read(plog), "producer: " + self.read(plog)[-2000:])
@@ -110,7 +110,7 @@ class BrowserLiveChartTest(unittest.TestCase):
             "notebook-server.log", cwd=self.root)
         self.addCleanup(self.shutdown_server, server, port, token)
         url = "http://127.0.0.1:%d" % port
-        dl = deadline(30)
+        dl = deadline(60)
         while True:
             try:
                 with OPENER.open("%s/api/status?token=%s" % (url, token), timeout=2):
@@ -125,9 +125,9 @@ class BrowserLiveChartTest(unittest.TestCase):
             os.remove(SCREENSHOT)
         node, nlog = self.start(
             ["node", SCRIPT, "--url", url, "--token", token, "--notebook", NOTEBOOK,
-             "--screenshot", SCREENSHOT, "--timeout", "45"], "browser.log")
+             "--screenshot", SCREENSHOT, "--timeout", "60"], "browser.log")
         try:
-            node.wait(timeout=150)
+            node.wait(timeout=170)
         except subprocess.TimeoutExpired:
             pass
         stop_group(node)
