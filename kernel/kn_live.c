@@ -11,6 +11,7 @@
 #include "kn_display.h"
 #include "kn_utf8.h"
 #include "plot.h"
+#include "rt_base64.h"
 #include "rt_clock.h"
 #include "rt_log.h"
 #include "rt_mem.h"
@@ -196,29 +197,6 @@ static kl_disp *find(kn_live *l, uint64_t qid, bool remove) {
 
 /* --------------------------------------------------------------- drawing */
 
-static char *base64(const unsigned char *p, size_t n) {
-  static const char tab[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  char *out = rt_xmalloc((n + 2) / 3 * 4 + 1), *o = out;
-  size_t i = 0;
-  for (; i + 2 < n; i += 3) {
-    unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
-    *o++ = tab[v >> 18];
-    *o++ = tab[(v >> 12) & 63];
-    *o++ = tab[(v >> 6) & 63];
-    *o++ = tab[v & 63];
-  }
-  if (i < n) {
-    unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0);
-    *o++ = tab[v >> 18];
-    *o++ = tab[(v >> 12) & 63];
-    *o++ = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-    *o++ = '=';
-  }
-  *o = 0;
-  return out;
-}
-
 static json_t *text_json(const rt_buf *b) {
   return kn_utf8_json(b->data ? b->data : "", b->len);
 }
@@ -265,9 +243,10 @@ static json_t *chart_bundle(kl_disp *d, kn_live *l, json_t **metadata) {
   plot_png png = {0};
   plot_err perr;
   if (plot_render_png(d->renderer, &spec, &png, &perr) == PLOT_OK) {
-    char *b64 = base64(png.data, png.len);
+    char *b64 = rt_xmalloc(rt_base64_encoded_size(png.len));
+    size_t n = rt_base64_encode(png.data, png.len, b64);
     /* base64 is ASCII: skip the UTF-8 check over ~450 KB */
-    json_object_set_new(data, "image/png", json_stringn_nocheck(b64, (png.len + 2) / 3 * 4));
+    json_object_set_new(data, "image/png", json_stringn_nocheck(b64, n));
     rt_free(b64);
     *metadata = json_pack("{s{sisi}}", "image/png", "width", png.width, "height", png.height);
     plot_png_free(&png);

@@ -323,9 +323,4 @@ int rt_kin_seq_cmp(const char *a, const char *b);
  * out (at least 40 bytes). */
 void rt_kin_hash_key(const char *partition_key, char out[40]);
 
-/* Base64 without line breaks. encode: out needs 4*ceil(n/3)+1 bytes; returns
- * length. decode: out needs 3*(n/4)+3 bytes; returns length or -1 on bad input. */
-size_t rt_kin_b64_encode(const void *in, size_t n, char *out);
-long rt_kin_b64_decode(const char *in, size_t n, uint8_t *out);
-
 #endif

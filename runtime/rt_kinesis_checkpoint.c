@@ -8,6 +8,7 @@
  */
 #include "rt_kinesis_checkpoint.h"
 
+#include "rt_base64.h"
 #include "rt_buf.h"
 #include "rt_kinesis_int.h"
 #include "rt_mem.h"
@@ -150,11 +151,13 @@ static int file_load(rt_kin_ckpt *c, rt_err *err) {
   int rc = 0;
   if (b64) {
     size_t n = strlen(b64);
-    c->state = rt_xmalloc(3 * (n / 4) + 3);
-    long got = rt_kin_b64_decode(b64, n, c->state);
-    if (got < 0)
-      rc = rt_err_set(err, RT_EIO, "checkpoint file %s: state is not valid base64", c->path);
-    c->state_len = got < 0 ? 0 : (size_t)got;
+    rt_err why;
+    c->state = rt_xmalloc(rt_base64_decoded_max(n));
+    if (rt_base64_decode(b64, n, c->state, &c->state_len, &why) < 0) {
+      rc = rt_err_set(err, RT_EIO, "checkpoint file %s: state is not valid base64: %s", c->path,
+                      why.msg);
+      c->state_len = 0;
+    }
   }
   json_decref(root);
   return rc;
@@ -194,8 +197,8 @@ static int file_flush(rt_kin_ckpt *c, rt_err *err) {
   json_t *root = json_pack("{s:s, s:o, s:I}", "stream", c->stream, "shards", shards,
                            "written_ms", (json_int_t)rt_wall_ms());
   if (c->state) {
-    char *b64 = rt_xmalloc(4 * ((c->state_len + 2) / 3) + 1);
-    rt_kin_b64_encode(c->state, c->state_len, b64);
+    char *b64 = rt_xmalloc(rt_base64_encoded_size(c->state_len));
+    rt_base64_encode(c->state, c->state_len, b64);
     json_object_set_new(root, "state", json_string(b64));
     rt_free(b64);
   }

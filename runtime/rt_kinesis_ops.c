@@ -8,6 +8,7 @@
  */
 #include "rt_kinesis_int.h"
 
+#include "rt_base64.h"
 #include "rt_buf.h"
 #include "rt_mem.h"
 
@@ -341,11 +342,11 @@ static int record_fill(json_t *o, rt_kin_record *rec, char **cursor) {
   memcpy(p, seq, n);
   rec->sequence = p;
   p += n;
-  long len = rt_kin_b64_decode(json_string_value(data), json_string_length(data), (uint8_t *)p);
-  if (len < 0)
+  size_t len;
+  if (rt_base64_decode(json_string_value(data), json_string_length(data), p, &len, NULL) < 0)
     return -1;
   rec->data = (const uint8_t *)p;
-  rec->data_len = (size_t)len;
+  rec->data_len = len;
   p[len] = '\0';
   *cursor = p + len + 1;
   rec->arrival_ms = seconds_to_ms(json_object_get(o, "ApproximateArrivalTimestamp"));
@@ -477,8 +478,8 @@ int rt_kin_put_records_prepare(rt_kin_req *r, const char *stream, const rt_kin_p
   rt_buf_puts(&b, ",\"Records\":[");
   for (size_t i = 0; i < n; i++) {
     rt_buf_puts(&b, i ? ",{\"Data\":\"" : "{\"Data\":\"");
-    rt_buf_reserve(&b, (e[i].len + 2) / 3 * 4 + 1);
-    b.len += rt_kin_b64_encode(e[i].data, e[i].len, b.data + b.len);
+    rt_buf_reserve(&b, rt_base64_encoded_size(e[i].len));
+    b.len += rt_base64_encode(e[i].data, e[i].len, b.data + b.len);
     rt_buf_puts(&b, "\",\"PartitionKey\":");
     json_quote(&b, e[i].partition_key);
     if (e[i].explicit_hash_key) {

@@ -1,5 +1,5 @@
 /*
- * Tests of the Kinesis client: helpers (base64, sequence order, hash keys,
+ * Tests of the Kinesis client: helpers (sequence order, hash keys,
  * backoff) offline, then every operation against a real kinesalite started
  * on 127.0.0.1 through tests/services/serve.js (a missing node or
  * node_modules fails the test), including the multi-handle path and the error
@@ -9,32 +9,6 @@
 #include "rt_mem.h"
 #include "test.h"
 #include "test_rt_kinesis_server.h"
-
-static void test_b64(void) {
-  const char *cases[][2] = {{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
-                            {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
-                            {"foobar", "Zm9vYmFy"}};
-  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-    char enc[32];
-    uint8_t dec[32];
-    ASSERT_EQ(rt_kin_b64_encode(cases[i][0], strlen(cases[i][0]), enc), strlen(cases[i][1]));
-    ASSERT_STR_EQ(enc, cases[i][1]);
-    long n = rt_kin_b64_decode(enc, strlen(enc), dec);
-    ASSERT_EQ(n, strlen(cases[i][0]));
-    ASSERT(memcmp(dec, cases[i][0], (size_t)n) == 0);
-  }
-  uint8_t out[8];
-  ASSERT_EQ(rt_kin_b64_decode("Zm9v!", 5, out), -1);
-  ASSERT_EQ(rt_kin_b64_decode("Z", 1, out), -1);
-  uint8_t all[256];
-  for (int i = 0; i < 256; i++)
-    all[i] = (uint8_t)i;
-  char enc[400];
-  uint8_t dec[300];
-  size_t n = rt_kin_b64_encode(all, 256, enc);
-  ASSERT_EQ(rt_kin_b64_decode(enc, n, dec), 256);
-  ASSERT(memcmp(all, dec, 256) == 0);
-}
 
 static void test_seq_cmp(void) {
   ASSERT(rt_kin_seq_cmp("9", "10") < 0);
@@ -334,7 +308,6 @@ static void test_no_credentials(void) {
 }
 
 int main(void) {
-  TEST_RUN(test_b64);
   TEST_RUN(test_seq_cmp);
   TEST_RUN(test_hash_key);
   TEST_RUN(test_backoff);
