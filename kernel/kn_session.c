@@ -8,6 +8,7 @@
  */
 #include "kn_session.h"
 
+#include "rt_hash.h"
 #include "rt_mem.h"
 #include "rt_time.h"
 
@@ -27,21 +28,14 @@ struct kn_session {
   char user[64];             /* username field, JSON-safe */
 };
 
-static uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 static void random_seed(uint64_t seed[2]) {
   if (getrandom(seed, 2 * sizeof(uint64_t), GRND_NONBLOCK) ==
       (ssize_t)(2 * sizeof(uint64_t)))
     return;
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  seed[0] = splitmix64((uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32));
-  seed[1] = splitmix64(seed[0] ^ (uint64_t)ts.tv_sec);
+  seed[0] = rt_splitmix64((uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32));
+  seed[1] = rt_splitmix64(seed[0] ^ (uint64_t)ts.tv_sec);
 }
 
 /* Keeps [A-Za-z0-9._-] of the login name so the header needs no escaping. */
@@ -77,8 +71,8 @@ const char *kn_session_id(const kn_session *session) { return session->id; }
 
 char *kn_session_uuid(kn_session *session, char *out) {
   uint64_t n = atomic_fetch_add(&session->next, 1);
-  uint64_t hi = splitmix64(n ^ session->seed[0]);
-  uint64_t lo = splitmix64(n ^ session->seed[1]);
+  uint64_t hi = rt_splitmix64(n ^ session->seed[0]);
+  uint64_t lo = rt_splitmix64(n ^ session->seed[1]);
   hi = (hi & ~0xf000ULL) | 0x4000ULL;                  /* version 4 */
   lo = (lo & ~(3ULL << 62)) | (2ULL << 62);            /* RFC 4122 variant */
   snprintf(out, KN_UUID_LEN, "%08x-%04x-%04x-%04x-%012llx",

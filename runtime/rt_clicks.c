@@ -7,6 +7,8 @@
  */
 #include "rt_clicks.h"
 
+#include "rt_hash.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,16 +19,9 @@ enum {
   MAX_SESSION_SLOTS = 90 /* a session is at most this many slots long */
 };
 
-/* splitmix64 finalizer, as in rt_sensors.c. */
-static uint64_t mix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
 static uint64_t hash3(uint64_t seed, uint64_t a, uint64_t b) {
-  return mix64(seed ^ mix64(a * 0x100000001B3ull ^ mix64(b + 0x632BE59BD9B4E019ull)));
+  uint64_t hb = rt_splitmix64(b + 0x632BE59BD9B4E019ull);
+  return rt_splitmix64(seed ^ rt_splitmix64(a * 0x100000001B3ull ^ hb));
 }
 
 /* Pages by popularity rank; weights about 1000 / (rank + 1), a Zipf law. */
@@ -140,7 +135,7 @@ void rt_clicks_read(const rt_clicks_cfg *cfg, uint64_t index, int64_t ts_ms, rt_
   out->user = user;
   out->page = pick_page(h >> 8, &out->page_rank);
   if ((h & 0xFF) < 64) { /* a quarter of the views carry the session's source */
-    unsigned r = (unsigned)(mix64(sess) % 100);
+    unsigned r = (unsigned)(rt_splitmix64(sess) % 100);
     size_t i = 0;
     while (i + 1 < sizeof(source_weights) && r >= source_weights[i])
       r -= source_weights[i++];

@@ -10,6 +10,7 @@
 #include "rt_kinesis_int.h"
 
 #include "rt_buf.h"
+#include "rt_hash.h"
 #include "rt_mem.h"
 
 #include <openssl/evp.h>
@@ -347,16 +348,6 @@ int rt_kin__finish(rt_kin_req *r, CURLcode cc, json_t **out, rt_err *err) {
 
 /* --- helpers ---------------------------------------------------------------- */
 
-/* xorshift64*: the caller keeps the state, so there is no global RNG. */
-static uint64_t next_rand(uint64_t *s) {
-  uint64_t x = *s ? *s : 0x9E3779B97F4A7C15ull;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  *s = x;
-  return x * 0x2545F4914F6CDD1Dull;
-}
-
 long rt_kin_backoff_ms(int attempt, long base_ms, long cap_ms, uint64_t *rng) {
   if (base_ms < 1)
     base_ms = 1;
@@ -368,7 +359,7 @@ long rt_kin_backoff_ms(int attempt, long base_ms, long cap_ms, uint64_t *rng) {
   if (hi > cap_ms)
     hi = cap_ms;
   long lo = base_ms / 2;
-  return lo + (long)(next_rand(rng) % (uint64_t)(hi - lo + 1));
+  return lo + (long)(rt_splitmix64_next(rng) % (uint64_t)(hi - lo + 1));
 }
 
 int rt_kin_seq_cmp(const char *a, const char *b) {

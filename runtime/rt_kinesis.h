@@ -312,7 +312,8 @@ size_t rt_kin_put_entry_size(const rt_kin_put_entry *e);
 /*
  * Exponential backoff with full jitter: a uniform delay in
  * [base_ms/2, min(cap_ms, base_ms * 2^attempt)] (attempt 0 = first retry).
- * *rng is the caller's state (any seed, nonzero); returns milliseconds.
+ * *rng is the caller's splitmix64 state (any seed, rt_hash.h); returns
+ * milliseconds.
  */
 long rt_kin_backoff_ms(int attempt, long base_ms, long cap_ms, uint64_t *rng);
 

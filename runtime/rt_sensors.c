@@ -8,23 +8,17 @@
  */
 #include "rt_sensors.h"
 
+#include "rt_hash.h"
+
 #include <math.h>
 #include <string.h>
-
-/* splitmix64 finalizer: a good 64-bit mix, the basis of every "random" value. */
-static uint64_t mix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 /* A uniform double in [0, 1) from a hash. */
 static double unit(uint64_t h) { return (double)(h >> 11) * (1.0 / 9007199254740992.0); }
 
 /* Per-device constants, all in [lo, hi). */
 static double dev_param(uint64_t seed, int device, uint64_t salt, double lo, double hi) {
-  uint64_t h = mix64(seed ^ mix64((uint64_t)device * 0x100000001B3ull + salt));
+  uint64_t h = rt_splitmix64(seed ^ rt_splitmix64((uint64_t)device * 0x100000001B3ull + salt));
   return lo + (hi - lo) * unit(h);
 }
 
@@ -70,14 +64,14 @@ void rt_sensors_read(const rt_sensors_cfg *cfg, uint64_t index, int64_t ts_ms,
   double ph2 = dev_param(seed, dev, 7, 0.0, 2 * M_PI);
   double wave = amp1 * sin(2 * M_PI * t / per1 + ph1) + amp2 * sin(2 * M_PI * t / per2 + ph2);
 
-  uint64_t h = mix64(seed ^ mix64(index ^ 0x5EED5EED5EED5EEDull));
+  uint64_t h = rt_splitmix64(seed ^ rt_splitmix64(index ^ 0x5EED5EED5EED5EEDull));
   double noise = (unit(h) - 0.5) * 0.6;
   double temp = base + wave + noise;
   if ((h & 0xFFFF) < 0x051E) /* ~2.0% of readings: a hot spike */
-    temp = 80.5 + 19.0 * unit(mix64(h));
+    temp = 80.5 + 19.0 * unit(rt_splitmix64(h));
 
   double hbase = dev_param(seed, dev, 8, 35.0, 65.0);
-  double hum = hbase - 1.5 * wave + (unit(mix64(h ^ 0xABCDEFull)) - 0.5) * 2.0;
+  double hum = hbase - 1.5 * wave + (unit(rt_splitmix64(h ^ 0xABCDEFull)) - 0.5) * 2.0;
   if (hum < 0)
     hum = 0;
   if (hum > 100)

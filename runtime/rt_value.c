@@ -9,6 +9,7 @@
  */
 #include "rt_value.h"
 
+#include "rt_hash.h"
 #include "rt_mem.h"
 
 #include <math.h>
@@ -22,20 +23,8 @@ enum {
   VALUE_SEED_STR = 0x73747269,
 };
 
-static const uint64_t HASH_K1 = 0x9e3779b97f4a7c15ULL;
-static const uint64_t HASH_K2 = 0xbf58476d1ce4e5b9ULL;
-static const uint64_t HASH_K3 = 0x94d049bb133111ebULL;
-
-/* splitmix64's finalizer: a bijection that mixes every input bit into every
- * output bit. */
-static inline uint64_t mix64(uint64_t x) {
-  x ^= x >> 30;
-  x *= HASH_K2;
-  x ^= x >> 27;
-  x *= HASH_K3;
-  x ^= x >> 31;
-  return x;
-}
+/* The odd multiplier that folds lanes and numbers before the finalizer. */
+static const uint64_t HASH_K1 = RT_SPLITMIX64_GAMMA;
 
 static inline uint64_t load64(const unsigned char *p) {
   uint64_t v;
@@ -48,7 +37,7 @@ static inline uint64_t load64(const unsigned char *p) {
 static uint64_t hash_bytes(const unsigned char *p, size_t n, uint64_t seed) {
   uint64_t h = seed ^ (n * HASH_K1);
   while (n >= 8) {
-    h = (h ^ mix64(load64(p))) * HASH_K1;
+    h = (h ^ rt_mix64(load64(p))) * HASH_K1;
     h ^= h >> 29;
     p += 8;
     n -= 8;
@@ -56,21 +45,21 @@ static uint64_t hash_bytes(const unsigned char *p, size_t n, uint64_t seed) {
   if (n) {
     uint64_t tail = 0;
     memcpy(&tail, p, n);
-    h = (h ^ mix64(tail ^ ((uint64_t)n << 56))) * HASH_K1;
+    h = (h ^ rt_mix64(tail ^ ((uint64_t)n << 56))) * HASH_K1;
   }
-  return mix64(h);
+  return rt_mix64(h);
 }
 
 /* Numbers that are whole millisecond counts hash as that integer, so they
  * meet times with the same count; other numbers hash their bits. */
 static uint64_t hash_number(double d) {
   if (isnan(d))
-    return mix64(VALUE_SEED_NUM ^ 0x7ff8000000000000ULL);
+    return rt_mix64(VALUE_SEED_NUM ^ 0x7ff8000000000000ULL);
   if (d >= -9.2e18 && d <= 9.2e18 && d == (double)(int64_t)d)
-    return mix64((uint64_t)(int64_t)d * HASH_K1 + VALUE_SEED_NUM);
+    return rt_mix64((uint64_t)(int64_t)d * HASH_K1 + VALUE_SEED_NUM);
   uint64_t bits;
   memcpy(&bits, &d, sizeof(bits));
-  return mix64(bits * HASH_K1 + VALUE_SEED_NUM + 1);
+  return rt_mix64(bits * HASH_K1 + VALUE_SEED_NUM + 1);
 }
 
 /* A number or time as a double on the shared millisecond axis. */
@@ -177,13 +166,13 @@ int rt_value_compare(rt_value a, rt_value b) {
 uint64_t rt_value_hash(rt_value v) {
   switch (v.type) {
   case RT_NULL:
-    return mix64(VALUE_SEED_NULL);
+    return rt_mix64(VALUE_SEED_NULL);
   case RT_BOOL:
-    return mix64(VALUE_SEED_BOOL + (uint64_t)v.u.b);
+    return rt_mix64(VALUE_SEED_BOOL + (uint64_t)v.u.b);
   case RT_NUMBER:
     return hash_number(v.u.num);
   case RT_TIME:
-    return mix64((uint64_t)v.u.ms * HASH_K1 + VALUE_SEED_NUM);
+    return rt_mix64((uint64_t)v.u.ms * HASH_K1 + VALUE_SEED_NUM);
   case RT_STRING:
     return hash_bytes((const unsigned char *)v.u.str.ptr, v.u.str.len,
                       VALUE_SEED_STR);
