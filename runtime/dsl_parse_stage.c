@@ -9,6 +9,7 @@
 #include "dsl_parse_int.h"
 
 #include "rt_arena.h"
+#include "rt_window.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -201,15 +202,6 @@ static int stage_extend(dsl_parse_ctx *p, dsl_stage *st) {
 
 /* ---------------------------------------------------------------- windows */
 
-static int64_t gcd64(int64_t a, int64_t b) {
-  while (b) {
-    int64_t t = a % b;
-    a = b;
-    b = t;
-  }
-  return a;
-}
-
 enum { DSL__MAX_PANES = 100000 };
 
 static int stage_window(dsl_parse_ctx *p, dsl_stage *st) {
@@ -264,7 +256,7 @@ static int stage_window(dsl_parse_ctx *p, dsl_stage *st) {
                          "the window",
                          size_span.len, p->src + size_span.off, slide_span.len,
                          p->src + slide_span.off);
-  st->u.window.pane_ms = gcd64(size, slide);
+  st->u.window.pane_ms = rt_window_pane_ms(size, slide);
   int64_t panes = size / st->u.window.pane_ms;
   if (panes > DSL__MAX_PANES)
     return dsl__error_at(p, RT_ETYPE, slide_span.off, slide_span.len,

@@ -61,7 +61,8 @@ struct rt_window {
   rt_buf pbuf;         /* scratch bytes of one partial state */
 };
 
-static int64_t gcd64(int64_t a, int64_t b) {
+int64_t rt_window_pane_ms(int64_t size_ms, int64_t slide_ms) {
+  int64_t a = size_ms, b = slide_ms;
   while (b) {
     int64_t t = a % b;
     a = b;
@@ -135,7 +136,7 @@ rt_window *rt_window_new(const rt_window_opts *o, rt_err *err) {
   w->event_time = o->event_time;
   w->size = o->size_ms;
   w->slide = o->slide_ms ? o->slide_ms : o->size_ms;
-  w->pane_ms = w->kind == RT_WINDOW_SLIDING ? gcd64(w->size, w->slide) : 0;
+  w->pane_ms = w->kind == RT_WINDOW_SLIDING ? rt_window_pane_ms(w->size, w->slide) : 0;
   w->gap = o->gap_ms;
   w->watermark = o->event_time ? o->watermark_ms : 0;
   w->nkeys = o->nkeys;

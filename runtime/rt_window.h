@@ -87,6 +87,11 @@ typedef struct rt_window_opts {
 
 typedef struct rt_window rt_window;
 
+/* The pane of a sliding window of size_ms every slide_ms (both > 0): their
+ * greatest common divisor, the unit of partial state. The DSL checks a
+ * window's pane count with it, so parser and operator cannot disagree. */
+int64_t rt_window_pane_ms(int64_t size_ms, int64_t slide_ms);
+
 /* Receives one finished result; the callee owns it (rt_result_free). For
  * SLIDING, one call per window, in order of window start; for SESSION and
  * RUNNING, one call per advance holding every row it emits. */

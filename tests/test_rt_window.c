@@ -342,6 +342,13 @@ static void test_sliding_30_panes(void) {
   run_sliding("sliding 60s every 2s, watermark 5s", 60000, 2000, true, 5000, true);
 }
 
+static void test_pane_is_gcd(void) {
+  ASSERT_EQ(rt_window_pane_ms(10000, 10000), 10000); /* tumbling: one pane */
+  ASSERT_EQ(rt_window_pane_ms(300000, 10000), 10000);
+  ASSERT_EQ(rt_window_pane_ms(10000, 4000), 2000); /* slide does not divide */
+  ASSERT_EQ(rt_window_pane_ms(7, 3), 1);
+}
+
 static void test_sliding_non_dividing(void) {
   run_sliding("sliding 50s every 20s (pane 10s)", 50000, 20000, true, 3000, true);
   run_sliding("sliding 35s every 15s (pane 5s)", 35000, 15000, true, 0, true);
@@ -844,6 +851,7 @@ static void test_partials_merge_across_workers(void) {
 int main(void) {
   TEST_RUN(test_tumbling_event_time);
   TEST_RUN(test_sliding_30_panes);
+  TEST_RUN(test_pane_is_gcd);
   TEST_RUN(test_sliding_non_dividing);
   TEST_RUN(test_processing_time);
   TEST_RUN(test_random_shapes);
