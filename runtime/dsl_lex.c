@@ -7,6 +7,7 @@
 #include "dsl_lex.h"
 
 #include "rt_arena.h"
+#include "rt_time.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -182,24 +183,6 @@ static int lex_name(dsl_lexer *lx, dsl_tok *tok) {
   return 0;
 }
 
-/* Milliseconds per unit of a duration, or 0 for a unit we do not know. */
-static double unit_ms(const char *u, int n) {
-  if (n == 2 && memcmp(u, "ms", 2) == 0)
-    return 1;
-  if (n != 1)
-    return 0;
-  switch (u[0]) {
-  case 's': return 1000;
-  case 'm': return 60 * 1000.0;
-  case 'h': return 3600 * 1000.0;
-  case 'd': return 86400 * 1000.0;
-  }
-  return 0;
-}
-
-/* The largest duration in ms: about 285 years, and exact in a double. */
-#define DSL__MAX_DURATION_MS 9007199254740992.0
-
 static int lex_number(dsl_lexer *lx, dsl_tok *tok) {
   int start = lx->pos;
   while (is_digit(peekc(lx, lx->pos)))
@@ -234,27 +217,15 @@ static int lex_number(dsl_lexer *lx, dsl_tok *tok) {
   tok->kind = DSL_TK_NUMBER;
   tok->num = v;
   if (is_name_char(peekc(lx, lx->pos))) {
-    int ustart = lx->pos;
+    /* a number with a unit: the runtime's one duration rule decides */
     while (is_name_char(peekc(lx, lx->pos)))
       lx->pos++;
-    int ulen = lx->pos - ustart;
-    double per = unit_ms(lx->src + ustart, ulen);
-    if (per == 0) {
-      char msg[160];
-      snprintf(msg, sizeof(msg),
-               "bad duration unit `%.*s`; use ms, s, m, h or d (as in 250ms, "
-               "10s, 5m, 1h, 1d)",
-               ulen > 20 ? 20 : ulen, lx->src + ustart);
-      return lex_error(lx, ustart, ulen, msg);
-    }
-    double ms = v * per;
-    if (ms > DSL__MAX_DURATION_MS)
-      return lex_error(lx, start, lx->pos - start, "duration too long");
-    if (ms != floor(ms))
-      return lex_error(lx, start, lx->pos - start,
-                       "a duration must be a whole number of milliseconds");
+    int64_t ms;
+    rt_err why;
+    if (rt_duration_parse(lx->src + start, (size_t)(lx->pos - start), &ms, &why) < 0)
+      return lex_error(lx, start + why.off, why.len, why.msg);
     tok->kind = DSL_TK_DURATION;
-    tok->num = ms;
+    tok->num = (double)ms;
   }
   tok->len = lx->pos - start;
   return 0;

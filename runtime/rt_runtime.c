@@ -214,28 +214,14 @@ static void unquote(const char *v, char *out, size_t outsz) {
   snprintf(out, outsz, "%.*s", (int)n, v);
 }
 
-/* Parses "250ms", "10s", "5m", "1h", "1d" or a number of ms. */
-static int parse_duration(const char *s, int64_t *ms) {
-  char *end;
-  double v = strtod(s, &end);
-  if (end == s || v < 0)
-    return RT_EINVAL;
-  double unit = strcmp(end, "ms") == 0 || !*end ? 1
-                : strcmp(end, "s") == 0         ? 1000
-                : strcmp(end, "m") == 0         ? 60000
-                : strcmp(end, "h") == 0         ? 3600000
-                : strcmp(end, "d") == 0         ? 86400000
-                                                : -1;
-  if (unit < 0 || !(v * unit < 1e15))
-    return RT_EINVAL;
-  *ms = (int64_t)(v * unit);
-  return 0;
-}
-
+/* "250ms", "10s", "5m", "1h", "1d" or a number of ms, by the language's
+ * rule: a whole number of milliseconds, or a clear refusal. */
 static int set_duration(int64_t *dst, const char *name, const char *v, rt_err *err) {
   int64_t ms;
-  if (parse_duration(v, &ms) < 0)
-    return rt_err_set(err, RT_EINVAL, "%s wants a duration like 200ms or 1s, not \"%s\"", name, v);
+  rt_err why;
+  if (rt_duration_parse(v, strlen(v), &ms, &why) < 0)
+    return rt_err_set(err, RT_EINVAL, "%s wants a duration like 200ms or 1s, not \"%.40s\": %s",
+                      name, v, why.msg);
   if (ms < 100)
     return rt_err_set(err, RT_EINVAL, "%s must be at least 100ms", name);
   *dst = ms;

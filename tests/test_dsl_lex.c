@@ -136,6 +136,12 @@ static void test_numbers_and_durations(void) {
   }
   ASSERT_EQ(l.toks[3].off, 11);
   ASSERT_EQ(l.toks[3].len, 5);
+  /* whole milliseconds in decimal, though 1.001 * 1000 is not in doubles */
+  lex_all("1.001s 4.1m", &l);
+  ASSERT_EQ(l.rc, 0);
+  ASSERT_EQ(l.toks[0].kind, DSL_TK_DURATION);
+  ASSERT_NEAR(l.toks[0].num, 1001, 0);
+  ASSERT_NEAR(l.toks[1].num, 246000, 0);
 }
 
 static void test_strings(void) {

@@ -149,6 +149,13 @@ static void test_settings(void) {
   ASSERT_EQ(rt_runtime_get(rt, "batch", v, sizeof(v)), 0);
   ASSERT_STR_EQ(v, "200ms");
   ASSERT_EQ(rt_runtime_set(rt, "batch", "50ms", &err), RT_EINVAL);
+  /* the language's duration rule: whole milliseconds, never truncated */
+  ASSERT_EQ(rt_runtime_set(rt, "batch", "150.5ms", &err), RT_EINVAL);
+  ASSERT(strstr(err.msg, "a duration must be a whole number of milliseconds"));
+  ASSERT_EQ(rt_runtime_set(rt, "batch", "1.001s", &err), 0);
+  ASSERT_EQ(rt_runtime_get(rt, "batch", v, sizeof(v)), 0);
+  ASSERT_STR_EQ(v, "1001ms");
+  ASSERT_EQ(rt_runtime_set(rt, "batch", "200", &err), 0); /* no unit: ms */
   ASSERT_EQ(rt_runtime_set(rt, "refresh", "soon", &err), RT_EINVAL);
   ASSERT_EQ(rt_runtime_set(rt, "region", "\"eu-west-1\"", &err), 0);
   ASSERT_EQ(rt_runtime_get(rt, "region", v, sizeof(v)), 0);
