@@ -3,13 +3,15 @@
  * dirty); the file store rewrites the whole file on flush (a handful of
  * shards), the DynamoDB store updates only dirty items, each with one
  * UpdateItem that also bumps leaseCounter the way KCL's checkpointer does.
- * DynamoDB calls go through the Kinesis client's transport (rt_kin with
- * RT_KIN_SERVICE_DYNAMODB), so they share its signing, timeouts and errors.
+ * DynamoDB calls go through rt_dynamodb (the Kinesis client's transport
+ * with RT_KIN_SERVICE_DYNAMODB), so they share its signing, timeouts and
+ * errors.
  */
 #include "rt_kinesis_checkpoint.h"
 
 #include "rt_base64.h"
 #include "rt_buf.h"
+#include "rt_dynamodb.h"
 #include "rt_kinesis_int.h"
 #include "rt_mem.h"
 #include "rt_time.h"
@@ -211,53 +213,9 @@ static int file_flush(rt_kin_ckpt *c, rt_err *err) {
 
 /* ---- DynamoDB store ---------------------------------------------------------- */
 
-static int ddb_call(rt_kin_ckpt *c, const char *action, json_t *body, json_t **out,
-                    rt_err *err) {
-  rt_kin_req *r = rt_kin__sync(c->ddb);
-  int rc = rt_kin__prepare_json(r, action, body, err);
-  json_decref(body);
-  *out = NULL;
-  return rc ? rc : rt_kin__finish(r, rt_kin_req_perform(r), out, err);
-}
-
-static int ddb_table_status(rt_kin_ckpt *c, char *status, size_t n, rt_err *err) {
-  json_t *out;
-  int rc = ddb_call(c, "DescribeTable", json_pack("{s:s}", "TableName", c->table), &out, err);
-  if (rc == 0)
-    snprintf(status, n, "%s", rt_kin__str(json_object_get(out, "Table"), "TableStatus")
-                                  ? rt_kin__str(json_object_get(out, "Table"), "TableStatus")
-                                  : "?");
-  json_decref(out);
-  return rc;
-}
-
-/* Makes sure the lease table exists and is ACTIVE (at most ~60 s). */
-static int ddb_ensure_table(rt_kin_ckpt *c, rt_err *err) {
-  char status[32];
-  int rc = ddb_table_status(c, status, sizeof(status), err);
-  if (rc == RT_ENOTFOUND) {
-    json_t *out;
-    json_t *body = json_pack(
-        "{s:s, s:[{s:s, s:s}], s:[{s:s, s:s}], s:s}", "TableName", c->table, "KeySchema",
-        "AttributeName", "leaseKey", "KeyType", "HASH", "AttributeDefinitions", "AttributeName",
-        "leaseKey", "AttributeType", "S", "BillingMode", "PAY_PER_REQUEST");
-    rc = ddb_call(c, "CreateTable", body, &out, err);
-    json_decref(out);
-    if (rc == RT_EEXIST) /* someone else created it meanwhile */
-      rc = 0;
-    snprintf(status, sizeof(status), "CREATING");
-  }
-  for (int i = 0; rc == 0 && strcmp(status, "ACTIVE") != 0; i++) {
-    if (i == 600)
-      return rt_err_set(err, RT_ETIMEDOUT, "DynamoDB table %s is still %s", c->table, status);
-    usleep(100000);
-    rc = ddb_table_status(c, status, sizeof(status), err);
-  }
-  return rc;
-}
-
 /* Takes one Scan item into the table of checkpoints. */
-static void ddb_take_item(rt_kin_ckpt *c, json_t *item) {
+static void ddb_take_item(void *ctx, json_t *item) {
+  rt_kin_ckpt *c = ctx;
   const char *shard = rt_kin__str(json_object_get(item, "leaseKey"), "S");
   const char *seq = rt_kin__str(json_object_get(item, "checkpoint"), "S");
   const char *stream = rt_kin__str(json_object_get(item, "streamName"), "S");
@@ -271,28 +229,6 @@ static void ddb_take_item(rt_kin_ckpt *c, json_t *item) {
   e->seq = rt_xstrdup(seq);
 }
 
-static int ddb_load(rt_kin_ckpt *c, rt_err *err) {
-  json_t *start = NULL;
-  for (int page = 0; page < 10000; page++) {
-    json_t *body = json_pack("{s:s}", "TableName", c->table), *out;
-    if (start)
-      json_object_set_new(body, "ExclusiveStartKey", start);
-    int rc = ddb_call(c, "Scan", body, &out, err);
-    if (rc != 0)
-      return rc;
-    json_t *items = json_object_get(out, "Items");
-    for (size_t i = 0; i < json_array_size(items); i++)
-      ddb_take_item(c, json_array_get(items, i));
-    start = json_object_get(out, "LastEvaluatedKey");
-    start = start ? json_deep_copy(start) : NULL;
-    json_decref(out);
-    if (!start)
-      return 0;
-  }
-  json_decref(start);
-  return rt_err_set(err, RT_EPROTO, "DynamoDB Scan of %s: too many pages", c->table);
-}
-
 static int ddb_flush_one(rt_kin_ckpt *c, ck_entry *e, rt_err *err) {
   json_t *body = json_pack(
       "{s:s, s:{s:{s:s}}, s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}", "TableName",
@@ -301,10 +237,7 @@ static int ddb_flush_one(rt_kin_ckpt *c, ck_entry *e, rt_err *err) {
       "leaseOwner = if_not_exists(leaseOwner, :o) ADD leaseCounter :one",
       "ExpressionAttributeValues", ":c", "S", e->seq, ":z", "N", "0", ":s", "S", c->stream,
       ":o", "S", c->owner, ":one", "N", "1");
-  json_t *out;
-  int rc = ddb_call(c, "UpdateItem", body, &out, err);
-  json_decref(out);
-  return rc;
+  return rt_ddb_call(c->ddb, "UpdateItem", body, NULL, err);
 }
 
 int rt_kin_ckpt_flush(rt_kin_ckpt *c, rt_err *err) {
@@ -346,16 +279,15 @@ int rt_kin_ckpt_open(const rt_aws_config *cfg, const char *app, const char *stre
   gethostname(host, sizeof(host) - 1);
   snprintf(c->owner, sizeof(c->owner), "eddy@%s:%ld", host, (long)getpid());
   if (cfg->dynamodb_endpoint_set) {
-    rt_kin_opts o = {.service = RT_KIN_SERVICE_DYNAMODB, .timeout_ms = 5000};
     c->table = rt_xstrdup(app);
-    c->ddb = rt_kin_new(cfg, &o, err);
+    c->ddb = rt_ddb_new(cfg, err);
     rc = c->ddb ? 0 : (err && err->code ? err->code : RT_EAUTH);
     snprintf(c->where, sizeof(c->where), "DynamoDB table %s at %s", app,
              cfg->dynamodb_endpoint);
     if (rc == 0)
-      rc = ddb_ensure_table(c, err);
+      rc = rt_ddb_ensure_lease_table(c->ddb, c->table, err);
     if (rc == 0)
-      rc = ddb_load(c, err);
+      rc = rt_ddb_scan_all(c->ddb, c->table, false, ddb_take_item, c, err);
   } else {
     c->path = file_path(dir, app, stream);
     snprintf(c->where, sizeof(c->where), "file %s", c->path);

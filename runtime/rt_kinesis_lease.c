@@ -6,6 +6,7 @@
  */
 #include "rt_kinesis_lease.h"
 
+#include "rt_dynamodb.h"
 #include "rt_kinesis_int.h"
 #include "rt_mem.h"
 #include "rt_time.h"
@@ -42,45 +43,6 @@ static lease *find(rt_kin_leases *l, const char *key) {
   return NULL;
 }
 
-static int call(rt_kin_leases *l, const char *action, json_t *body, json_t **out, rt_err *err) {
-  rt_kin_req *r = rt_kin__sync(l->ddb);
-  int rc = rt_kin__prepare_json(r, action, body, err);
-  json_decref(body);
-  json_t *o = NULL;
-  if (rc == 0)
-    rc = rt_kin__finish(r, rt_kin_req_perform(r), &o, err);
-  if (out)
-    *out = o;
-  else
-    json_decref(o);
-  return rc;
-}
-
-static int ensure_table(rt_kin_leases *l, rt_err *err) {
-  json_t *out;
-  int rc = call(l, "DescribeTable", json_pack("{s:s}", "TableName", l->table), &out, err);
-  json_decref(out);
-  if (rc == RT_ENOTFOUND) {
-    rc = call(l, "CreateTable",
-              json_pack("{s:s, s:[{s:s, s:s}], s:[{s:s, s:s}], s:s}", "TableName", l->table,
-                        "KeySchema", "AttributeName", "leaseKey", "KeyType", "HASH",
-                        "AttributeDefinitions", "AttributeName", "leaseKey", "AttributeType",
-                        "S", "BillingMode", "PAY_PER_REQUEST"),
-              NULL, err);
-    rc = rc == RT_EEXIST ? 0 : rc;
-  }
-  for (int i = 0; rc == 0 && i < 600; i++) {
-    rc = call(l, "DescribeTable", json_pack("{s:s}", "TableName", l->table), &out, err);
-    const char *st = rt_kin__str(json_object_get(out, "Table"), "TableStatus");
-    int active = st && strcmp(st, "ACTIVE") == 0;
-    json_decref(out);
-    if (rc == 0 && active)
-      return 0;
-    usleep(100000);
-  }
-  return rc ? rc : rt_err_set(err, RT_ETIMEDOUT, "lease table %s never became ACTIVE", l->table);
-}
-
 rt_kin_leases *rt_kin_leases_new(const rt_aws_config *cfg, const rt_kin_lease_opts *o,
                                  rt_err *err) {
   if (!o || !o->table || strlen(o->table) < 3) {
@@ -100,9 +62,8 @@ rt_kin_leases *rt_kin_leases_new(const rt_aws_config *cfg, const rt_kin_lease_op
     unsigned tag = (unsigned)((uintptr_t)l >> 4) ^ (unsigned)rt_mono_ns();
     snprintf(l->worker, sizeof(l->worker), "eddy@%s:%ld:%08x", host, (long)getpid(), tag);
   }
-  rt_kin_opts ko = {.service = RT_KIN_SERVICE_DYNAMODB, .timeout_ms = 5000};
-  l->ddb = rt_kin_new(cfg, &ko, err);
-  if (!l->ddb || ensure_table(l, err) != 0)
+  l->ddb = rt_ddb_new(cfg, err);
+  if (!l->ddb || rt_ddb_ensure_lease_table(l->ddb, l->table, err) != 0)
     rt_kin_leases_free(&l);
   return l;
 }
@@ -140,18 +101,25 @@ int rt_kin_leases_sync(rt_kin_leases *l, const rt_kin_shards *shards, const char
         json_array_append_new(ss, json_string(s->adjacent_parent_shard_id));
       json_object_set_new(item, "parentShardId", json_pack("{s:o}", "SS", ss));
     }
-    int rc = call(l, "PutItem",
-                  json_pack("{s:s, s:o, s:s}", "TableName", l->table, "Item", item,
-                            "ConditionExpression", "attribute_not_exists(leaseKey)"),
-                  NULL, err);
+    json_t *put = json_pack("{s:s, s:o, s:s}", "TableName", l->table, "Item", item,
+                            "ConditionExpression", "attribute_not_exists(leaseKey)");
+    int rc = rt_ddb_call(l->ddb, "PutItem", put, NULL, err);
     if (rc != 0 && rc != RT_ECONFLICT) /* ECONFLICT: another worker made it */
       return rc;
   }
   return 0;
 }
 
+/* What a scan folds its items into. */
+typedef struct scan_ctx {
+  rt_kin_leases *l;
+  int64_t now;
+} scan_ctx;
+
 /* Folds one scanned item into the table of leases. */
-static void take_item(rt_kin_leases *l, json_t *item, int64_t now) {
+static void take_item(void *ctx, json_t *item) {
+  rt_kin_leases *l = ((scan_ctx *)ctx)->l;
+  int64_t now = ((scan_ctx *)ctx)->now;
   const char *key = rt_kin__str(json_object_get(item, "leaseKey"), "S");
   const char *owner = rt_kin__str(json_object_get(item, "leaseOwner"), "S");
   const char *ck = rt_kin__str(json_object_get(item, "checkpoint"), "S");
@@ -180,27 +148,6 @@ static void take_item(rt_kin_leases *l, json_t *item, int64_t now) {
   e->seen = 1;
 }
 
-static int scan_pages(rt_kin_leases *l, int64_t now, rt_err *err) {
-  json_t *start = NULL;
-  for (int page = 0; page < 10000; page++) {
-    json_t *body = json_pack("{s:s, s:b}", "TableName", l->table, "ConsistentRead", 1), *out;
-    if (start)
-      json_object_set_new(body, "ExclusiveStartKey", start);
-    int rc = call(l, "Scan", body, &out, err);
-    if (rc != 0)
-      return rc;
-    json_t *items = json_object_get(out, "Items");
-    for (size_t i = 0; i < json_array_size(items); i++)
-      take_item(l, json_array_get(items, i), now);
-    start = json_object_get(out, "LastEvaluatedKey");
-    start = start ? json_deep_copy(start) : NULL;
-    json_decref(out);
-    if (!start)
-      return 0;
-  }
-  return rt_err_set(err, RT_EPROTO, "lease table scan: too many pages");
-}
-
 /* A failed scan keeps the previous view: clearing `seen` first and giving up
  * halfway would make this worker believe it holds nothing, park every shard,
  * and re-read each from its (older) checkpoint when the next scan works. */
@@ -216,7 +163,8 @@ static int scan(rt_kin_leases *l, int64_t now, rt_err *err) {
     was[i] = (unsigned char)l->v[i].seen;
     l->v[i].seen = 0;
   }
-  int rc = scan_pages(l, now, err);
+  scan_ctx sc = {l, now};
+  int rc = rt_ddb_scan_all(l->ddb, l->table, true, take_item, &sc, err);
   if (rc != 0)
     restore_seen(l, was, n_before);
   rt_free(was);
@@ -236,7 +184,7 @@ static int still_mine(rt_kin_leases *l, lease *e) {
   rt_err ignored;
   json_t *body = json_pack("{s:s, s:{s:{s:s}}, s:b}", "TableName", l->table, "Key", "leaseKey",
                            "S", e->key, "ConsistentRead", 1);
-  if (call(l, "GetItem", body, &out, &ignored) != 0)
+  if (rt_ddb_call(l->ddb, "GetItem", body, &out, &ignored) != 0)
     return 0;
   json_t *item = json_object_get(out, "Item");
   const char *owner = rt_kin__str(json_object_get(item, "leaseOwner"), "S");
@@ -282,7 +230,7 @@ static int fenced_update_once(rt_kin_leases *l, lease *e, const char *set, json_
   json_t *body = json_pack("{s:s, s:{s:{s:s}}, s:s, s:s, s:o}", "TableName", l->table, "Key",
                            "leaseKey", "S", e->key, "UpdateExpression", expr,
                            "ConditionExpression", cond, "ExpressionAttributeValues", values);
-  int rc = call(l, "UpdateItem", body, NULL, err);
+  int rc = rt_ddb_call(l->ddb, "UpdateItem", body, NULL, err);
   if (rc == 0) {
     e->counter++;
     if (now)
@@ -450,7 +398,7 @@ int rt_kin_leases_release_all(rt_kin_leases *l, rt_err *err) {
         "leaseKey", "S", e->key, "UpdateExpression", "REMOVE leaseOwner",
         "ConditionExpression", "leaseCounter = :cur AND leaseOwner = :me",
         "ExpressionAttributeValues", ":cur", "N", cur, ":me", "S", l->worker);
-    int rc = call(l, "UpdateItem", body, NULL, err);
+    int rc = rt_ddb_call(l->ddb, "UpdateItem", body, NULL, err);
     if (rc != 0 && rc != RT_ECONFLICT)
       return rc;
     rt_free(e->owner);
