@@ -7,9 +7,9 @@
  */
 #include "dsl_ast.h"
 #include "rt_batch.h"
+#include "rt_dynamodb.h"
 #include "rt_kinesis.h"
 #include "rt_kinesis_checkpoint.h"
-#include "rt_kinesis_int.h"
 #include "rt_mem.h"
 #include "rt_source.h"
 #include "rt_time.h"
@@ -63,14 +63,10 @@ static void test_file_store(void) {
 
 /* Reads item leaseKey=shard from table app with a raw DynamoDB call. */
 static json_t *get_item(rt_kin *d, const char *table, const char *shard) {
-  rt_kin_req *r = rt_kin_req_new(d);
   json_t *body = json_pack("{s:s, s:{s:{s:s}}, s:b}", "TableName", table, "Key", "leaseKey",
                            "S", shard, "ConsistentRead", 1);
-  ASSERT_EQ(rt_kin__prepare_json(r, "GetItem", body, NULL), 0);
-  json_decref(body);
   json_t *out = NULL;
-  ASSERT_EQ(rt_kin__finish(r, rt_kin_req_perform(r), &out, NULL), 0);
-  rt_kin_req_free(&r);
+  ASSERT_EQ(rt_ddb_call(d, "GetItem", body, &out, NULL), 0);
   json_t *item = json_incref(json_object_get(out, "Item"));
   json_decref(out);
   return item;
@@ -78,16 +74,10 @@ static json_t *get_item(rt_kin *d, const char *table, const char *shard) {
 
 static void put_item(rt_kin *d, const char *table, const char *shard, const char *ck,
                      const char *stream) {
-  rt_kin_req *r = rt_kin_req_new(d);
   json_t *body = json_pack("{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}}}", "TableName", table, "Item",
                            "leaseKey", "S", shard, "checkpoint", "S", ck, "streamName", "S",
                            stream);
-  ASSERT_EQ(rt_kin__prepare_json(r, "PutItem", body, NULL), 0);
-  json_decref(body);
-  json_t *out = NULL;
-  ASSERT_EQ(rt_kin__finish(r, rt_kin_req_perform(r), &out, NULL), 0);
-  json_decref(out);
-  rt_kin_req_free(&r);
+  ASSERT_EQ(rt_ddb_call(d, "PutItem", body, NULL, NULL), 0);
 }
 
 static void test_dynamodb_store(void) {
@@ -107,8 +97,7 @@ static void test_dynamodb_store(void) {
   ASSERT_EQ(rt_kin_ckpt_flush(c, &err), 0); /* nothing dirty: no call */
   rt_kin_ckpt_free(&c);
 
-  rt_kin_opts o = {.service = RT_KIN_SERVICE_DYNAMODB};
-  rt_kin *d = rt_kin_new(&cfg, &o, NULL);
+  rt_kin *d = rt_ddb_new(&cfg, NULL);
   json_t *item = get_item(d, "sensor-app", "shardId-000000000001");
   ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(item, "checkpoint"), "S")),
                 "78");
