@@ -5,52 +5,24 @@
  * then update_display_data with the same id and its own copy of the parent.
  */
 #include "test.h"
+#include "test_kn_iopub_fixture.h"
 
 #include "kn_display.h"
-#include "kn_iopub.h"
 
 #include <pthread.h>
-#include <zmq.h>
 
-typedef struct fixture {
-  void *ctx, *sub;
-  kn_session *session;
-  kn_signer *signer;
-  kn_iopub *iopub;
-} fixture;
+typedef iopub_fixture fixture;
 
-static void fixture_start(fixture *f) {
-  rt_err err;
-  f->ctx = zmq_ctx_new();
-  f->session = kn_session_new();
-  ASSERT_EQ(kn_signer_new("hmac-sha256", "k", 1, &f->signer, &err), 0);
-  void *pub = zmq_socket(f->ctx, ZMQ_XPUB);
-  ASSERT_EQ(zmq_bind(pub, "inproc://iopub-test"), 0);
-  ASSERT_EQ(kn_iopub_start(f->ctx, &pub, f->session, f->signer, &f->iopub, &err), 0);
-  ASSERT(pub == NULL);
-  f->sub = zmq_socket(f->ctx, ZMQ_SUB);
-  zmq_setsockopt(f->sub, ZMQ_SUBSCRIBE, "", 0);
-  ASSERT_EQ(zmq_connect(f->sub, "inproc://iopub-test"), 0);
-}
+static void fixture_start(fixture *f) { iopub_fixture_start(f, "inproc://iopub-test"); }
 
+/* The next message; it must come within 3 s. */
 static kn_msg *next(fixture *f) {
-  zmq_pollitem_t item = {f->sub, 0, ZMQ_POLLIN, 0};
-  kn_msg *m = NULL;
-  rt_err err;
-  ASSERT_EQ(zmq_poll(&item, 1, 3000), 1);
-  ASSERT_EQ(kn_wire_recv(f->sub, f->signer, 1 << 20, &m, &err), 0);
-  ASSERT_EQ(m->nidents, 1); /* the topic */
+  kn_msg *m = iopub_fixture_recv(f, 3000, 1 << 20);
+  ASSERT(m != NULL);
   return m;
 }
 
-static void fixture_stop(fixture *f) {
-  kn_iopub_stop(&f->iopub);
-  ASSERT(f->iopub == NULL);
-  zmq_close(f->sub);
-  zmq_ctx_term(f->ctx);
-  kn_signer_free(&f->signer);
-  kn_session_free(&f->session);
-}
+static void fixture_stop(fixture *f) { iopub_fixture_stop(f); }
 
 static void test_starting_on_subscribe(void) {
   fixture f;

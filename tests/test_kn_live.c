@@ -8,8 +8,8 @@
  * machine; real time only bounds how long a test waits for a message.
  */
 #include "test.h"
+#include "test_kn_iopub_fixture.h"
 
-#include "kn_iopub.h"
 #include "kn_live.h"
 #include "rt_clock.h"
 #include "rt_runtime.h"
@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zmq.h>
 
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void) {
@@ -26,10 +25,7 @@ const char *__lsan_default_suppressions(void) {
 }
 
 typedef struct fixture {
-  void *ctx, *sub;
-  kn_session *session;
-  kn_signer *signer;
-  kn_iopub *iopub;
+  iopub_fixture io;        /* the publisher the displays write to, and a reader */
   kn_live *live;
   rt_runtime *rt;
   rt_manual_clock *clock;  /* drives the queries and the redraw throttle */
@@ -41,15 +37,7 @@ typedef struct fixture {
 
 static void fixture_start(fixture *f) {
   rt_err err;
-  f->ctx = zmq_ctx_new();
-  f->session = kn_session_new();
-  ASSERT_EQ(kn_signer_new("hmac-sha256", "k", 1, &f->signer, &err), 0);
-  void *pub = zmq_socket(f->ctx, ZMQ_XPUB);
-  ASSERT_EQ(zmq_bind(pub, "inproc://live-test"), 0);
-  ASSERT_EQ(kn_iopub_start(f->ctx, &pub, f->session, f->signer, &f->iopub, &err), 0);
-  f->sub = zmq_socket(f->ctx, ZMQ_SUB);
-  zmq_setsockopt(f->sub, ZMQ_SUBSCRIBE, "", 0);
-  ASSERT_EQ(zmq_connect(f->sub, "inproc://live-test"), 0);
+  iopub_fixture_start(&f->io, "inproc://live-test");
   f->clock = rt_manual_clock_new(0, 1764000000000LL);
   f->received = 0;
   f->live = kn_live_new();
@@ -63,11 +51,7 @@ static void fixture_start(fixture *f) {
 static void fixture_stop(fixture *f) {
   rt_runtime_free(&f->rt);
   kn_live_free(&f->live);
-  kn_iopub_stop(&f->iopub);
-  zmq_close(f->sub);
-  zmq_ctx_term(f->ctx);
-  kn_signer_free(&f->signer);
-  kn_session_free(&f->session);
+  iopub_fixture_stop(&f->io);
   rt_manual_clock_free(&f->clock);
 }
 
@@ -89,12 +73,9 @@ static uint64_t redraws(fixture *f) {
 /* The next message other than status, or NULL after timeout_ms. */
 static kn_msg *next(fixture *f, int timeout_ms) {
   for (;;) {
-    zmq_pollitem_t item = {f->sub, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&item, 1, timeout_ms) != 1)
+    kn_msg *m = iopub_fixture_recv(&f->io, timeout_ms, 64 << 20);
+    if (!m)
       return NULL;
-    kn_msg *m = NULL;
-    rt_err err;
-    ASSERT_EQ(kn_wire_recv(f->sub, f->signer, 64 << 20, &m, &err), 0);
     if (strcmp(m->msg_type, "status") != 0) {
       f->received++;
       return m;
@@ -142,7 +123,7 @@ static void test_chart_redraws_throttled(void) {
   fixture_start(&f);
   static char parent[] = "{\"msg_id\":\"cell-one\"}";
   kn_frame pf = {parent, sizeof(parent) - 1};
-  kn_live_begin_cell(f.live, "c1", f.iopub, &pf);
+  kn_live_begin_cell(f.live, "c1", f.io.iopub, &pf);
   run(&f, "c1", chart_q);
   ASSERT_EQ(rt_manual_clock_settle(f.clock, 1, PATIENCE_MS), 0);
   ASSERT_EQ(redraws(&f), 1); /* the display, waiting for data */
@@ -181,7 +162,7 @@ static void test_chart_redraws_throttled(void) {
    * on the same display id */
   static char parent2[] = "{\"msg_id\":\"cell-two\"}";
   kn_frame pf2 = {parent2, sizeof(parent2) - 1};
-  kn_live_begin_cell(f.live, "c1", f.iopub, &pf2);
+  kn_live_begin_cell(f.live, "c1", f.io.iopub, &pf2);
   run(&f, "c1", chart_q);
   bool fresh = false;
   while (!fresh && (m = next(&f, PATIENCE_MS))) {
@@ -203,7 +184,7 @@ static void test_chart_redraws_throttled(void) {
 static void test_table_and_end(void) {
   fixture f;
   fixture_start(&f);
-  kn_live_begin_cell(f.live, "t", f.iopub, NULL);
+  kn_live_begin_cell(f.live, "t", f.io.iopub, NULL);
   run(&f, "t", "demo sensors rate 100 | agg count() as n");
   kn_msg *m = next(&f, PATIENCE_MS);
   ASSERT(m);
@@ -270,7 +251,7 @@ static void test_stop_leaves_partial_windows_out(void) {
   fixture f;
   fixture_start(&f);
   tap t = {.live = f.live};
-  kn_live_begin_cell(f.live, "p", f.iopub, NULL);
+  kn_live_begin_cell(f.live, "p", f.io.iopub, NULL);
   run_tapped(&f, &t, "p",
              "demo sensors rate 300 devices 3 | window 500ms | agg count() as n by device_id"
              " | chart line x=window_end y=n by device_id");
@@ -299,7 +280,7 @@ static void test_natural_end_is_complete(void) {
   fixture f;
   fixture_start(&f);
   tap t = {.live = f.live};
-  kn_live_begin_cell(f.live, "e", f.iopub, NULL);
+  kn_live_begin_cell(f.live, "e", f.io.iopub, NULL);
   run_tapped(&f, &t, "e",
              "file \"" EDDY_TEST_DATA "/data/events.jsonl\" | parse json | window 30s on ts"
              " | agg avg(temperature) as t by device_id | chart line x=window_end y=t by device_id");
