@@ -4,15 +4,14 @@
  * received bytes before jansson sees them, and reports rather than logs, so
  * the caller decides what a dropped message deserves.
  *
- * HMAC-SHA256, the scheme every front end uses, is RFC 2104 over OpenSSL's
- * SHA-256 with the keyed inner and outer states computed once: fetching
- * EVP_MAC would load OpenSSL's provider machinery, about 1 ms and 2 MB of the
- * kernel's cold start, which is measured against ipykernel. Other
- * "hmac-<digest>" schemes use EVP_MAC with a keyed template context. Either
- * way each signature works on a private copy of the keyed state, so one
- * signer serves every thread without a lock.
+ * Signatures are OpenSSL's HMAC through EVP_MAC: the key is set once in a
+ * template context, and each message works on a duplicate of it
+ * (EVP_MAC_CTX_dup), so one signer serves every thread without a lock.
+ * The first fetch starts OpenSSL 3's provider machinery, a cost the
+ * kernel's measured cold start pays once; `eddy kernel` trims it with
+ * process-wide init options (cli/cmd_kernel.c), and bench/README.md has the
+ * figures.
  */
-#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init & co: no provider fetch */
 #include "kn_wire.h"
 
 #include "rt_mem.h"
@@ -22,7 +21,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
-#include <openssl/sha.h>
 #include <string.h>
 #include <zmq.h>
 
@@ -30,31 +28,9 @@ static const char kn_delim[] = "<IDS|MSG>";
 
 struct kn_signer {
   bool enabled;       /* a key was given: sign and verify */
-  bool sha256;        /* hmac-sha256 through the fast path below */
-  SHA256_CTX inner;   /* sha256: state after (key ^ ipad) */
-  SHA256_CTX outer;   /* sha256: state after (key ^ opad) */
-  EVP_MAC *mac;       /* other digests: the HMAC algorithm */
-  EVP_MAC_CTX *tmpl;  /* other digests: keyed context, duplicated per use */
+  EVP_MAC *mac;       /* the HMAC algorithm */
+  EVP_MAC_CTX *tmpl;  /* keyed with the connection key; duplicated per use */
 };
-
-/* Prepares the keyed inner and outer SHA-256 states of RFC 2104. */
-static void sha256_keyed(kn_signer *s, const char *key, size_t keylen) {
-  unsigned char block[64] = {0}, pad[64];
-  if (keylen > sizeof(block))
-    SHA256((const unsigned char *)key, keylen, block);
-  else
-    memcpy(block, key, keylen);
-  for (int i = 0; i < 64; i++)
-    pad[i] = block[i] ^ 0x36;
-  SHA256_Init(&s->inner);
-  SHA256_Update(&s->inner, pad, sizeof(pad));
-  for (int i = 0; i < 64; i++)
-    pad[i] = block[i] ^ 0x5c;
-  SHA256_Init(&s->outer);
-  SHA256_Update(&s->outer, pad, sizeof(pad));
-  OPENSSL_cleanse(block, sizeof(block));
-  OPENSSL_cleanse(pad, sizeof(pad));
-}
 
 int kn_signer_new(const char *scheme, const char *key, size_t keylen,
                   kn_signer **out, rt_err *err) {
@@ -65,21 +41,11 @@ int kn_signer_new(const char *scheme, const char *key, size_t keylen,
     return 0;
   }
   s->enabled = true;
-  if (scheme && strcmp(scheme, "hmac-sha256") == 0) {
-    s->sha256 = true;
-    sha256_keyed(s, key, keylen);
-    *out = s;
-    return 0;
-  }
-  if (!scheme || strncmp(scheme, "hmac-", 5) != 0 ||
-      !EVP_get_digestbyname(scheme + 5)) {
-    rt_free(s);
+  if (!scheme || strncmp(scheme, "hmac-", 5) != 0 || !scheme[5]) {
+    kn_signer_free(&s);
     return rt_err_set(err, RT_EINVAL, "unsupported signature_scheme \"%s\"",
                       scheme ? scheme : "");
   }
-  /* The HMAC needs no configuration; skipping openssl.cnf saves start-up
-   * time and memory (the kernel's cold start is measured). */
-  OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
   OSSL_PARAM params[2];
   params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
                                                (char *)(scheme + 5), 0);
@@ -89,7 +55,7 @@ int kn_signer_new(const char *scheme, const char *key, size_t keylen,
   if (!s->tmpl || !EVP_MAC_init(s->tmpl, (const unsigned char *)key, keylen,
                                 params)) {
     kn_signer_free(&s);
-    return rt_err_set(err, RT_EINVAL, "cannot set up HMAC for \"%s\"", scheme);
+    return rt_err_set(err, RT_EINVAL, "unsupported signature_scheme \"%s\"", scheme);
   }
   *out = s;
   return 0;
@@ -100,7 +66,6 @@ void kn_signer_free(kn_signer **signer) {
     return;
   EVP_MAC_CTX_free((*signer)->tmpl);
   EVP_MAC_free((*signer)->mac);
-  OPENSSL_cleanse(*signer, sizeof(**signer));
   rt_free(*signer);
   *signer = NULL;
 }
@@ -109,24 +74,9 @@ bool kn_signer_enabled(const kn_signer *signer) {
   return signer && signer->enabled;
 }
 
-static size_t sha256_mac(const kn_signer *s, const kn_frame parts[4],
-                         unsigned char mac[64]) {
-  SHA256_CTX c = s->inner;
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  for (int i = 0; i < 4; i++)
-    SHA256_Update(&c, parts[i].data, parts[i].len);
-  SHA256_Final(digest, &c);
-  c = s->outer;
-  SHA256_Update(&c, digest, sizeof(digest));
-  SHA256_Final(mac, &c);
-  return SHA256_DIGEST_LENGTH;
-}
-
 /* Raw MAC of the parts into mac (64 bytes); returns its length, 0 on failure. */
 static size_t signer_mac(const kn_signer *s, const kn_frame parts[4],
                          unsigned char mac[64]) {
-  if (s->sha256)
-    return sha256_mac(s, parts, mac);
   EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(s->tmpl);
   size_t n = 0;
   if (!ctx)

@@ -42,6 +42,21 @@ static void test_sign_known_vector(void) {
   kn_signer_free(&s);
 }
 
+/* RFC 4231 test case 6: a key longer than SHA-256's block is hashed first. */
+static void test_sign_long_key(void) {
+  char key[131], a[] = "Test Using ", b[] = "Larger Than Block-Size Key", c[] = "",
+                 d[] = " - Hash Key First";
+  memset(key, 0xaa, sizeof(key));
+  kn_signer *s = NULL;
+  rt_err err;
+  ASSERT_EQ(kn_signer_new("hmac-sha256", key, sizeof(key), &s, &err), 0);
+  kn_frame parts[4] = {{a, strlen(a)}, {b, strlen(b)}, {c, 0}, {d, strlen(d)}};
+  char hex[KN_SIG_HEX_MAX];
+  ASSERT_EQ(kn_signer_sign(s, parts, hex), 64);
+  ASSERT_STR_EQ(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  kn_signer_free(&s);
+}
+
 static void test_verify_rejects(void) {
   kn_signer *s = signer_with("key");
   kn_frame parts[4];
@@ -244,6 +259,7 @@ static void test_send_recv(void) {
 
 int main(void) {
   TEST_RUN(test_sign_known_vector);
+  TEST_RUN(test_sign_long_key);
   TEST_RUN(test_verify_rejects);
   TEST_RUN(test_empty_key_and_schemes);
   TEST_RUN(test_decode_valid);
