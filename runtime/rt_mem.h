@@ -1,7 +1,14 @@
 /*
- * Allocation for all of Eddy. Running out of memory is the one fatal error:
- * these wrappers abort with file:line instead of returning NULL, so callers
- * never check. Tests may swap the allocator to count or fail allocations.
+ * Allocation for the runtime, the kernel and the command line. Running out of
+ * memory is their one fatal error: these wrappers abort with file:line
+ * instead of returning NULL, so callers never check. Their allocations are
+ * small and many; a process that cannot get 64 bytes cannot report anything
+ * useful either. plotting/ is the one exception, on purpose: a leaf that
+ * depends on nothing of ours, whose few allocations grow with the picture
+ * asked for (canvas, series, points), so one oversized chart fails with
+ * PLOT_ENOMEM and the kernel shows the error while every query goes on
+ * (docs/hacking.md, "Out of memory"). Tests may swap the allocator to count
+ * or fail allocations.
  */
 #ifndef EDDY_RT_MEM_H
 #define EDDY_RT_MEM_H
