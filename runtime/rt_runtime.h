@@ -1,6 +1,5 @@
 /*
- * rt_runtime: the session API the kernel and `eddy run` call (named rt_runtime
- * because rt_session.h is the session-window state of rt_window). One runtime per
+ * rt_runtime: the session API the kernel and `eddy run` call. One runtime per
  * notebook session (or per `eddy run`). It keeps the `let` definitions of
  * every cell run so far, the session settings (%set), and the running
  * queries; it compiles and runs cells; it lists and stops queries.

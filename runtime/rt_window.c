@@ -18,7 +18,7 @@
 
 #include "rt_group.h"
 #include "rt_mem.h"
-#include "rt_session.h"
+#include "rt_session_window.h"
 #include "rt_sketch_io.h"
 
 #include <string.h>
@@ -47,7 +47,7 @@ struct rt_window {
   rt_group *scratch;   /* SLIDING: per-window merge table, kept for reuse */
   rt_group *running;   /* RUNNING: key -> block for the whole stream */
   bool dirty;          /* RUNNING: records since the last emission */
-  rt_session *session; /* SESSION state */
+  rt_session_window *session; /* SESSION state */
   int64_t max_time;    /* largest time add() saw */
   bool seen;           /* max_time is meaningful */
   int64_t done_upto;   /* every window ending at or before this is emitted */
@@ -152,8 +152,8 @@ rt_window *rt_window_new(const rt_window_opts *o, rt_err *err) {
   else if (w->kind == RT_WINDOW_RUNNING)
     w->running = rt_group_new(w->nkeys, block);
   else
-    w->session = rt_session_new(w->nkeys, w->aggs, w->gap,
-                                (const char *const *)w->names);
+    w->session = rt_session_window_new(w->nkeys, w->aggs, w->gap,
+                                       (const char *const *)w->names);
   return w;
 }
 
@@ -180,7 +180,7 @@ void rt_window_free(rt_window **wp) {
   rt_free(w->panes);
   groups_free(w, &w->scratch);
   groups_free(w, &w->running);
-  rt_session_free(&w->session);
+  rt_session_window_free(&w->session);
   for (int i = 0; i < 2 + w->nkeys + w->naggs; i++)
     rt_free(w->names[i]);
   rt_free(w->names);
@@ -273,7 +273,7 @@ bool rt_window_add(rt_window *w, const rt_value *keys, const rt_value *args,
   else if (w->kind == RT_WINDOW_RUNNING)
     ok = running_add(w, keys, args, time_ms);
   else
-    ok = rt_session_add(w->session, keys, args, time_ms, w->seq++);
+    ok = rt_session_window_add(w->session, keys, args, time_ms, w->seq++);
   if (!ok) {
     w->late++;
     return false;
@@ -388,7 +388,7 @@ static int advance_to(rt_window *w, int64_t threshold, bool all,
   if (w->kind == RT_WINDOW_SLIDING)
     n = sliding_advance(w, threshold, all, emit, ctx);
   else if (w->kind == RT_WINDOW_SESSION)
-    n = rt_session_advance(w->session, threshold, all, emit, ctx);
+    n = rt_session_window_advance(w->session, threshold, all, emit, ctx);
   else
     n = running_emit(w, emit, ctx);
   if (!w->advanced || threshold > w->done_upto)
@@ -435,7 +435,7 @@ void rt_window_get_stats(const rt_window *w, rt_window_stats *st) {
     for (size_t i = 0; i < w->npanes; i++)
       st->groups += rt_group_count(w->panes[i].groups);
   } else if (w->kind == RT_WINDOW_SESSION) {
-    st->panes = st->groups = rt_session_open_count(w->session);
+    st->panes = st->groups = rt_session_window_open_count(w->session);
   } else {
     st->groups = rt_group_count(w->running);
   }
@@ -470,7 +470,7 @@ int rt_window_save(const rt_window *w, rt_buf *out) {
   if (rc)
     return RT_ETOOBIG;
   if (w->kind == RT_WINDOW_SESSION)
-    return rt_session_save(w->session, out);
+    return rt_session_window_save(w->session, out);
   if (w->kind == RT_WINDOW_RUNNING)
     return save_groups(w, w->running, out);
   rc = rt_sk_put_u64(out, w->npanes);
@@ -530,8 +530,8 @@ static void reset_state(rt_window *w) {
   if (w->running)
     groups_clear(w, w->running);
   if (w->session) {
-    rt_session_free(&w->session);
-    w->session = rt_session_new(w->nkeys, w->aggs, w->gap, (const char *const *)w->names);
+    rt_session_window_free(&w->session);
+    w->session = rt_session_window_new(w->nkeys, w->aggs, w->gap, (const char *const *)w->names);
   }
   w->seen = w->advanced = w->closed = w->dirty = false;
   w->max_time = w->done_upto = 0;
@@ -556,7 +556,7 @@ int rt_window_restore(rt_window *w, const void *data, size_t len, rt_err *err) {
   w->late = rt_sk_get_u64(&r);
   bool ok = !r.bad && (w->closed || (time_ok(w->max_time) && time_ok(w->done_upto)));
   if (ok && w->kind == RT_WINDOW_SESSION)
-    ok = rt_session_load(w->session, &r);
+    ok = rt_session_window_load(w->session, &r);
   else if (ok && w->kind == RT_WINDOW_RUNNING)
     ok = load_groups(w, &r, w->running);
   else if (ok)

@@ -4,7 +4,7 @@
  * Aggregate blocks are heap-allocated per session because merging two
  * sessions must move one block into another without touching the table.
  */
-#include "rt_session.h"
+#include "rt_session_window.h"
 
 #include "rt_err.h"
 #include "rt_group.h"
@@ -25,7 +25,7 @@ typedef struct session_list {
   uint32_t alloc;
 } session_list;
 
-struct rt_session {
+struct rt_session_window {
   int nkeys;                    /* group key values */
   const rt_aggset *aggs;        /* borrowed */
   int64_t gap;                  /* inactivity that closes a session */
@@ -37,9 +37,9 @@ struct rt_session {
   rt_value *row;                /* scratch row: 2 + nkeys + naggs */
 };
 
-rt_session *rt_session_new(int nkeys, const rt_aggset *aggs, int64_t gap_ms,
-                           const char *const *col_names) {
-  rt_session *s = rt_xcalloc(1, sizeof(*s));
+rt_session_window *rt_session_window_new(int nkeys, const rt_aggset *aggs, int64_t gap_ms,
+                                         const char *const *col_names) {
+  rt_session_window *s = rt_xcalloc(1, sizeof(*s));
   s->nkeys = nkeys;
   s->aggs = aggs;
   s->gap = gap_ms;
@@ -49,16 +49,16 @@ rt_session *rt_session_new(int nkeys, const rt_aggset *aggs, int64_t gap_ms,
   return s;
 }
 
-static void session_drop(const rt_session *s, session *x) {
+static void session_drop(const rt_session_window *s, session *x) {
   rt_aggset_clear(s->aggs, x->block);
   rt_free(x->block);
   x->block = NULL;
 }
 
-void rt_session_free(rt_session **sp) {
+void rt_session_window_free(rt_session_window **sp) {
   if (!sp || !*sp)
     return;
-  rt_session *s = *sp;
+  rt_session_window *s = *sp;
   for (size_t i = 0; i < rt_group_count(s->groups); i++) {
     session_list *l = rt_group_payload(s->groups, i);
     for (uint32_t j = 0; j < l->n; j++)
@@ -71,10 +71,10 @@ void rt_session_free(rt_session **sp) {
   *sp = NULL;
 }
 
-size_t rt_session_open_count(const rt_session *s) { return s->open; }
+size_t rt_session_window_open_count(const rt_session_window *s) { return s->open; }
 
 /* Does a record at t belong with session x (within gap of its span)? */
-static inline bool joins(const rt_session *s, const session *x, int64_t t) {
+static inline bool joins(const rt_session_window *s, const session *x, int64_t t) {
   return t > x->start - s->gap && t < x->last + s->gap;
 }
 
@@ -97,7 +97,7 @@ static void list_insert(session_list *l, session x) {
 }
 
 /* Folds every later session that t also joins into the first one found. */
-static session *absorb(rt_session *s, session_list *l, int64_t t) {
+static session *absorb(rt_session_window *s, session_list *l, int64_t t) {
   session *into = NULL;
   for (uint32_t j = 0; j < l->n;) {
     if (!joins(s, &l->items[j], t)) {
@@ -119,8 +119,8 @@ static session *absorb(rt_session *s, session_list *l, int64_t t) {
   return into;
 }
 
-bool rt_session_add(rt_session *s, const rt_value *keys, const rt_value *args,
-                    int64_t t, uint64_t seq) {
+bool rt_session_window_add(rt_session_window *s, const rt_value *keys, const rt_value *args,
+                           int64_t t, uint64_t seq) {
   uint64_t h = rt_group_hash(keys, s->nkeys);
   size_t gi = rt_group_find(s->groups, keys, h);
   session_list *l = gi == (size_t)-1 ? NULL : rt_group_payload(s->groups, gi);
@@ -145,7 +145,7 @@ bool rt_session_add(rt_session *s, const rt_value *keys, const rt_value *args,
   return true;
 }
 
-static void emit_row(rt_session *s, rt_result *res, const rt_value *keys,
+static void emit_row(rt_session_window *s, rt_result *res, const rt_value *keys,
                      const session *x) {
   s->row[0] = rt_time(x->start);
   s->row[1] = rt_time(x->last + s->gap);
@@ -157,7 +157,7 @@ static void emit_row(rt_session *s, rt_result *res, const rt_value *keys,
 
 /* Emits and drops group gi's sessions that are closed; true when the group
  * has none left. */
-static bool close_group(rt_session *s, size_t gi, int64_t threshold, bool all,
+static bool close_group(rt_session_window *s, size_t gi, int64_t threshold, bool all,
                         rt_result *res) {
   session_list *l = rt_group_payload(s->groups, gi);
   const rt_value *keys = rt_group_keys(s->groups, gi);
@@ -178,8 +178,8 @@ static bool close_group(rt_session *s, size_t gi, int64_t threshold, bool all,
   return true;
 }
 
-int rt_session_advance(rt_session *s, int64_t threshold, bool all,
-                       rt_window_emit_fn emit, void *ctx) {
+int rt_session_window_advance(rt_session_window *s, int64_t threshold, bool all,
+                              rt_window_emit_fn emit, void *ctx) {
   int ncols = 2 + s->nkeys + rt_aggset_count(s->aggs);
   rt_result *res = rt_result_new(ncols, s->col_names);
   for (size_t i = rt_group_count(s->groups); i-- > 0;)
@@ -205,7 +205,7 @@ int rt_session_advance(rt_session *s, int64_t threshold, bool all,
 
 /* ---- checkpoints ----------------------------------------------------------- */
 
-int rt_session_save(const rt_session *s, rt_buf *out) {
+int rt_session_window_save(const rt_session_window *s, rt_buf *out) {
   int rc = rt_sk_put_u8(out, s->advanced);
   rc |= rt_sk_put_u64(out, (uint64_t)s->closed_upto);
   rc |= rt_sk_put_u64(out, rt_group_count(s->groups));
@@ -225,7 +225,7 @@ int rt_session_save(const rt_session *s, rt_buf *out) {
 }
 
 /* Reads one session of a group into list l. */
-static bool load_session(rt_session *s, rt_sk_reader *r, session_list *l) {
+static bool load_session(rt_session_window *s, rt_sk_reader *r, session_list *l) {
   session x = {(int64_t)rt_sk_get_u64(r), (int64_t)rt_sk_get_u64(r), NULL};
   if (r->bad || x.last < x.start || x.start < -RT_WINDOW_TIME_LIMIT_MS ||
       x.last > RT_WINDOW_TIME_LIMIT_MS)
@@ -244,7 +244,7 @@ static bool load_session(rt_session *s, rt_sk_reader *r, session_list *l) {
 }
 
 /* Reads one group (keys, then its sessions). */
-static bool load_group(rt_session *s, rt_sk_reader *r, rt_value *keys) {
+static bool load_group(rt_session_window *s, rt_sk_reader *r, rt_value *keys) {
   bool ok = true, created;
   for (int k = 0; k < s->nkeys; k++)
     keys[k] = rt_sk_get_value(r);
@@ -264,7 +264,7 @@ static bool load_group(rt_session *s, rt_sk_reader *r, rt_value *keys) {
   return ok;
 }
 
-bool rt_session_load(rt_session *s, rt_sk_reader *r) {
+bool rt_session_window_load(rt_session_window *s, rt_sk_reader *r) {
   s->advanced = rt_sk_get_u8(r) != 0;
   s->closed_upto = (int64_t)rt_sk_get_u64(r);
   uint64_t ngroups = rt_sk_get_u64(r);
