@@ -78,7 +78,7 @@ typedef struct rt_window_opts {
                              * window_start, window_end, the keys and one
                              * RT_PARTIAL_COLUMN of serialized partial state
                              * (binary bytes in an RT_STRING) instead of the
-                             * aggregates; rt_merger (rt_partials.h) merges
+                             * aggregates; rt_merger (rt_merger.h) merges
                              * them across workers */
 } rt_window_opts;
 

@@ -9,7 +9,7 @@
 
 #include "rt_buf.h"
 #include "rt_err.h"
-#include "rt_partials.h"
+#include "rt_merger.h"
 #include "rt_time.h"
 #include "rt_window.h"
 

@@ -1,5 +1,5 @@
 /*
- * rt_partials: the merging side of scale-out. Workers run the same query
+ * rt_merger: the merging side of scale-out. Workers run the same query
  * with rt_window_opts.emit_partials, so each window they close comes out as
  * rows of (window_start, window_end, keys, serialized partial state) instead
  * of final values. A merger built from the same options folds those rows
@@ -14,8 +14,8 @@
  * when a window is complete (all workers reported, or a deadline passed) and
  * calls rt_merger_emit() with that window end.
  */
-#ifndef EDDY_RT_PARTIALS_H
-#define EDDY_RT_PARTIALS_H
+#ifndef EDDY_RT_MERGER_H
+#define EDDY_RT_MERGER_H
 
 #include <stdbool.h>
 #include <stddef.h>

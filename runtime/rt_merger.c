@@ -5,7 +5,7 @@
  * array is small (windows still waiting for some worker), so inserting by
  * memmove is cheaper than a tree.
  */
-#include "rt_partials.h"
+#include "rt_merger.h"
 
 #include "rt_agg.h"
 #include "rt_group.h"
