@@ -7,8 +7,8 @@
 
 #include "rt_arena.h"
 #include "rt_mem.h"
-#include "rt_record.h"
 #include "rt_time.h"
+#include "rt_value.h"
 
 #include <math.h>
 #include <regex.h>

@@ -5,7 +5,7 @@
 
 #include "rt_buf.h"
 #include "rt_mem.h"
-#include "rt_record.h"
+#include "rt_value.h"
 
 #include <errno.h>
 #include <stdio.h>

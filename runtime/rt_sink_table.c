@@ -5,8 +5,8 @@
 #include "rt_sink_table.h"
 
 #include "rt_mem.h"
-#include "rt_record.h"
 #include "rt_time.h"
+#include "rt_value.h"
 
 #include <string.h>
 

@@ -4,7 +4,7 @@
  * window, the current running totals, or the last N records) and renders
  * them as an HTML table with a plain-text twin for the kernel's
  * display_data, and as aligned text for `eddy run`. Values are written by
- * rt_record.h: times as ISO-8601 UTC with milliseconds.
+ * rt_value.h: times as ISO-8601 UTC with milliseconds.
  *
  * Not thread-safe: feed and render it from one thread (the query's own, in
  * the on_update callback).

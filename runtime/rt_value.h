@@ -3,13 +3,15 @@
  * group key or an aggregate result holds. Small and passed by value; strings
  * are borrowed (they point into a batch arena, a record, or memory owned by
  * whoever made the value), so a value that must outlive its batch is copied
- * with rt_value_dup().
+ * with rt_value_dup(). Values are written as text or JSON here too.
  *
  * Semantics follow LANGUAGE.md: numbers are doubles, a missing field is null,
  * `=` treats null as a value, ordering comparisons with null are false.
  */
 #ifndef EDDY_RT_VALUE_H
 #define EDDY_RT_VALUE_H
+
+#include "rt_buf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -61,5 +63,26 @@ rt_value rt_value_dup(rt_value v);
 
 /* Frees the bytes of a value made by rt_value_dup(). Accepts any value. */
 void rt_value_release(rt_value *v);
+
+/* --- Writing ---------------------------------------------------------------- */
+
+/* One place decides how a value looks in text (tables, to_string, `eddy
+ * run`) and in JSON (`into file`, `into kinesis`), so every sink agrees:
+ * numbers in their shortest exact form (integers without a fraction), times
+ * as ISO-8601 UTC with milliseconds, strings as they are (text) or escaped
+ * (JSON). */
+
+/* Formats a number in its shortest form that reads back exactly ("23.45",
+ * "3", "1e+300"; "NaN", "inf" as such) into out (at least 32 bytes). Returns
+ * the length. */
+int rt_number_format(double d, char *out, size_t outsz);
+
+/* Appends v as text: null as "null", bools as true/false, numbers as above,
+ * times as ISO-8601, strings raw. Returns 0 or RT_ETOOBIG. */
+int rt_value_write_text(rt_value v, rt_buf *out);
+
+/* Appends v as a JSON value (strings escaped; times as ISO strings; NaN and
+ * infinities as null). Returns 0 or RT_ETOOBIG. */
+int rt_value_write_json(rt_value v, rt_buf *out);
 
 #endif

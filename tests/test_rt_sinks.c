@@ -1,9 +1,9 @@
 /* Tests of the sinks: aligned text and escaped HTML tables, the table
  * output keeping the latest window (or the last N records), JSON lines with
  * escapes and ISO times, and value formatting. */
-#include "rt_record.h"
 #include "rt_sink_file.h"
 #include "rt_sink_table.h"
+#include "rt_value.h"
 #include "test.h"
 
 #include <unistd.h>
