@@ -46,7 +46,7 @@ typedef struct kl_disp {
   const rt_output_desc *desc; /* borrowed from the query */
   kn_chart *chart;         /* charts: the ring of frames */
   plot_renderer *renderer; /* charts: kept between redraws */
-  rt_table_sink *table;    /* tables: the rows shown */
+  rt_sink_table *table;    /* tables: the rows shown */
   int64_t last_draw_ms;    /* monotonic time of the last redraw */
   bool dirty;              /* results arrived since the last redraw */
   bool have_stats;         /* st holds a status */
@@ -90,7 +90,7 @@ static void disp_free(kl_disp **dp) {
   kn_display_free(&d->disp);
   kn_chart_free(&d->chart);
   plot_renderer_free(&d->renderer);
-  rt_table_sink_free(&d->table);
+  rt_sink_table_free(&d->table);
   rt_free(d->parent.data);
   rt_free(d);
   *dp = NULL;
@@ -261,8 +261,8 @@ static json_t *table_bundle(kl_disp *d) {
   rt_buf html, text;
   rt_buf_init(&html, 0);
   rt_buf_init(&text, 0);
-  rt_table_sink_render(d->table, true, &html);
-  rt_table_sink_render(d->table, false, &text);
+  rt_sink_table_render(d->table, true, &html);
+  rt_sink_table_render(d->table, false, &text);
   rt_buf_printf(&html, "<p style=\"color:#888;font-size:smaller\">%s</p>", d->footer);
   rt_buf_printf(&text, "%s\n", d->footer);
   json_t *data = json_pack("{soso}", "text/html", text_json(&html), "text/plain",
@@ -333,7 +333,7 @@ static void on_start(void *ud, const rt_query_info *q) {
     d->chart = kn_chart_new(d->desc, atomic_load(&l->ring));
     d->renderer = plot_renderer_new();
   } else if (d->desc->kind == DSL_OUT_TABLE) {
-    d->table = rt_table_sink_new(d->desc);
+    d->table = rt_sink_table_new(d->desc);
   }
   pthread_mutex_lock(&l->mu);
   if (l->ndisps == l->capdisps) {
@@ -355,7 +355,7 @@ static void on_update(void *ud, const rt_query_info *q, const rt_update *u) {
   if (d->chart)
     kn_chart_add(d->chart, u); /* leaves partial windows out */
   else if (d->table)
-    rt_table_sink_update(d->table, u);
+    rt_sink_table_update(d->table, u);
   if (u->kind == RT_RESULT_WINDOW && !(d->chart && u->partial) &&
       u->window_end > d->newest_end)
     d->newest_end = u->window_end;

@@ -25,8 +25,8 @@ struct rt_query {
   rt_pipeline *pipe;       /* owned */
   rt_source *src;          /* owned */
   rt_batch *batch;         /* owned; reset per poll */
-  rt_file_sink *file;      /* INTO_FILE, or NULL */
-  rt_kinesis_sink *kin;    /* INTO_KINESIS, or NULL */
+  rt_sink_file *file;      /* INTO_FILE, or NULL */
+  rt_sink_kinesis *kin;    /* INTO_KINESIS, or NULL */
   rt_query_opts o;         /* options (strings below) */
   char *cell, *text;       /* owned copies */
   rt_query_info info;      /* identity handed to callbacks */
@@ -187,7 +187,7 @@ static void on_result(void *ctx, rt_result_kind kind, rt_result *res, rt_result 
   }
   if (q->file && q->rc == 0) {
     rt_err e;
-    if (rt_file_sink_write(q->file, res, &e) < 0) {
+    if (rt_sink_file_write(q->file, res, &e) < 0) {
       q->rc = e.code;
       q->err = e;
       atomic_store(&q->stop, true);
@@ -195,7 +195,7 @@ static void on_result(void *ctx, rt_result_kind kind, rt_result *res, rt_result 
   }
   if (q->kin && q->rc == 0) {
     rt_err e;
-    if (rt_kinesis_sink_write(q->kin, res, q->plan->out.key_col, &e) < 0) {
+    if (rt_sink_kinesis_write(q->kin, res, q->plan->out.key_col, &e) < 0) {
       q->rc = e.code;
       q->err = e;
       atomic_store(&q->stop, true);
@@ -367,12 +367,12 @@ int rt_query_start(dsl_plan **plan, const rt_query_opts *opts, const rt_output_o
   if (rc == 0)
     rc = open_source(q, err);
   if (rc == 0 && q->plan->out.kind == DSL_OUT_INTO_FILE)
-    rc = rt_file_sink_open(q->plan->out.path, q->o.base_dir, &q->file, err);
+    rc = rt_sink_file_open(q->plan->out.path, q->o.base_dir, &q->file, err);
   if (rc == 0 && q->plan->out.kind == DSL_OUT_INTO_KINESIS) {
-    rt_kinesis_sink_opts ko = {.stream = q->plan->out.stream,
+    rt_sink_kinesis_opts ko = {.stream = q->plan->out.stream,
                                .region = q->o.kinesis ? q->o.kinesis->region : NULL,
                                .endpoint = q->o.kinesis ? q->o.kinesis->endpoint : NULL};
-    rc = rt_kinesis_sink_open(&ko, &q->kin, err);
+    rc = rt_sink_kinesis_open(&ko, &q->kin, err);
   }
   if (rc == 0 && rt_source_ncols(q->src) != q->plan->nsrc_cols)
     rc = rt_err_set(err, RT_EINVAL, "source yields %d fields, plan expects %d",
@@ -459,8 +459,8 @@ void rt_query_free(rt_query **qp) {
   rt_source_free(&q->src);
   rt_source_free(&q->o.source);
   rt_batch_free(&q->batch);
-  rt_file_sink_free(&q->file);
-  rt_kinesis_sink_free(&q->kin);
+  rt_sink_file_free(&q->file);
+  rt_sink_kinesis_free(&q->kin);
   dsl_plan_free(&q->plan);
   pthread_mutex_destroy(&q->mu);
   pthread_cond_destroy(&q->cv);

@@ -11,12 +11,12 @@
 #include <stdio.h>
 #include <string.h>
 
-struct rt_file_sink {
+struct rt_sink_file {
   FILE *fp;   /* opened for appending */
   rt_buf buf; /* one result's lines */
 };
 
-int rt_file_sink_open(const char *path, const char *base_dir, rt_file_sink **out, rt_err *err) {
+int rt_sink_file_open(const char *path, const char *base_dir, rt_sink_file **out, rt_err *err) {
   char full[4096];
   if (base_dir && *base_dir && path[0] != '/')
     snprintf(full, sizeof(full), "%s/%s", base_dir, path);
@@ -26,7 +26,7 @@ int rt_file_sink_open(const char *path, const char *base_dir, rt_file_sink **out
   FILE *fp = fopen(full, "a");
   if (!fp)
     return rt_err_set(err, RT_EIO, "cannot open \"%s\" for appending: %s", path, strerror(errno));
-  rt_file_sink *s = rt_xcalloc(1, sizeof(*s));
+  rt_sink_file *s = rt_xcalloc(1, sizeof(*s));
   s->fp = fp;
   rt_buf_init(&s->buf, 0);
   *out = s;
@@ -49,7 +49,7 @@ int rt_result_write_json_row(const rt_result *res, size_t i, rt_buf *out) {
   return rc ? rc : rt_buf_puts(out, "}");
 }
 
-int rt_file_sink_write(rt_file_sink *s, const rt_result *res, rt_err *err) {
+int rt_sink_file_write(rt_sink_file *s, const rt_result *res, rt_err *err) {
   rt_buf_clear(&s->buf);
   for (size_t i = 0; i < rt_result_nrows(res); i++) {
     rt_result_write_json_row(res, i, &s->buf);
@@ -60,7 +60,7 @@ int rt_file_sink_write(rt_file_sink *s, const rt_result *res, rt_err *err) {
   return 0;
 }
 
-void rt_file_sink_free(rt_file_sink **s) {
+void rt_sink_file_free(rt_sink_file **s) {
   if (!s || !*s)
     return;
   fclose((*s)->fp);

@@ -12,18 +12,18 @@
 #include "rt_err.h"
 #include "rt_result.h"
 
-typedef struct rt_file_sink rt_file_sink;
+typedef struct rt_sink_file rt_sink_file;
 
 /* Opens path (relative paths start at base_dir when it is not NULL) for
- * appending. Returns 0 and *out (caller owns it; rt_file_sink_free), or
+ * appending. Returns 0 and *out (caller owns it; rt_sink_file_free), or
  * RT_EIO with err. */
-int rt_file_sink_open(const char *path, const char *base_dir, rt_file_sink **out, rt_err *err);
+int rt_sink_file_open(const char *path, const char *base_dir, rt_sink_file **out, rt_err *err);
 
 /* Appends res's rows and flushes. Returns 0 or RT_EIO with err. */
-int rt_file_sink_write(rt_file_sink *s, const rt_result *res, rt_err *err);
+int rt_sink_file_write(rt_sink_file *s, const rt_result *res, rt_err *err);
 
 /* Closes the file; NULLs *s. Accepts NULL. */
-void rt_file_sink_free(rt_file_sink **s);
+void rt_sink_file_free(rt_sink_file **s);
 
 /* Appends row i of res as one JSON object {"col":value,...} (no newline).
  * Returns 0 or RT_ETOOBIG. */

@@ -15,14 +15,14 @@
 #include <stdio.h>
 #include <string.h>
 
-struct rt_kinesis_sink {
+struct rt_sink_kinesis {
   rt_kin *k;          /* owned client */
   rt_producer *p;     /* owned producer */
   rt_buf json, key;   /* scratch for one row */
   unsigned long long counter; /* default partition keys */
 };
 
-static int make_client(const rt_kinesis_sink_opts *o, rt_kin **out, rt_err *err) {
+static int make_client(const rt_sink_kinesis_opts *o, rt_kin **out, rt_err *err) {
   rt_aws_settings set;
   memset(&set, 0, sizeof(set));
   if ((o->region && strlen(o->region) >= sizeof(set.region)) ||
@@ -40,11 +40,11 @@ static int make_client(const rt_kinesis_sink_opts *o, rt_kin **out, rt_err *err)
   return *out ? 0 : (err && err->code ? err->code : RT_EAUTH);
 }
 
-int rt_kinesis_sink_open(const rt_kinesis_sink_opts *o, rt_kinesis_sink **out, rt_err *err) {
+int rt_sink_kinesis_open(const rt_sink_kinesis_opts *o, rt_sink_kinesis **out, rt_err *err) {
   *out = NULL;
   if (!o || !o->stream || !o->stream[0])
     return rt_err_set(err, RT_EINVAL, "into kinesis needs a stream name");
-  rt_kinesis_sink *s = rt_xcalloc(1, sizeof(*s));
+  rt_sink_kinesis *s = rt_xcalloc(1, sizeof(*s));
   rt_buf_init(&s->json, 0);
   rt_buf_init(&s->key, 0);
   int rc = make_client(o, &s->k, err);
@@ -54,7 +54,7 @@ int rt_kinesis_sink_open(const rt_kinesis_sink_opts *o, rt_kinesis_sink **out, r
   if (rc == 0 && !(s->p = rt_producer_new(s->k, &po, err)))
     rc = err && err->code ? err->code : RT_EIO;
   if (rc != 0) {
-    rt_kinesis_sink_free(&s);
+    rt_sink_kinesis_free(&s);
     return rc;
   }
   *out = s;
@@ -62,7 +62,7 @@ int rt_kinesis_sink_open(const rt_kinesis_sink_opts *o, rt_kinesis_sink **out, r
 }
 
 /* The partition key of row i into s->key. */
-static void row_key(rt_kinesis_sink *s, const rt_result *res, size_t i, int key_col) {
+static void row_key(rt_sink_kinesis *s, const rt_result *res, size_t i, int key_col) {
   rt_buf_clear(&s->key);
   if (key_col < 0 || key_col >= rt_result_ncols(res)) {
     rt_buf_printf(&s->key, "row-%llu", s->counter++);
@@ -82,7 +82,7 @@ static void row_key(rt_kinesis_sink *s, const rt_result *res, size_t i, int key_
       s->key.data[j] = ' '; /* a NUL would cut the C string */
 }
 
-int rt_kinesis_sink_write(rt_kinesis_sink *s, const rt_result *res, int key_col, rt_err *err) {
+int rt_sink_kinesis_write(rt_sink_kinesis *s, const rt_result *res, int key_col, rt_err *err) {
   for (size_t i = 0; i < rt_result_nrows(res); i++) {
     rt_buf_clear(&s->json);
     int rc = rt_result_write_json_row(res, i, &s->json);
@@ -96,14 +96,14 @@ int rt_kinesis_sink_write(rt_kinesis_sink *s, const rt_result *res, int key_col,
   return rt_producer_flush(s->p, err);
 }
 
-unsigned long long rt_kinesis_sink_rows(const rt_kinesis_sink *s) {
+unsigned long long rt_sink_kinesis_rows(const rt_sink_kinesis *s) {
   return (unsigned long long)rt_producer_get_stats(s->p).user_records;
 }
 
-void rt_kinesis_sink_free(rt_kinesis_sink **sp) {
+void rt_sink_kinesis_free(rt_sink_kinesis **sp) {
   if (!sp || !*sp)
     return;
-  rt_kinesis_sink *s = *sp;
+  rt_sink_kinesis *s = *sp;
   if (s->p)
     rt_producer_flush(s->p, NULL);
   rt_producer_free(&s->p);

@@ -3,7 +3,7 @@
  * object (the same text `into file` writes, rt_result_write_json_row) to a
  * Kinesis stream through rt_producer, so rows get PutRecords batching,
  * retries of only the failed entries, and optional KPL aggregation. Shaped
- * like rt_file_sink: open when the query starts (a missing stream fails the
+ * like rt_sink_file: open when the query starts (a missing stream fails the
  * query before it runs), write per result, free at the end. Writes block
  * while the producer retries (bounded by its attempts).
  */
@@ -16,19 +16,19 @@
 #include <stdbool.h>
 
 /* Where to write; strings are borrowed for the open call only. */
-typedef struct rt_kinesis_sink_opts {
+typedef struct rt_sink_kinesis_opts {
   const char *stream;   /* required */
   const char *region;   /* session setting `region`, or NULL */
   const char *endpoint; /* session setting `endpoint`, or NULL */
   bool aggregate;       /* KPL-aggregate rows per shard */
-} rt_kinesis_sink_opts;
+} rt_sink_kinesis_opts;
 
-typedef struct rt_kinesis_sink rt_kinesis_sink;
+typedef struct rt_sink_kinesis rt_sink_kinesis;
 
 /* Resolves AWS settings, checks the stream exists and is ACTIVE. Returns 0 and
- * *out (caller owns it; rt_kinesis_sink_free), or RT_ENOTFOUND / RT_EAUTH /
+ * *out (caller owns it; rt_sink_kinesis_free), or RT_ENOTFOUND / RT_EAUTH /
  * RT_ENET ... with err. */
-int rt_kinesis_sink_open(const rt_kinesis_sink_opts *opts, rt_kinesis_sink **out, rt_err *err);
+int rt_sink_kinesis_open(const rt_sink_kinesis_opts *opts, rt_sink_kinesis **out, rt_err *err);
 
 /*
  * Writes res's rows and waits until Kinesis stored them. The partition key
@@ -38,12 +38,12 @@ int rt_kinesis_sink_open(const rt_kinesis_sink_opts *opts, rt_kinesis_sink **out
  * Returns 0 or the producer's error (rows not stored stay queued and are
  * retried by the next write).
  */
-int rt_kinesis_sink_write(rt_kinesis_sink *s, const rt_result *res, int key_col, rt_err *err);
+int rt_sink_kinesis_write(rt_sink_kinesis *s, const rt_result *res, int key_col, rt_err *err);
 
 /* Rows stored so far. */
-unsigned long long rt_kinesis_sink_rows(const rt_kinesis_sink *s);
+unsigned long long rt_sink_kinesis_rows(const rt_sink_kinesis *s);
 
 /* Sends what is still queued (best effort), frees the sink; NULLs *s. Accepts NULL. */
-void rt_kinesis_sink_free(rt_kinesis_sink **s);
+void rt_sink_kinesis_free(rt_sink_kinesis **s);
 
 #endif

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-struct rt_table_sink {
+struct rt_sink_table {
   rt_result *shown;   /* rows on display (owned), or NULL before the first */
   size_t limit;       /* most rows shown */
   bool records;       /* a record stream: append, keep the last `limit` */
@@ -142,14 +142,14 @@ int rt_result_format_html(const rt_result *res, size_t max_rows, rt_buf *out) {
   return rc;
 }
 
-rt_table_sink *rt_table_sink_new(const rt_output_desc *desc) {
-  rt_table_sink *t = rt_xcalloc(1, sizeof(*t));
+rt_sink_table *rt_sink_table_new(const rt_output_desc *desc) {
+  rt_sink_table *t = rt_xcalloc(1, sizeof(*t));
   t->records = !desc->windowed && !desc->running;
   t->limit = desc->table_limit > 0 ? (size_t)desc->table_limit : t->records ? 20 : 100;
   return t;
 }
 
-void rt_table_sink_free(rt_table_sink **t) {
+void rt_sink_table_free(rt_sink_table **t) {
   if (!t || !*t)
     return;
   rt_result_free(&(*t)->shown);
@@ -169,7 +169,7 @@ static rt_result *copy_shape(const rt_result *res) {
 }
 
 /* Appends records, keeping the newest `limit` rows. */
-static void append_records(rt_table_sink *t, const rt_result *res) {
+static void append_records(rt_sink_table *t, const rt_result *res) {
   size_t have = t->shown ? rt_result_nrows(t->shown) : 0, add = rt_result_nrows(res);
   size_t keep_old = add >= t->limit ? 0 : have + add > t->limit ? t->limit - add : have;
   rt_result *out = copy_shape(res);
@@ -181,7 +181,7 @@ static void append_records(rt_table_sink *t, const rt_result *res) {
   t->shown = out;
 }
 
-void rt_table_sink_update(rt_table_sink *t, const rt_update *u) {
+void rt_sink_table_update(rt_sink_table *t, const rt_update *u) {
   if (t->records && t->shown && rt_result_ncols(t->shown) == rt_result_ncols(u->result)) {
     append_records(t, u->result);
     return;
@@ -197,7 +197,7 @@ void rt_table_sink_update(rt_table_sink *t, const rt_update *u) {
   t->kind = u->kind;
 }
 
-int rt_table_sink_render(const rt_table_sink *t, bool html, rt_buf *out) {
+int rt_sink_table_render(const rt_sink_table *t, bool html, rt_buf *out) {
   if (!t->shown)
     return rt_buf_puts(out, html ? "<p>(no results yet)</p>" : "(no results yet)\n");
   char a[RT_TIME_ISO_MS_LEN], b[RT_TIME_ISO_MS_LEN];

@@ -28,23 +28,23 @@ int rt_result_format_text(const rt_result *res, size_t max_rows, rt_buf *out);
  * all). Returns 0 or RT_ETOOBIG. */
 int rt_result_format_html(const rt_result *res, size_t max_rows, rt_buf *out);
 
-typedef struct rt_table_sink rt_table_sink;
+typedef struct rt_sink_table rt_sink_table;
 
 /* Creates a table for a query's output (borrowed for the call): it shows at
  * most `table limit N` rows, else 100 (20 for a record stream). Caller owns
- * it; free with rt_table_sink_free(). */
-rt_table_sink *rt_table_sink_new(const rt_output_desc *desc);
+ * it; free with rt_sink_table_free(). */
+rt_sink_table *rt_sink_table_new(const rt_output_desc *desc);
 
 /* Frees the table; NULLs *t. Accepts NULL. */
-void rt_table_sink_free(rt_table_sink **t);
+void rt_sink_table_free(rt_sink_table **t);
 
 /* Takes an update into the table (copies what it keeps): a window result
  * replaces the shown rows when it is newer, running totals replace them,
  * records are appended and the oldest dropped past the limit. */
-void rt_table_sink_update(rt_table_sink *t, const rt_update *u);
+void rt_sink_table_update(rt_sink_table *t, const rt_update *u);
 
 /* Appends the table as HTML (html) or text, with a caption line naming the
  * window ("window 10:00:00.000Z - 10:00:10.000Z"). Returns 0 or RT_ETOOBIG. */
-int rt_table_sink_render(const rt_table_sink *t, bool html, rt_buf *out);
+int rt_sink_table_render(const rt_sink_table *t, bool html, rt_buf *out);
 
 #endif

@@ -18,7 +18,7 @@ typedef struct sink {
   pthread_mutex_t mu;
   int starts, updates, ends;
   rt_query_state last_state;
-  rt_table_sink *table; /* of the last query that started */
+  rt_sink_table *table; /* of the last query that started */
   rt_buf text;          /* on_text output */
 } sink;
 
@@ -26,8 +26,8 @@ static void on_start(void *ud, const rt_query_info *q) {
   sink *s = ud;
   pthread_mutex_lock(&s->mu);
   s->starts++;
-  rt_table_sink_free(&s->table);
-  s->table = rt_table_sink_new(q->output);
+  rt_sink_table_free(&s->table);
+  s->table = rt_sink_table_new(q->output);
   pthread_mutex_unlock(&s->mu);
 }
 
@@ -36,7 +36,7 @@ static void on_update(void *ud, const rt_query_info *q, const rt_update *u) {
   pthread_mutex_lock(&s->mu);
   s->updates++;
   if (s->table)
-    rt_table_sink_update(s->table, u);
+    rt_sink_table_update(s->table, u);
   pthread_mutex_unlock(&s->mu);
 }
 
@@ -59,7 +59,7 @@ static void sink_init(sink *s) {
 }
 
 static void sink_free(sink *s) {
-  rt_table_sink_free(&s->table);
+  rt_sink_table_free(&s->table);
   rt_buf_free(&s->text);
   pthread_mutex_destroy(&s->mu);
 }
@@ -84,8 +84,8 @@ static void test_bounded_query_and_table(void) {
   rt_buf html, text;
   rt_buf_init(&html, 0);
   rt_buf_init(&text, 0);
-  ASSERT_EQ(rt_table_sink_render(s.table, true, &html), 0);
-  ASSERT_EQ(rt_table_sink_render(s.table, false, &text), 0);
+  ASSERT_EQ(rt_sink_table_render(s.table, true, &html), 0);
+  ASSERT_EQ(rt_sink_table_render(s.table, false, &text), 0);
   ASSERT(strstr(html.data, "<table") && strstr(html.data, "<th>device_id</th>"));
   ASSERT(strstr(text.data, "window 2026-11-20T10:01:30.000Z - 2026-11-20T10:02:00.000Z"));
   rt_buf_free(&html);
@@ -108,7 +108,7 @@ static void test_lets_across_cells(void) {
   ASSERT_EQ(s.ends, 1);
   rt_buf text;
   rt_buf_init(&text, 0);
-  rt_table_sink_render(s.table, false, &text);
+  rt_sink_table_render(s.table, false, &text);
   ASSERT(strstr(text.data, "\n2\n")); /* 85.25 and 90.5 */
   rt_buf_free(&text);
   /* an unknown let: the span points at the name */

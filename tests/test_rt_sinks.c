@@ -36,41 +36,41 @@ static void test_text_and_html(void) {
 
 static void test_table_keeps_latest_window(void) {
   rt_output_desc d = {.kind = DSL_OUT_TABLE, .table_limit = -1, .windowed = true};
-  rt_table_sink *ts = rt_table_sink_new(&d);
+  rt_sink_table *ts = rt_sink_table_new(&d);
   rt_result *a = make(1795168810000, "a", 1), *b = make(1795168800000, "b", 2);
   rt_update u = {.kind = RT_RESULT_WINDOW, .result = a};
-  rt_table_sink_update(ts, &u);
+  rt_sink_table_update(ts, &u);
   u.result = b; /* an older window arriving later does not replace it */
-  rt_table_sink_update(ts, &u);
+  rt_sink_table_update(ts, &u);
   rt_buf t;
   rt_buf_init(&t, 0);
-  rt_table_sink_render(ts, false, &t);
+  rt_sink_table_render(ts, false, &t);
   ASSERT(strstr(t.data, "window 2026-11-20T10:00:10.000Z - 2026-11-20T10:00:20.000Z"));
   ASSERT(strstr(t.data, "  a  "));
   rt_buf_free(&t);
   rt_result_free(&a);
   rt_result_free(&b);
-  rt_table_sink_free(&ts);
+  rt_sink_table_free(&ts);
   ASSERT(ts == NULL);
 }
 
 static void test_table_record_tail(void) {
   rt_output_desc d = {.kind = DSL_OUT_TABLE, .table_limit = 2};
-  rt_table_sink *ts = rt_table_sink_new(&d);
+  rt_sink_table *ts = rt_sink_table_new(&d);
   for (int i = 0; i < 5; i++) {
     char dev[8];
     snprintf(dev, sizeof(dev), "d%d", i);
     rt_result *r = make(0, dev, i);
     rt_update u = {.kind = RT_RESULT_RECORDS, .result = r};
-    rt_table_sink_update(ts, &u);
+    rt_sink_table_update(ts, &u);
     rt_result_free(&r);
   }
   rt_buf t;
   rt_buf_init(&t, 0);
-  rt_table_sink_render(ts, false, &t);
+  rt_sink_table_render(ts, false, &t);
   ASSERT(strstr(t.data, "d3") && strstr(t.data, "d4") && !strstr(t.data, "d2"));
   rt_buf_free(&t);
-  rt_table_sink_free(&ts);
+  rt_sink_table_free(&ts);
 }
 
 static void test_json_lines(void) {
@@ -82,11 +82,11 @@ static void test_json_lines(void) {
   char path[64];
   snprintf(path, sizeof(path), "/tmp/eddy_sinks_%d.jsonl", (int)getpid());
   unlink(path);
-  rt_file_sink *fs;
+  rt_sink_file *fs;
   rt_err err;
-  ASSERT_EQ(rt_file_sink_open(path, NULL, &fs, &err), 0);
-  ASSERT_EQ(rt_file_sink_write(fs, r, &err), 0);
-  rt_file_sink_free(&fs);
+  ASSERT_EQ(rt_sink_file_open(path, NULL, &fs, &err), 0);
+  ASSERT_EQ(rt_sink_file_write(fs, r, &err), 0);
+  rt_sink_file_free(&fs);
   FILE *f = fopen(path, "r");
   char line[256] = "";
   ASSERT(fgets(line, sizeof(line), f));
@@ -94,7 +94,7 @@ static void test_json_lines(void) {
   unlink(path);
   ASSERT_STR_EQ(line, "{\"s\":\"a\\\"b\\\\\\n\\u0001\",\"t\":\"2026-11-20T10:00:00.250Z\","
                       "\"n\":0.1,\"x\":null}\n");
-  ASSERT_EQ(rt_file_sink_open("/nonexistent/dir/x.jsonl", NULL, &fs, &err), RT_EIO);
+  ASSERT_EQ(rt_sink_file_open("/nonexistent/dir/x.jsonl", NULL, &fs, &err), RT_EIO);
   rt_result_free(&r);
 }
 

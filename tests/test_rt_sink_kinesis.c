@@ -56,17 +56,17 @@ static void test_sink(void) {
   ASSERT_EQ(rt_kin_wait_active(k, "out", 5000, NULL), 0);
 
   rt_err err;
-  rt_kinesis_sink *s = NULL;
-  rt_kinesis_sink_opts o = {.stream = "nope", .endpoint = srv.url, .region = "us-east-1"};
-  ASSERT_EQ(rt_kinesis_sink_open(&o, &s, &err), RT_ENOTFOUND);
+  rt_sink_kinesis *s = NULL;
+  rt_sink_kinesis_opts o = {.stream = "nope", .endpoint = srv.url, .region = "us-east-1"};
+  ASSERT_EQ(rt_sink_kinesis_open(&o, &s, &err), RT_ENOTFOUND);
   ASSERT(s == NULL);
   o.stream = "out";
-  ASSERT_EQ(rt_kinesis_sink_open(&o, &s, &err), 0);
+  ASSERT_EQ(rt_sink_kinesis_open(&o, &s, &err), 0);
   rt_result *res = make_result();
-  ASSERT_EQ(rt_kinesis_sink_write(s, res, 1, &err), 0);
-  ASSERT_EQ(rt_kinesis_sink_write(s, res, -1, &err), 0);
-  ASSERT_EQ(rt_kinesis_sink_rows(s), 6);
-  rt_kinesis_sink_free(&s);
+  ASSERT_EQ(rt_sink_kinesis_write(s, res, 1, &err), 0);
+  ASSERT_EQ(rt_sink_kinesis_write(s, res, -1, &err), 0);
+  ASSERT_EQ(rt_sink_kinesis_rows(s), 6);
+  rt_sink_kinesis_free(&s);
   ASSERT(s == NULL);
 
   char keys[16][32], data[16][256];
