@@ -13,8 +13,8 @@
 
 #include "rt_log.h"
 #include "rt_mem.h"
+#include "rt_result.h"
 #include "rt_runtime.h"
-#include "rt_sink_table.h"
 #include "rt_time.h"
 
 #include <pthread.h>

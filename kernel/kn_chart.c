@@ -11,7 +11,7 @@
 #include "kn_chart.h"
 
 #include "rt_mem.h"
-#include "rt_sink_table.h"
+#include "rt_result.h"
 #include "rt_time.h"
 
 #include <math.h>

@@ -4,7 +4,8 @@
  * only the small values and freeing is one arena free. Sorting sorts an
  * index permutation (stable merge sort, so ties keep their emission order)
  * and then applies it, because caller-provided key values are indexed by the
- * original row numbers.
+ * original row numbers. The writers share one scratch buffer per call for
+ * each cell's text, since column widths need every cell measured first.
  */
 #include "rt_result.h"
 
@@ -173,4 +174,147 @@ void rt_result_top(rt_result *res, size_t n, rt_sort_key key) {
 void rt_result_limit(rt_result *res, size_t n) {
   if (n < res->nrows)
     res->nrows = n;
+}
+
+/* --- writing ---------------------------------------------------------------- */
+
+int rt_result_write_json_row(const rt_result *res, size_t i, rt_buf *out) {
+  const rt_value *row = rt_result_row(res, i);
+  int rc = rt_buf_puts(out, "{");
+  for (int c = 0; c < rt_result_ncols(res) && rc == 0; c++) {
+    const char *name = rt_result_col_name(res, c);
+    rc = c ? rt_buf_puts(out, ",") : 0;
+    if (rc == 0)
+      rc = rt_value_write_json(rt_string(name, strlen(name)), out);
+    if (rc == 0)
+      rc = rt_buf_puts(out, ":");
+    if (rc == 0)
+      rc = rt_value_write_json(row[c], out);
+  }
+  return rc ? rc : rt_buf_puts(out, "}");
+}
+
+/* Writes value v to a scratch buffer and returns its text (in scratch). */
+static const char *cell_text(rt_value v, rt_buf *scratch) {
+  rt_buf_clear(scratch);
+  rt_value_write_text(v, scratch);
+  return scratch->data ? scratch->data : "";
+}
+
+/* Display width of UTF-8 text: its code points. */
+static size_t width(const char *s) {
+  size_t w = 0;
+  for (; *s; s++)
+    w += ((unsigned char)*s & 0xC0) != 0x80;
+  return w;
+}
+
+static size_t shown_rows(const rt_result *res, size_t max_rows) {
+  size_t n = rt_result_nrows(res);
+  return max_rows && n > max_rows ? max_rows : n;
+}
+
+static void col_widths(const rt_result *res, size_t n, size_t *w, rt_buf *scratch) {
+  for (int c = 0; c < rt_result_ncols(res); c++) {
+    w[c] = width(rt_result_col_name(res, c));
+    for (size_t i = 0; i < n; i++) {
+      size_t k = width(cell_text(rt_result_get(res, i, c), scratch));
+      w[c] = k > w[c] ? k : w[c];
+    }
+  }
+}
+
+static int pad(rt_buf *out, size_t n) {
+  int rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++)
+    rc = rt_buf_append(out, " ", 1);
+  return rc;
+}
+
+static int text_row(const rt_result *res, size_t i, const size_t *w, rt_buf *sc, rt_buf *out) {
+  int rc = 0, nc = rt_result_ncols(res);
+  for (int c = 0; c < nc && rc == 0; c++) {
+    rt_value v = rt_result_get(res, i, c);
+    const char *t = cell_text(v, sc);
+    size_t gap = w[c] - width(t);
+    bool right = v.type == RT_NUMBER;
+    rc = c ? rt_buf_puts(out, "  ") : 0;
+    if (rc == 0 && right)
+      rc = pad(out, gap);
+    if (rc == 0)
+      rc = rt_buf_puts(out, t);
+    if (rc == 0 && !right && c + 1 < nc)
+      rc = pad(out, gap);
+  }
+  return rc ? rc : rt_buf_puts(out, "\n");
+}
+
+int rt_result_format_text(const rt_result *res, size_t max_rows, rt_buf *out) {
+  int nc = rt_result_ncols(res), rc = 0;
+  size_t n = shown_rows(res, max_rows), total = 0;
+  size_t *w = rt_xcalloc((size_t)nc + 1, sizeof(size_t));
+  rt_buf sc;
+  rt_buf_init(&sc, 0);
+  col_widths(res, n, w, &sc);
+  for (int c = 0; c < nc && rc == 0; c++) {
+    const char *name = rt_result_col_name(res, c);
+    rc = rt_buf_printf(out, "%s%s", c ? "  " : "", name);
+    if (rc == 0 && c + 1 < nc)
+      rc = pad(out, w[c] - width(name));
+    total += w[c] + (c ? 2 : 0);
+  }
+  rc = rc ? rc : rt_buf_puts(out, "\n");
+  for (size_t i = 0; i < total && rc == 0; i++)
+    rc = rt_buf_puts(out, "-");
+  rc = rc ? rc : rt_buf_puts(out, "\n");
+  for (size_t i = 0; i < n && rc == 0; i++)
+    rc = text_row(res, i, w, &sc, out);
+  if (rc == 0 && n < rt_result_nrows(res))
+    rc = rt_buf_printf(out, "... %zu more rows\n", rt_result_nrows(res) - n);
+  rt_buf_free(&sc);
+  rt_free(w);
+  return rc;
+}
+
+static int html_escaped(rt_buf *out, const char *s) {
+  int rc = 0;
+  for (; *s && rc == 0; s++) {
+    switch (*s) {
+    case '<': rc = rt_buf_puts(out, "&lt;"); break;
+    case '>': rc = rt_buf_puts(out, "&gt;"); break;
+    case '&': rc = rt_buf_puts(out, "&amp;"); break;
+    case '"': rc = rt_buf_puts(out, "&quot;"); break;
+    default: rc = rt_buf_append(out, s, 1); break;
+    }
+  }
+  return rc;
+}
+
+int rt_result_format_html(const rt_result *res, size_t max_rows, rt_buf *out) {
+  int nc = rt_result_ncols(res);
+  size_t n = shown_rows(res, max_rows);
+  rt_buf sc;
+  rt_buf_init(&sc, 0);
+  int rc = rt_buf_puts(out, "<table class=\"eddy-table\"><thead><tr>");
+  for (int c = 0; c < nc && rc == 0; c++) {
+    rc = rt_buf_puts(out, "<th>");
+    rc = rc ? rc : html_escaped(out, rt_result_col_name(res, c));
+    rc = rc ? rc : rt_buf_puts(out, "</th>");
+  }
+  rc = rc ? rc : rt_buf_puts(out, "</tr></thead><tbody>");
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    rc = rt_buf_puts(out, "<tr>");
+    for (int c = 0; c < nc && rc == 0; c++) {
+      rt_value v = rt_result_get(res, i, c);
+      rc = rt_buf_puts(out, v.type == RT_NUMBER ? "<td style=\"text-align:right\">" : "<td>");
+      rc = rc ? rc : html_escaped(out, cell_text(v, &sc));
+      rc = rc ? rc : rt_buf_puts(out, "</td>");
+    }
+    rc = rc ? rc : rt_buf_puts(out, "</tr>");
+  }
+  rc = rc ? rc : rt_buf_puts(out, "</tbody></table>");
+  if (rc == 0 && n < rt_result_nrows(res))
+    rc = rt_buf_printf(out, "<p>... %zu more rows</p>", rt_result_nrows(res) - n);
+  rt_buf_free(&sc);
+  return rc;
 }

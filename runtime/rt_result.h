@@ -4,7 +4,9 @@
  * it; `top`, `sort` and `limit` reorder and cut its rows in place; the table,
  * chart, file and Kinesis sinks read it. Every string in a result is owned by
  * the result (copied in on rt_result_add_row), so a result outlives the
- * batch, the window state and the records it came from.
+ * batch, the window state and the records it came from. The writers at the
+ * end turn it into JSON rows (`into file`, `into kinesis`) or an aligned-text
+ * or HTML table (the table output, charts' text twin, `eddy run`).
  *
  * A windowed result has columns window_start, window_end (RT_TIME), then the
  * group keys, then the aggregates, in the order of the `agg` stage. A running
@@ -17,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rt_buf.h"
 #include "rt_value.h"
 
 typedef struct rt_result rt_result;
@@ -74,5 +77,20 @@ void rt_result_top(rt_result *res, size_t n, rt_sort_key key);
 
 /* `limit N`: keeps the first n rows. */
 void rt_result_limit(rt_result *res, size_t n);
+
+/* --- Writing ---------------------------------------------------------------- */
+
+/* Appends row i of res as one JSON object {"col":value,...} (no newline).
+ * Returns 0 or RT_ETOOBIG. */
+int rt_result_write_json_row(const rt_result *res, size_t i, rt_buf *out);
+
+/* Appends res as aligned text: a header line, a rule, then at most max_rows
+ * rows (0: all) and a "... N more rows" line when cut. Numbers are right
+ * aligned. Returns 0 or RT_ETOOBIG. */
+int rt_result_format_text(const rt_result *res, size_t max_rows, rt_buf *out);
+
+/* Appends res as an HTML <table> (text escaped), at most max_rows rows (0:
+ * all). Returns 0 or RT_ETOOBIG. */
+int rt_result_format_html(const rt_result *res, size_t max_rows, rt_buf *out);
 
 #endif

@@ -5,7 +5,6 @@
 
 #include "rt_buf.h"
 #include "rt_mem.h"
-#include "rt_value.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -31,22 +30,6 @@ int rt_sink_file_open(const char *path, const char *base_dir, rt_sink_file **out
   rt_buf_init(&s->buf, 0);
   *out = s;
   return 0;
-}
-
-int rt_result_write_json_row(const rt_result *res, size_t i, rt_buf *out) {
-  const rt_value *row = rt_result_row(res, i);
-  int rc = rt_buf_puts(out, "{");
-  for (int c = 0; c < rt_result_ncols(res) && rc == 0; c++) {
-    const char *name = rt_result_col_name(res, c);
-    rc = c ? rt_buf_puts(out, ",") : 0;
-    if (rc == 0)
-      rc = rt_value_write_json(rt_string(name, strlen(name)), out);
-    if (rc == 0)
-      rc = rt_buf_puts(out, ":");
-    if (rc == 0)
-      rc = rt_value_write_json(row[c], out);
-  }
-  return rc ? rc : rt_buf_puts(out, "}");
 }
 
 int rt_sink_file_write(rt_sink_file *s, const rt_result *res, rt_err *err) {

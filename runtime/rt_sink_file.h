@@ -8,7 +8,6 @@
 #ifndef EDDY_RT_SINK_FILE_H
 #define EDDY_RT_SINK_FILE_H
 
-#include "rt_buf.h"
 #include "rt_err.h"
 #include "rt_result.h"
 
@@ -24,9 +23,5 @@ int rt_sink_file_write(rt_sink_file *s, const rt_result *res, rt_err *err);
 
 /* Closes the file; NULLs *s. Accepts NULL. */
 void rt_sink_file_free(rt_sink_file **s);
-
-/* Appends row i of res as one JSON object {"col":value,...} (no newline).
- * Returns 0 or RT_ETOOBIG. */
-int rt_result_write_json_row(const rt_result *res, size_t i, rt_buf *out);
 
 #endif

@@ -9,7 +9,6 @@
 #include "rt_kinesis.h"
 #include "rt_mem.h"
 #include "rt_producer.h"
-#include "rt_sink_file.h"
 #include "rt_value.h"
 
 #include <stdio.h>

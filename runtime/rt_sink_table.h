@@ -3,8 +3,8 @@
  * output stage at all). It keeps the latest results (the newest closed
  * window, the current running totals, or the last N records) and renders
  * them as an HTML table with a plain-text twin for the kernel's
- * display_data, and as aligned text for `eddy run`. Values are written by
- * rt_value.h: times as ISO-8601 UTC with milliseconds.
+ * display_data, and as aligned text for `eddy run`, through
+ * rt_result_format_html() and rt_result_format_text() (rt_result.h).
  *
  * Not thread-safe: feed and render it from one thread (the query's own, in
  * the on_update callback).
@@ -18,15 +18,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-
-/* Appends res as aligned text: a header line, a rule, then at most max_rows
- * rows (0: all) and a "... N more rows" line when cut. Numbers are right
- * aligned. Returns 0 or RT_ETOOBIG. */
-int rt_result_format_text(const rt_result *res, size_t max_rows, rt_buf *out);
-
-/* Appends res as an HTML <table> (text escaped), at most max_rows rows (0:
- * all). Returns 0 or RT_ETOOBIG. */
-int rt_result_format_html(const rt_result *res, size_t max_rows, rt_buf *out);
 
 typedef struct rt_sink_table rt_sink_table;
 

@@ -19,8 +19,8 @@
 #include "rt_buf.h"
 #include "rt_err.h"
 #include "rt_mem.h"
+#include "rt_result.h"
 #include "rt_runtime.h"
-#include "rt_sink_table.h"
 #include "rt_time.h"
 
 #include <stdio.h>
