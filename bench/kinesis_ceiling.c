@@ -18,7 +18,7 @@
 #include <string.h>
 
 /* Reads one shard to its tip; adds to *records and *calls. Returns 0 or RT_E*. */
-static int read_shard(rt_kin *k, const char *stream, const char *shard, size_t *records,
+static int read_shard(rt_awsj *k, const char *stream, const char *shard, size_t *records,
                       size_t *calls, rt_err *err) {
   rt_kin_position pos = {.type = RT_KIN_TRIM_HORIZON};
   char *it = NULL;
@@ -55,7 +55,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "kinesis_ceiling: %s\n", err.msg);
     return 1;
   }
-  rt_kin *k = rt_kin_new(&cfg, NULL, &err);
+  rt_awsj *k = rt_kin_new(&cfg, NULL, &err);
   if (!k) {
     fprintf(stderr, "kinesis_ceiling: %s\n", err.msg);
     return 1;
@@ -68,7 +68,7 @@ int main(int argc, char **argv) {
     rc = read_shard(k, argv[1], shards.v[i].shard_id, &records, &calls, &err);
   double secs = (double)(rt_mono_ns() - t0) / 1e9;
   rt_kin_shards_clear(&shards);
-  rt_kin_free(&k);
+  rt_awsj_free(&k);
   if (rc != 0) {
     fprintf(stderr, "kinesis_ceiling: %s\n", err.msg);
     return 1;

@@ -150,7 +150,7 @@ static int parse_args(int argc, char **argv, produce_args *a) {
 }
 
 /* Creates the stream if asked, then checks that it exists and is ACTIVE. */
-static int prepare_stream(rt_kin *k, const produce_args *a) {
+static int prepare_stream(rt_awsj *k, const produce_args *a) {
   rt_err err;
   if (a->create) {
     int rc = rt_kin_create_stream(k, a->stream, (int)a->create, &err);
@@ -164,7 +164,7 @@ static int prepare_stream(rt_kin *k, const produce_args *a) {
   int rc = rt_kin_wait_active(k, a->stream, 30000, &err);
   if (rc == RT_ENOTFOUND) {
     fprintf(stderr, "eddy produce: stream \"%s\" not found at %s (use --create SHARDS)\n",
-            a->stream, rt_kin_endpoint(k));
+            a->stream, rt_awsj_endpoint(k));
     return 1;
   }
   if (rc != 0) {
@@ -293,7 +293,7 @@ int cli_produce(int argc, char **argv) {
     fprintf(stderr, "eddy produce: %s\n", err.msg);
     return 1;
   }
-  rt_kin *k = rt_kin_new(&cfg, NULL, &err);
+  rt_awsj *k = rt_kin_new(&cfg, NULL, &err);
   if (!k) {
     fprintf(stderr, "eddy produce: %s\n", err.msg);
     return 1;
@@ -310,7 +310,7 @@ int cli_produce(int argc, char **argv) {
     signal(SIGTERM, on_signal);
     printf("producing %g records/s from %ld %s to stream %s at %s%s\n", a.rate,
            a.kind == PRODUCE_CLICKS ? a.users : a.devices,
-           a.kind == PRODUCE_CLICKS ? "users" : "devices", a.stream, rt_kin_endpoint(k),
+           a.kind == PRODUCE_CLICKS ? "users" : "devices", a.stream, rt_awsj_endpoint(k),
            a.aggregate ? " (KPL aggregated)" : "");
     produce_run r = {.a = &a,
                      .p = p,
@@ -326,6 +326,6 @@ int cli_produce(int argc, char **argv) {
     signal(SIGTERM, SIG_DFL);
   }
   rt_producer_free(&p);
-  rt_kin_free(&k);
+  rt_awsj_free(&k);
   return status;
 }

@@ -351,12 +351,12 @@ static int kinesis_create(const char *region, const char *endpoint, const char *
   int rc = rt_aws_resolve(&cfg, &set, err);
   if (rc < 0)
     return rc;
-  rt_kin_opts opts = {0};
-  rt_kin *k = rt_kin_new(&cfg, &opts, err);
+  rt_awsj_opts opts = {0};
+  rt_awsj *k = rt_kin_new(&cfg, &opts, err);
   if (!k)
     return err && err->code ? err->code : RT_EIO;
   rc = rt_kin_create_stream(k, stream, shards, err);
-  rt_kin_free(&k);
+  rt_awsj_free(&k);
   return rc;
 }
 

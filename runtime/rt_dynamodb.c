@@ -1,13 +1,11 @@
 /*
- * DynamoDB calls over the Kinesis client's transport (rt_kinesis_int.h): the
- * request is the client's own blocking one, so one store must not call from
- * two threads at once, which neither does. Written once here because the
- * checkpoint store and the lease table had each grown a copy of the wrapper,
- * the Scan paging and the table creation.
+ * DynamoDB calls over the AWS JSON transport (rt_aws_json.h): every call is
+ * the client's own blocking request, so one store must not call from two
+ * threads at once, which neither does. Written once here because the
+ * checkpoint store and the lease table had each grown a copy of the Scan
+ * paging and the table creation.
  */
 #include "rt_dynamodb.h"
-
-#include "rt_kinesis_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -20,30 +18,12 @@ enum {
   DDB_ACTIVE_POLL_US = 100000,
 };
 
-rt_kin *rt_ddb_new(const rt_aws_config *cfg, rt_err *err) {
-  rt_kin_opts o = {.service = RT_KIN_SERVICE_DYNAMODB, .timeout_ms = DDB_TIMEOUT_MS};
-  return rt_kin_new(cfg, &o, err);
+rt_awsj *rt_ddb_new(const rt_aws_config *cfg, rt_err *err) {
+  rt_awsj_opts o = {.timeout_ms = DDB_TIMEOUT_MS};
+  return rt_awsj_new(cfg, RT_AWSJ_SERVICE_DYNAMODB, &o, err);
 }
 
-int rt_ddb_call(rt_kin *ddb, const char *action, json_t *body, json_t **out, rt_err *err) {
-  rt_kin_req *r = rt_kin__sync(ddb);
-  int rc = rt_kin__prepare_json(r, action, body, err);
-  json_decref(body);
-  json_t *o = NULL;
-  if (rc == 0)
-    rc = rt_kin__finish(r, rt_kin_req_perform(r), &o, err);
-  if (rc != 0) {
-    json_decref(o);
-    o = NULL;
-  }
-  if (out)
-    *out = o;
-  else
-    json_decref(o);
-  return rc;
-}
-
-int rt_ddb_scan_all(rt_kin *ddb, const char *table, bool consistent, rt_ddb_item_fn fn,
+int rt_ddb_scan_all(rt_awsj *ddb, const char *table, bool consistent, rt_ddb_item_fn fn,
                     void *ctx, rt_err *err) {
   json_t *start = NULL; /* LastEvaluatedKey of the previous page */
   for (int page = 0; page < DDB_MAX_PAGES; page++) {
@@ -52,7 +32,7 @@ int rt_ddb_scan_all(rt_kin *ddb, const char *table, bool consistent, rt_ddb_item
       json_object_set_new(body, "ConsistentRead", json_true());
     if (start)
       json_object_set_new(body, "ExclusiveStartKey", start);
-    int rc = rt_ddb_call(ddb, "Scan", body, &out, err);
+    int rc = rt_awsj_call(ddb, "Scan", body, &out, err);
     if (rc != 0)
       return rc;
     json_t *items = json_object_get(out, "Items");
@@ -70,18 +50,18 @@ int rt_ddb_scan_all(rt_kin *ddb, const char *table, bool consistent, rt_ddb_item
 }
 
 /* The table's TableStatus ("ACTIVE", "CREATING", ...) into status. */
-static int table_status(rt_kin *ddb, const char *table, char *status, size_t n, rt_err *err) {
+static int table_status(rt_awsj *ddb, const char *table, char *status, size_t n, rt_err *err) {
   json_t *out;
-  int rc = rt_ddb_call(ddb, "DescribeTable", json_pack("{s:s}", "TableName", table), &out, err);
+  int rc = rt_awsj_call(ddb, "DescribeTable", json_pack("{s:s}", "TableName", table), &out, err);
   if (rc == 0) {
-    const char *st = rt_kin__str(json_object_get(out, "Table"), "TableStatus");
+    const char *st = rt_awsj_str(json_object_get(out, "Table"), "TableStatus");
     snprintf(status, n, "%s", st ? st : "?");
   }
   json_decref(out);
   return rc;
 }
 
-int rt_ddb_ensure_lease_table(rt_kin *ddb, const char *table, rt_err *err) {
+int rt_ddb_ensure_lease_table(rt_awsj *ddb, const char *table, rt_err *err) {
   char status[32];
   int rc = table_status(ddb, table, status, sizeof(status), err);
   if (rc == RT_ENOTFOUND) {
@@ -89,7 +69,7 @@ int rt_ddb_ensure_lease_table(rt_kin *ddb, const char *table, rt_err *err) {
         "{s:s, s:[{s:s, s:s}], s:[{s:s, s:s}], s:s}", "TableName", table, "KeySchema",
         "AttributeName", "leaseKey", "KeyType", "HASH", "AttributeDefinitions", "AttributeName",
         "leaseKey", "AttributeType", "S", "BillingMode", "PAY_PER_REQUEST");
-    rc = rt_ddb_call(ddb, "CreateTable", body, NULL, err);
+    rc = rt_awsj_call(ddb, "CreateTable", body, NULL, err);
     if (rc == RT_EEXIST) /* someone else created it meanwhile */
       rc = 0;
     snprintf(status, sizeof(status), "CREATING");

@@ -1,37 +1,29 @@
 /*
- * The DynamoDB calls shared by the two stores that keep KCL's lease-table
- * layout: the checkpoint store (rt_kinesis_checkpoint.c) and the lease table
- * of scaled-out workers (rt_kinesis_lease.c). DynamoDB speaks the same JSON
- * protocol as Kinesis, so a DynamoDB client is an rt_kin made with
- * RT_KIN_SERVICE_DYNAMODB and shares its signing, timeouts and error
- * classes; this module adds the call wrapper, a Scan that follows every
- * page, and the creation of a lease table. Blocking calls, on the caller's
- * thread, one client per store.
+ * rt_dynamodb: the DynamoDB calls shared by the two stores that keep KCL's
+ * lease-table layout: the checkpoint store (rt_kinesis_checkpoint.c) and the
+ * lease table of scaled-out workers (rt_kinesis_lease.c). DynamoDB speaks
+ * AWS's JSON protocol like Kinesis, so a DynamoDB client is an rt_awsj
+ * (rt_aws_json.h) made with RT_AWSJ_SERVICE_DYNAMODB, and single calls are
+ * rt_awsj_call() ("DynamoDB ACTION: Type: message" on failure; a failed
+ * ConditionExpression is RT_ECONFLICT, a missing table RT_ENOTFOUND, an
+ * existing one RT_EEXIST). This module adds the client's settings, a Scan
+ * that follows every page, and the creation of a lease table. Blocking
+ * calls, on the caller's thread, one client per store.
  */
 #ifndef EDDY_RT_DYNAMODB_H
 #define EDDY_RT_DYNAMODB_H
 
 #include "rt_aws.h"
+#include "rt_aws_json.h"
 #include "rt_err.h"
-#include "rt_kinesis.h"
 
 #include <jansson.h>
 #include <stdbool.h>
 
 /* A DynamoDB client for cfg's DynamoDB endpoint, 5 s per call. Returns NULL
  * with err filled when there are no credentials or libcurl cannot start.
- * Caller owns it; free with rt_kin_free(). */
-rt_kin *rt_ddb_new(const rt_aws_config *cfg, rt_err *err);
-
-/*
- * Calls action ("Scan", "UpdateItem", ...) with body, which is taken (freed
- * here whatever happens). On 0 the response object is stored in *out
- * (caller owns: json_decref), or dropped when out is NULL; on failure *out
- * is NULL and the RT_E* code is returned with err filled ("DynamoDB ACTION:
- * Type: message"). A failed ConditionExpression is RT_ECONFLICT, a missing
- * table RT_ENOTFOUND, an existing one RT_EEXIST.
- */
-int rt_ddb_call(rt_kin *ddb, const char *action, json_t *body, json_t **out, rt_err *err);
+ * Caller owns it; free with rt_awsj_free(). */
+rt_awsj *rt_ddb_new(const rt_aws_config *cfg, rt_err *err);
 
 /* Receives one scanned item (borrowed: valid during the call only). */
 typedef void (*rt_ddb_item_fn)(void *ctx, json_t *item);
@@ -42,7 +34,7 @@ typedef void (*rt_ddb_item_fn)(void *ctx, json_t *item);
  * the first failing call's code, or RT_EPROTO after 10,000 pages; items of
  * the pages read before a failure have been handed over.
  */
-int rt_ddb_scan_all(rt_kin *ddb, const char *table, bool consistent, rt_ddb_item_fn fn,
+int rt_ddb_scan_all(rt_awsj *ddb, const char *table, bool consistent, rt_ddb_item_fn fn,
                     void *ctx, rt_err *err);
 
 /*
@@ -52,6 +44,6 @@ int rt_ddb_scan_all(rt_kin *ddb, const char *table, bool consistent, rt_ddb_item
  * 100 ms for at most 60 s. Returns 0, the failing call's code, or
  * RT_ETIMEDOUT.
  */
-int rt_ddb_ensure_lease_table(rt_kin *ddb, const char *table, rt_err *err);
+int rt_ddb_ensure_lease_table(rt_awsj *ddb, const char *table, rt_err *err);
 
 #endif

@@ -1,37 +1,33 @@
 /*
- * The typed Kinesis operations: request bodies built with jansson (or by hand
- * for PutRecords, the hot path, where base64 needs no escaping), responses
- * checked field by field so a server that answers with the wrong shape gives
- * RT_EPROTO rather than a crash. GetRecords decodes every record into one
- * pool allocation sized in a first pass, so a batch of 10,000 records costs
- * two allocations, not 30,000.
+ * The Kinesis operations over the AWS JSON transport: request bodies built
+ * with jansson (or by hand for PutRecords, the hot path, where base64 needs
+ * no escaping), responses checked field by field so a server that answers
+ * with the wrong shape gives RT_EPROTO rather than a crash. GetRecords
+ * decodes every record into one pool allocation sized in a first pass, so a
+ * batch of 10,000 records costs two allocations, not 30,000.
  */
-#include "rt_kinesis_int.h"
+#include "rt_kinesis.h"
 
 #include "rt_base64.h"
 #include "rt_buf.h"
 #include "rt_mem.h"
 
+#include <jansson.h>
 #include <math.h>
+#include <openssl/evp.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-/* Sends the client's own request and parses it with the common finisher. */
-static int sync_call(rt_kin *k, const char *action, json_t *body, json_t **out, rt_err *err) {
-  rt_kin_req *r = rt_kin__sync(k);
-  int rc = rt_kin__prepare_json(r, action, body, err);
-  json_decref(body);
-  if (rc != 0)
-    return rc;
-  rc = rt_kin__finish(r, rt_kin_req_perform(r), out, err);
-  return rc;
-}
-
 static char *dup_or_null(const char *s) { return s ? rt_xstrdup(s) : NULL; }
 
-static int proto_error(rt_kin_req *r, const char *action, const char *what, rt_err *err) {
-  rt_kin__set_class(r, RT_KIN_FATAL);
+static int proto_error(rt_awsj_req *r, const char *action, const char *what, rt_err *err) {
+  rt_awsj_req_set_class(r, RT_AWSJ_FATAL);
   return rt_err_set(err, RT_EPROTO, "Kinesis %s: response has no valid %s", action, what);
+}
+
+rt_awsj *rt_kin_new(const rt_aws_config *cfg, const rt_awsj_opts *opts, rt_err *err) {
+  return rt_awsj_new(cfg, RT_AWSJ_SERVICE_KINESIS, opts, err);
 }
 
 /* --- ListShards ----------------------------------------------------------- */
@@ -52,7 +48,7 @@ void rt_kin_shards_clear(rt_kin_shards *s) {
   memset(s, 0, sizeof(*s));
 }
 
-int rt_kin_list_shards_prepare(rt_kin_req *r, const char *stream, const char *next_token,
+int rt_kin_list_shards_prepare(rt_awsj_req *r, const char *stream, const char *next_token,
                                const char *exclusive_start_shard_id, rt_err *err) {
   json_t *body = json_object();
   if (next_token) { /* NextToken alone: never with StreamName (AWS rejects it) */
@@ -63,7 +59,7 @@ int rt_kin_list_shards_prepare(rt_kin_req *r, const char *stream, const char *ne
       json_object_set_new(body, "ExclusiveStartShardId",
                           json_string(exclusive_start_shard_id));
   }
-  int rc = rt_kin__prepare_json(r, "ListShards", body, err);
+  int rc = rt_awsj_req_prepare_json(r, "ListShards", body, err);
   json_decref(body);
   return rc;
 }
@@ -71,18 +67,18 @@ int rt_kin_list_shards_prepare(rt_kin_req *r, const char *stream, const char *ne
 static void shard_from_json(rt_kin_shard *h, json_t *o) {
   json_t *hk = json_object_get(o, "HashKeyRange");
   json_t *sq = json_object_get(o, "SequenceNumberRange");
-  h->shard_id = rt_xstrdup(rt_kin__str(o, "ShardId"));
-  h->parent_shard_id = dup_or_null(rt_kin__str(o, "ParentShardId"));
-  h->adjacent_parent_shard_id = dup_or_null(rt_kin__str(o, "AdjacentParentShardId"));
-  h->starting_hash_key = dup_or_null(rt_kin__str(hk, "StartingHashKey"));
-  h->ending_hash_key = dup_or_null(rt_kin__str(hk, "EndingHashKey"));
-  h->starting_sequence = dup_or_null(rt_kin__str(sq, "StartingSequenceNumber"));
-  h->ending_sequence = dup_or_null(rt_kin__str(sq, "EndingSequenceNumber"));
+  h->shard_id = rt_xstrdup(rt_awsj_str(o, "ShardId"));
+  h->parent_shard_id = dup_or_null(rt_awsj_str(o, "ParentShardId"));
+  h->adjacent_parent_shard_id = dup_or_null(rt_awsj_str(o, "AdjacentParentShardId"));
+  h->starting_hash_key = dup_or_null(rt_awsj_str(hk, "StartingHashKey"));
+  h->ending_hash_key = dup_or_null(rt_awsj_str(hk, "EndingHashKey"));
+  h->starting_sequence = dup_or_null(rt_awsj_str(sq, "StartingSequenceNumber"));
+  h->ending_sequence = dup_or_null(rt_awsj_str(sq, "EndingSequenceNumber"));
 }
 
-int rt_kin_list_shards_parse(rt_kin_req *r, CURLcode cc, rt_kin_shards *out, rt_err *err) {
+int rt_kin_list_shards_parse(rt_awsj_req *r, CURLcode cc, rt_kin_shards *out, rt_err *err) {
   json_t *body;
-  int rc = rt_kin__finish(r, cc, &body, err);
+  int rc = rt_awsj_req_finish(r, cc, &body, err);
   if (rc != 0)
     return rc;
   json_t *arr = json_object_get(body, "Shards");
@@ -94,21 +90,21 @@ int rt_kin_list_shards_parse(rt_kin_req *r, CURLcode cc, rt_kin_shards *out, rt_
   out->v = rt_xrealloc(out->v, (out->n + n + 1) * sizeof(*out->v));
   for (size_t i = 0; i < n; i++) {
     json_t *o = json_array_get(arr, i);
-    if (!rt_kin__str(o, "ShardId"))
+    if (!rt_awsj_str(o, "ShardId"))
       continue;
     shard_from_json(&out->v[out->n++], o);
   }
   rt_free(out->next_token);
-  out->next_token = dup_or_null(rt_kin__str(body, "NextToken"));
+  out->next_token = dup_or_null(rt_awsj_str(body, "NextToken"));
   json_decref(body);
   return 0;
 }
 
-int rt_kin_list_shards(rt_kin *k, const char *stream, rt_kin_shards *out, rt_err *err) {
-  rt_kin_req *r = rt_kin__sync(k);
+int rt_kin_list_shards(rt_awsj *k, const char *stream, rt_kin_shards *out, rt_err *err) {
+  rt_awsj_req *r = rt_awsj_sync_req(k);
   int rc = rt_kin_list_shards_prepare(r, stream, NULL, NULL, err);
   for (int page = 0; rc == 0; page++) {
-    rc = rt_kin_list_shards_parse(r, rt_kin_req_perform(r), out, err);
+    rc = rt_kin_list_shards_parse(r, rt_awsj_req_perform(r), out, err);
     if (rc != 0 || !out->next_token)
       break;
     if (page >= 10000)
@@ -120,35 +116,32 @@ int rt_kin_list_shards(rt_kin *k, const char *stream, rt_kin_shards *out, rt_err
 
 /* --- Streams --------------------------------------------------------------- */
 
-int rt_kin_create_stream(rt_kin *k, const char *stream, int shards, rt_err *err) {
+int rt_kin_create_stream(rt_awsj *k, const char *stream, int shards, rt_err *err) {
   json_t *body = json_pack("{s:s, s:i}", "StreamName", stream, "ShardCount", shards);
-  json_t *out;
-  int rc = sync_call(k, "CreateStream", body, &out, err);
-  json_decref(out);
-  return rc;
+  return rt_awsj_call(k, "CreateStream", body, NULL, err);
 }
 
 static int64_t seconds_to_ms(json_t *v) {
   return json_is_number(v) ? (int64_t)llround(json_number_value(v) * 1000.0) : 0;
 }
 
-int rt_kin_describe_stream(rt_kin *k, const char *stream, rt_kin_stream_info *info,
+int rt_kin_describe_stream(rt_awsj *k, const char *stream, rt_kin_stream_info *info,
                            rt_err *err) {
   json_t *out;
   memset(info, 0, sizeof(*info));
-  int rc = sync_call(k, "DescribeStreamSummary", json_pack("{s:s}", "StreamName", stream),
-                     &out, err);
+  int rc = rt_awsj_call(k, "DescribeStreamSummary", json_pack("{s:s}", "StreamName", stream),
+                        &out, err);
   if (rc != 0)
     return rc;
   json_t *d = json_object_get(out, "StreamDescriptionSummary");
-  const char *status = rt_kin__str(d, "StreamStatus");
+  const char *status = rt_awsj_str(d, "StreamStatus");
   if (!status) {
     json_decref(out);
-    return proto_error(rt_kin__sync(k), "DescribeStreamSummary", "StreamStatus", err);
+    return proto_error(rt_awsj_sync_req(k), "DescribeStreamSummary", "StreamStatus", err);
   }
   snprintf(info->status, sizeof(info->status), "%s", status);
   snprintf(info->arn, sizeof(info->arn), "%s",
-           rt_kin__str(d, "StreamARN") ? rt_kin__str(d, "StreamARN") : "");
+           rt_awsj_str(d, "StreamARN") ? rt_awsj_str(d, "StreamARN") : "");
   info->open_shards = (int)json_integer_value(json_object_get(d, "OpenShardCount"));
   info->retention_hours = (int)json_integer_value(json_object_get(d, "RetentionPeriodHours"));
   info->created_ms = seconds_to_ms(json_object_get(d, "StreamCreationTimestamp"));
@@ -161,7 +154,7 @@ static void sleep_ms(long ms) {
   nanosleep(&ts, NULL);
 }
 
-int rt_kin_wait_active(rt_kin *k, const char *stream, long timeout_ms, rt_err *err) {
+int rt_kin_wait_active(rt_awsj *k, const char *stream, long timeout_ms, rt_err *err) {
   rt_kin_stream_info info;
   for (long waited = 0;;) {
     int rc = rt_kin_describe_stream(k, stream, &info, err);
@@ -185,13 +178,13 @@ void rt_kin_names_clear(rt_kin_names *s) {
   memset(s, 0, sizeof(*s));
 }
 
-int rt_kin_list_streams(rt_kin *k, rt_kin_names *names, rt_err *err) {
+int rt_kin_list_streams(rt_awsj *k, rt_kin_names *names, rt_err *err) {
   char last[256] = "";
   for (int page = 0; page < 10000; page++) {
     json_t *body = json_pack("{s:i}", "Limit", 100), *out;
     if (last[0])
       json_object_set_new(body, "ExclusiveStartStreamName", json_string(last));
-    int rc = sync_call(k, "ListStreams", body, &out, err);
+    int rc = rt_awsj_call(k, "ListStreams", body, &out, err);
     if (rc != 0)
       return rc;
     json_t *arr = json_object_get(out, "StreamNames");
@@ -212,24 +205,18 @@ int rt_kin_list_streams(rt_kin *k, rt_kin_names *names, rt_err *err) {
   return rt_err_set(err, RT_EPROTO, "Kinesis ListStreams: too many pages");
 }
 
-int rt_kin_split_shard(rt_kin *k, const char *stream, const char *shard,
+int rt_kin_split_shard(rt_awsj *k, const char *stream, const char *shard,
                        const char *new_starting_hash_key, rt_err *err) {
   json_t *body = json_pack("{s:s, s:s, s:s}", "StreamName", stream, "ShardToSplit", shard,
                            "NewStartingHashKey", new_starting_hash_key);
-  json_t *out;
-  int rc = sync_call(k, "SplitShard", body, &out, err);
-  json_decref(out);
-  return rc;
+  return rt_awsj_call(k, "SplitShard", body, NULL, err);
 }
 
-int rt_kin_merge_shards(rt_kin *k, const char *stream, const char *shard,
+int rt_kin_merge_shards(rt_awsj *k, const char *stream, const char *shard,
                         const char *adjacent_shard, rt_err *err) {
   json_t *body = json_pack("{s:s, s:s, s:s}", "StreamName", stream, "ShardToMerge", shard,
                            "AdjacentShardToMerge", adjacent_shard);
-  json_t *out;
-  int rc = sync_call(k, "MergeShards", body, &out, err);
-  json_decref(out);
-  return rc;
+  return rt_awsj_call(k, "MergeShards", body, NULL, err);
 }
 
 /* --- GetShardIterator --------------------------------------------------------- */
@@ -250,7 +237,7 @@ const char *rt_kin_iter_type_name(rt_kin_iter_type t) {
   return "LATEST";
 }
 
-int rt_kin_get_iterator_prepare(rt_kin_req *r, const char *stream, const char *shard,
+int rt_kin_get_iterator_prepare(rt_awsj_req *r, const char *stream, const char *shard,
                                 const rt_kin_position *pos, rt_err *err) {
   json_t *body = json_pack("{s:s, s:s, s:s}", "StreamName", stream, "ShardId", shard,
                            "ShardIteratorType", rt_kin_iter_type_name(pos->type));
@@ -266,18 +253,18 @@ int rt_kin_get_iterator_prepare(rt_kin_req *r, const char *stream, const char *s
   } else if (pos->type == RT_KIN_AT_TIMESTAMP) {
     json_object_set_new(body, "Timestamp", json_real((double)pos->timestamp_ms / 1000.0));
   }
-  int rc = rt_kin__prepare_json(r, "GetShardIterator", body, err);
+  int rc = rt_awsj_req_prepare_json(r, "GetShardIterator", body, err);
   json_decref(body);
   return rc;
 }
 
-int rt_kin_get_iterator_parse(rt_kin_req *r, CURLcode cc, char **iterator, rt_err *err) {
+int rt_kin_get_iterator_parse(rt_awsj_req *r, CURLcode cc, char **iterator, rt_err *err) {
   json_t *body;
   *iterator = NULL;
-  int rc = rt_kin__finish(r, cc, &body, err);
+  int rc = rt_awsj_req_finish(r, cc, &body, err);
   if (rc != 0)
     return rc;
-  const char *it = rt_kin__str(body, "ShardIterator");
+  const char *it = rt_awsj_str(body, "ShardIterator");
   if (!it) {
     json_decref(body);
     return proto_error(r, "GetShardIterator", "ShardIterator", err);
@@ -287,12 +274,12 @@ int rt_kin_get_iterator_parse(rt_kin_req *r, CURLcode cc, char **iterator, rt_er
   return 0;
 }
 
-int rt_kin_get_iterator(rt_kin *k, const char *stream, const char *shard,
+int rt_kin_get_iterator(rt_awsj *k, const char *stream, const char *shard,
                         const rt_kin_position *pos, char **iterator, rt_err *err) {
-  rt_kin_req *r = rt_kin__sync(k);
+  rt_awsj_req *r = rt_awsj_sync_req(k);
   int rc = rt_kin_get_iterator_prepare(r, stream, shard, pos, err);
   if (rc == 0)
-    rc = rt_kin_get_iterator_parse(r, rt_kin_req_perform(r), iterator, err);
+    rc = rt_kin_get_iterator_parse(r, rt_awsj_req_perform(r), iterator, err);
   return rc;
 }
 
@@ -309,20 +296,20 @@ void rt_kin_get_result_clear(rt_kin_get_result *g) {
   g->millis_behind = -1;
 }
 
-int rt_kin_get_records_prepare(rt_kin_req *r, const char *iterator, int limit, rt_err *err) {
+int rt_kin_get_records_prepare(rt_awsj_req *r, const char *iterator, int limit, rt_err *err) {
   if (!iterator)
     return rt_err_set(err, RT_EINVAL, "GetRecords needs an iterator");
   if (limit < 1 || limit > RT_KIN_GET_MAX_RECORDS)
     limit = RT_KIN_GET_MAX_RECORDS;
   json_t *body = json_pack("{s:s, s:i}", "ShardIterator", iterator, "Limit", limit);
-  int rc = rt_kin__prepare_json(r, "GetRecords", body, err);
+  int rc = rt_awsj_req_prepare_json(r, "GetRecords", body, err);
   json_decref(body);
   return rc;
 }
 
 /* Bytes the pool needs for record o; 0 when o lacks a required field. */
 static size_t record_pool_size(json_t *o) {
-  const char *pk = rt_kin__str(o, "PartitionKey"), *seq = rt_kin__str(o, "SequenceNumber");
+  const char *pk = rt_awsj_str(o, "PartitionKey"), *seq = rt_awsj_str(o, "SequenceNumber");
   json_t *data = json_object_get(o, "Data");
   if (!pk || !seq || !json_is_string(data))
     return 0;
@@ -332,7 +319,7 @@ static size_t record_pool_size(json_t *o) {
 /* Decodes record o into rec, writing its bytes at *cursor. */
 static int record_fill(json_t *o, rt_kin_record *rec, char **cursor) {
   char *p = *cursor;
-  const char *pk = rt_kin__str(o, "PartitionKey"), *seq = rt_kin__str(o, "SequenceNumber");
+  const char *pk = rt_awsj_str(o, "PartitionKey"), *seq = rt_awsj_str(o, "SequenceNumber");
   json_t *data = json_object_get(o, "Data");
   size_t n = strlen(pk) + 1;
   memcpy(p, pk, n);
@@ -379,7 +366,7 @@ static void children_from_json(rt_kin_get_result *g, json_t *arr) {
     return;
   g->child_shards = rt_xcalloc(n, sizeof(char *));
   for (size_t i = 0; i < n; i++) {
-    const char *id = rt_kin__str(json_array_get(arr, i), "ShardId");
+    const char *id = rt_awsj_str(json_array_get(arr, i), "ShardId");
     if (id)
       g->child_shards[g->n_children++] = rt_xstrdup(id);
   }
@@ -392,17 +379,17 @@ static int get_result_from_json(rt_kin_get_result *g, json_t *body) {
     rt_kin_get_result_clear(g);
     return -1;
   }
-  g->next_iterator = dup_or_null(rt_kin__str(body, "NextShardIterator"));
+  g->next_iterator = dup_or_null(rt_awsj_str(body, "NextShardIterator"));
   json_t *mbl = json_object_get(body, "MillisBehindLatest");
   g->millis_behind = json_is_integer(mbl) ? json_integer_value(mbl) : -1;
   children_from_json(g, json_object_get(body, "ChildShards"));
   return 0;
 }
 
-int rt_kin_get_records_parse(rt_kin_req *r, CURLcode cc, rt_kin_get_result *g, rt_err *err) {
+int rt_kin_get_records_parse(rt_awsj_req *r, CURLcode cc, rt_kin_get_result *g, rt_err *err) {
   rt_kin_get_result_clear(g);
   json_t *body;
-  int rc = rt_kin__finish(r, cc, &body, err);
+  int rc = rt_awsj_req_finish(r, cc, &body, err);
   if (rc != 0)
     return rc;
   rc = get_result_from_json(g, body);
@@ -419,12 +406,12 @@ int rt_kin_get_records_decode(const char *body, size_t len, rt_kin_get_result *g
   return rc == 0 ? 0 : rt_err_set(err, RT_EPROTO, "GetRecords: not a valid answer");
 }
 
-int rt_kin_get_records(rt_kin *k, const char *iterator, int limit, rt_kin_get_result *out,
+int rt_kin_get_records(rt_awsj *k, const char *iterator, int limit, rt_kin_get_result *out,
                        rt_err *err) {
-  rt_kin_req *r = rt_kin__sync(k);
+  rt_awsj_req *r = rt_awsj_sync_req(k);
   int rc = rt_kin_get_records_prepare(r, iterator, limit, err);
   if (rc == 0)
-    rc = rt_kin_get_records_parse(r, rt_kin_req_perform(r), out, err);
+    rc = rt_kin_get_records_parse(r, rt_awsj_req_perform(r), out, err);
   return rc;
 }
 
@@ -466,7 +453,7 @@ static int check_entries(const rt_kin_put_entry *e, size_t n, rt_err *err) {
   return 0;
 }
 
-int rt_kin_put_records_prepare(rt_kin_req *r, const char *stream, const rt_kin_put_entry *e,
+int rt_kin_put_records_prepare(rt_awsj_req *r, const char *stream, const rt_kin_put_entry *e,
                                size_t n, rt_err *err) {
   int rc = check_entries(e, n, err);
   if (rc != 0)
@@ -489,30 +476,30 @@ int rt_kin_put_records_prepare(rt_kin_req *r, const char *stream, const rt_kin_p
     rt_buf_puts(&b, "}");
   }
   rt_buf_puts(&b, "]}");
-  rc = rt_kin_req_prepare(r, "PutRecords", b.data, err);
+  rc = rt_awsj_req_prepare(r, "PutRecords", b.data, err);
   rt_buf_free(&b);
   return rc;
 }
 
 static void put_status_from_json(rt_kin_put_status *st, json_t *o) {
-  const char *seq = rt_kin__str(o, "SequenceNumber"), *code = rt_kin__str(o, "ErrorCode");
+  const char *seq = rt_awsj_str(o, "SequenceNumber"), *code = rt_awsj_str(o, "ErrorCode");
   memset(st, 0, sizeof(*st));
   if (seq && !code) {
     st->ok = 1;
     snprintf(st->sequence, sizeof(st->sequence), "%s", seq);
     snprintf(st->shard_id, sizeof(st->shard_id), "%s",
-             rt_kin__str(o, "ShardId") ? rt_kin__str(o, "ShardId") : "");
+             rt_awsj_str(o, "ShardId") ? rt_awsj_str(o, "ShardId") : "");
     return;
   }
   snprintf(st->error, sizeof(st->error), "%s", code ? code : "MissingSequenceNumber");
   st->throttled = code && strcmp(code, "ProvisionedThroughputExceededException") == 0;
 }
 
-int rt_kin_put_records_parse(rt_kin_req *r, CURLcode cc, rt_kin_put_status *status, size_t n,
+int rt_kin_put_records_parse(rt_awsj_req *r, CURLcode cc, rt_kin_put_status *status, size_t n,
                              size_t *failed, rt_err *err) {
   json_t *body;
   *failed = n;
-  int rc = rt_kin__finish(r, cc, &body, err);
+  int rc = rt_awsj_req_finish(r, cc, &body, err);
   if (rc != 0)
     return rc;
   json_t *arr = json_object_get(body, "Records");
@@ -528,4 +515,44 @@ int rt_kin_put_records_parse(rt_kin_req *r, CURLcode cc, rt_kin_put_status *stat
   *failed = bad; /* counted from the entries: FailedRecordCount may lie (kinesalite: always 0) */
   json_decref(body);
   return 0;
+}
+
+/* --- Helpers --------------------------------------------------------------- */
+
+int rt_kin_seq_cmp(const char *a, const char *b) {
+  while (*a == '0' && a[1])
+    a++;
+  while (*b == '0' && b[1])
+    b++;
+  size_t la = strlen(a), lb = strlen(b);
+  if (la != lb)
+    return la < lb ? -1 : 1;
+  int c = strcmp(a, b);
+  return (c > 0) - (c < 0);
+}
+
+void rt_kin_hash_key(const char *partition_key, char out[40]) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int mdlen = 0;
+  EVP_Digest(partition_key, strlen(partition_key), md, &mdlen, EVP_md5(), NULL);
+  /* 128-bit big-endian -> decimal by repeated division of a byte array by 10 */
+  unsigned char num[16];
+  memcpy(num, md, 16);
+  char digits[40];
+  int n = 0;
+  int nonzero = 1;
+  while (nonzero) {
+    unsigned rem = 0;
+    nonzero = 0;
+    for (int i = 0; i < 16; i++) {
+      unsigned cur = (rem << 8) | num[i];
+      num[i] = (unsigned char)(cur / 10);
+      rem = cur % 10;
+      nonzero |= num[i];
+    }
+    digits[n++] = (char)('0' + rem);
+  }
+  for (int i = 0; i < n; i++)
+    out[i] = digits[n - 1 - i];
+  out[n] = '\0';
 }

@@ -1,39 +1,31 @@
 /*
- * A Kinesis Data Streams client over libcurl: JSON 1.1 requests signed with
- * libcurl's own SigV4 (CURLOPT_AWS_SIGV4), responses read into capped
- * buffers and parsed with jansson, and every failure classified so callers
- * know whether to back off, retry, renew an iterator or give up.
+ * rt_kinesis: the Kinesis Data Streams operations, over the AWS JSON
+ * transport (rt_aws_json.h), which signs, sends, caps and classifies: a
+ * Kinesis client is an rt_awsj made by rt_kin_new(), and its requests are
+ * rt_awsj_reqs.
  *
  * Each operation is a pair, "prepare" (configure a request's easy handle) and
  * "parse" (turn the finished transfer into results), so the same code serves
- * blocking calls (rt_kin_req_perform) and the consumer, which drives one
+ * blocking calls (rt_awsj_req_perform) and the consumer, which drives one
  * request per shard through a single curl multi handle on one thread:
  *
  *   rt_kin_get_records_prepare(req, iterator, 10000, &err);
- *   curl_multi_add_handle(multi, rt_kin_req_easy(req));
+ *   curl_multi_add_handle(multi, rt_awsj_req_easy(req));
  *   ... curl_multi_perform / curl_multi_info_read gives msg->data.result ...
- *   curl_multi_remove_handle(multi, rt_kin_req_easy(req));
+ *   curl_multi_remove_handle(multi, rt_awsj_req_easy(req));
  *   rc = rt_kin_get_records_parse(req, msg->data.result, &res, &err);
  *
- * Blocking convenience wrappers (rt_kin_create_stream(), ...) use a request
- * owned by the client, so consecutive calls reuse one keep-alive connection.
+ * Blocking convenience wrappers (rt_kin_create_stream(), ...) use the
+ * client's own request, so consecutive calls reuse one keep-alive
+ * connection.
  *
- * Errors: every call returns 0 or a negative RT_E* code, with the server's
- * error type and message in err->msg. The class of the last failure is
- * available from rt_kin_req_class():
- *   RT_ETHROTTLED  throttled (ProvisionedThroughputExceeded, LimitExceeded,
- *                  KMSThrottling): back off, then retry
- *   RT_ESERVER / RT_ENET / RT_ETIMEDOUT  5xx, connection failures, request
- *                  timeouts: retryable (a timed-out put may have succeeded)
- *   RT_ETIMEDOUT with class RT_KIN_EXPIRED  ExpiredIteratorException /
- *                  ExpiredNextTokenException: get a new iterator / restart
- *   RT_ENOTFOUND   ResourceNotFoundException
- *   RT_EEXIST      ResourceInUseException (stream exists, or is UPDATING)
- *   RT_EINVAL      ValidationException, InvalidArgumentException, ...
- *   RT_EAUTH       credentials, signature and KMS access errors
- *   RT_ETOOBIG     response over the body cap, or HTTP 413
- *   RT_EPROTO      a response that is not the JSON we expect
- *   RT_ECONFLICT   ConditionalCheckFailedException (DynamoDB)
+ * Errors: every call returns 0 or a negative RT_E* code with err filled
+ * ("Kinesis ACTION: Type: message"); the codes and the retry class of the
+ * last failure (rt_awsj_req_class()) are the transport's, listed in
+ * rt_aws_json.h. For Kinesis in particular: RT_ETIMEDOUT with class
+ * RT_AWSJ_EXPIRED means an expired iterator or NextToken (get a new one),
+ * RT_EEXIST a stream that exists or is UPDATING, and RT_EPROTO with class
+ * RT_AWSJ_FATAL a 200 answer without what the operation promises.
  *
  * Not thread-safe: a client and its requests belong to one thread.
  */
@@ -41,6 +33,7 @@
 #define EDDY_RT_KINESIS_H
 
 #include "rt_aws.h"
+#include "rt_aws_json.h"
 #include "rt_err.h"
 
 #include <curl/curl.h>
@@ -57,83 +50,13 @@ enum {
   RT_KIN_ITERATOR_TTL_MS = 300000,        /* an iterator expires after 5 minutes */
 };
 
-/* Failure classes (rt_kin_req_class()). */
-typedef enum rt_kin_class {
-  RT_KIN_OK = 0,
-  RT_KIN_THROTTLED, /* back off (>= 1 s for GetRecords), then retry */
-  RT_KIN_RETRYABLE, /* 5xx, network, timeout: retry with backoff */
-  RT_KIN_EXPIRED,   /* iterator or NextToken expired: renew it */
-  RT_KIN_FATAL,     /* retrying the same request cannot help */
-} rt_kin_class;
-
-/* Which AWS JSON service a client speaks. The transport, signing, retry
- * classes and capped bodies are the same; DynamoDB (checkpoints, leases) uses
- * JSON 1.0, target DynamoDB_20120810.<Action> and cfg->dynamodb_endpoint. */
-typedef enum rt_kin_service {
-  RT_KIN_SERVICE_KINESIS = 0,
-  RT_KIN_SERVICE_DYNAMODB = 1,
-} rt_kin_service;
-
-/* Client options; zero fields take the defaults. */
-typedef struct rt_kin_opts {
-  rt_kin_service service;  /* default Kinesis */
-  long timeout_ms;         /* whole request; default 10,000 */
-  long connect_timeout_ms; /* default 3,000 */
-  size_t max_body;         /* response cap; default 64 MiB (10 MB of data in base64 + JSON) */
-} rt_kin_opts;
-
-typedef struct rt_kin rt_kin;         /* a client: endpoint, region, credentials */
-typedef struct rt_kin_req rt_kin_req; /* one in-flight request and its easy handle */
-
 /*
- * Makes a client for cfg->kinesis_endpoint (copied; cfg may go away).
- * opts may be NULL. Returns NULL with err set (RT_EAUTH when there are no
- * credentials for a non-loopback endpoint). Caller frees with rt_kin_free().
+ * Makes a Kinesis client for cfg->kinesis_endpoint (copied; cfg may go
+ * away): rt_awsj_new() with RT_AWSJ_SERVICE_KINESIS. opts may be NULL.
+ * Returns NULL with err set (RT_EAUTH when there are no credentials for a
+ * non-loopback endpoint). Caller frees with rt_awsj_free().
  */
-rt_kin *rt_kin_new(const rt_aws_config *cfg, const rt_kin_opts *opts, rt_err *err);
-
-/* Frees the client and NULLs *k; accepts NULL. Its requests must be freed first. */
-void rt_kin_free(rt_kin **k);
-
-/* The endpoint URL requests go to (borrowed, valid while k lives). */
-const char *rt_kin_endpoint(const rt_kin *k);
-
-/* A new request bound to k (which must outlive it). Caller frees with rt_kin_req_free(). */
-rt_kin_req *rt_kin_req_new(rt_kin *k);
-
-/* Frees a request (it must not be in a multi handle) and NULLs *r; accepts NULL. */
-void rt_kin_req_free(rt_kin_req **r);
-
-/* The easy handle of a prepared request, to add to a multi handle (borrowed). */
-CURL *rt_kin_req_easy(rt_kin_req *r);
-
-/*
- * Prepares r to send action (e.g. "ListShards") with the JSON body (copied).
- * The typed *_prepare functions call this; it is public for operations not
- * wrapped here. Returns 0 or RT_EINVAL.
- */
-int rt_kin_req_prepare(rt_kin_req *r, const char *action, const char *json_body, rt_err *err);
-
-/* Overrides the client's request timeout for the prepared request (until the
- * next prepare, which restores the default). */
-void rt_kin_req_set_timeout(rt_kin_req *r, long timeout_ms);
-
-/* Runs a prepared request to completion (blocking) and returns its CURLcode,
- * for the *_parse functions. */
-CURLcode rt_kin_req_perform(rt_kin_req *r);
-
-/* The class of the last parse (RT_KIN_OK after success). */
-rt_kin_class rt_kin_req_class(const rt_kin_req *r);
-
-/* The AWS error type of the last failure without namespace ("ExpiredIteratorException"),
- * "" if none (borrowed, valid until the next prepare). */
-const char *rt_kin_req_error_type(const rt_kin_req *r);
-
-/* The HTTP status of the last response, 0 if none. */
-long rt_kin_req_status(const rt_kin_req *r);
-
-/* Milliseconds the last transfer took (0 if none). */
-double rt_kin_req_elapsed_ms(const rt_kin_req *r);
+rt_awsj *rt_kin_new(const rt_aws_config *cfg, const rt_awsj_opts *opts, rt_err *err);
 
 /* --- Stream and shard metadata ------------------------------------------- */
 
@@ -181,31 +104,31 @@ void rt_kin_names_clear(rt_kin_names *s);
  * together, and kinesalite crashes on any NextToken. Results are appended to
  * *out (so pages accumulate); out->next_token is replaced.
  */
-int rt_kin_list_shards_prepare(rt_kin_req *r, const char *stream, const char *next_token,
+int rt_kin_list_shards_prepare(rt_awsj_req *r, const char *stream, const char *next_token,
                                const char *exclusive_start_shard_id, rt_err *err);
-int rt_kin_list_shards_parse(rt_kin_req *r, CURLcode cc, rt_kin_shards *out, rt_err *err);
+int rt_kin_list_shards_parse(rt_awsj_req *r, CURLcode cc, rt_kin_shards *out, rt_err *err);
 
 /* Every shard of stream (open and closed), following NextToken pages. */
-int rt_kin_list_shards(rt_kin *k, const char *stream, rt_kin_shards *out, rt_err *err);
+int rt_kin_list_shards(rt_awsj *k, const char *stream, rt_kin_shards *out, rt_err *err);
 
 /* CreateStream with shards provisioned shards. RT_EEXIST when it exists. */
-int rt_kin_create_stream(rt_kin *k, const char *stream, int shards, rt_err *err);
+int rt_kin_create_stream(rt_awsj *k, const char *stream, int shards, rt_err *err);
 
 /* DescribeStreamSummary. RT_ENOTFOUND when there is no such stream. */
-int rt_kin_describe_stream(rt_kin *k, const char *stream, rt_kin_stream_info *out,
+int rt_kin_describe_stream(rt_awsj *k, const char *stream, rt_kin_stream_info *out,
                            rt_err *err);
 
 /* Polls DescribeStreamSummary until the stream is ACTIVE or timeout_ms passes
  * (RT_ETIMEDOUT). */
-int rt_kin_wait_active(rt_kin *k, const char *stream, long timeout_ms, rt_err *err);
+int rt_kin_wait_active(rt_awsj *k, const char *stream, long timeout_ms, rt_err *err);
 
 /* ListStreams, all pages, appended to *out. */
-int rt_kin_list_streams(rt_kin *k, rt_kin_names *out, rt_err *err);
+int rt_kin_list_streams(rt_awsj *k, rt_kin_names *out, rt_err *err);
 
 /* SplitShard at new_starting_hash_key (decimal), and MergeShards of two adjacent shards. */
-int rt_kin_split_shard(rt_kin *k, const char *stream, const char *shard,
+int rt_kin_split_shard(rt_awsj *k, const char *stream, const char *shard,
                        const char *new_starting_hash_key, rt_err *err);
-int rt_kin_merge_shards(rt_kin *k, const char *stream, const char *shard,
+int rt_kin_merge_shards(rt_awsj *k, const char *stream, const char *shard,
                         const char *adjacent_shard, rt_err *err);
 
 /* --- Reading --------------------------------------------------------------- */
@@ -234,10 +157,10 @@ const char *rt_kin_iter_type_name(rt_kin_iter_type t);
  * kinesalite: AT_TIMESTAMP with no record at or after it never answers (the
  * request times out).
  */
-int rt_kin_get_iterator_prepare(rt_kin_req *r, const char *stream, const char *shard,
+int rt_kin_get_iterator_prepare(rt_awsj_req *r, const char *stream, const char *shard,
                                 const rt_kin_position *pos, rt_err *err);
-int rt_kin_get_iterator_parse(rt_kin_req *r, CURLcode cc, char **iterator, rt_err *err);
-int rt_kin_get_iterator(rt_kin *k, const char *stream, const char *shard,
+int rt_kin_get_iterator_parse(rt_awsj_req *r, CURLcode cc, char **iterator, rt_err *err);
+int rt_kin_get_iterator(rt_awsj *k, const char *stream, const char *shard,
                         const rt_kin_position *pos, char **iterator, rt_err *err);
 
 /* One record from GetRecords. Pointers go into the result's pool. */
@@ -264,9 +187,9 @@ typedef struct rt_kin_get_result {
 void rt_kin_get_result_clear(rt_kin_get_result *g);
 
 /* GetRecords with Limit limit (1..10,000). *out is cleared first. */
-int rt_kin_get_records_prepare(rt_kin_req *r, const char *iterator, int limit, rt_err *err);
-int rt_kin_get_records_parse(rt_kin_req *r, CURLcode cc, rt_kin_get_result *out, rt_err *err);
-int rt_kin_get_records(rt_kin *k, const char *iterator, int limit, rt_kin_get_result *out,
+int rt_kin_get_records_prepare(rt_awsj_req *r, const char *iterator, int limit, rt_err *err);
+int rt_kin_get_records_parse(rt_awsj_req *r, CURLcode cc, rt_kin_get_result *out, rt_err *err);
+int rt_kin_get_records(rt_awsj *k, const char *iterator, int limit, rt_kin_get_result *out,
                        rt_err *err);
 
 /* Decodes a GetRecords response body of len bytes (no transfer involved:
@@ -299,23 +222,15 @@ typedef struct rt_kin_put_status {
  * FailedRecordCount. HTTP 200 with failed entries is success (0): callers
  * retry only the entries whose status is not ok.
  */
-int rt_kin_put_records_prepare(rt_kin_req *r, const char *stream, const rt_kin_put_entry *e,
+int rt_kin_put_records_prepare(rt_awsj_req *r, const char *stream, const rt_kin_put_entry *e,
                                size_t n, rt_err *err);
-int rt_kin_put_records_parse(rt_kin_req *r, CURLcode cc, rt_kin_put_status *status, size_t n,
+int rt_kin_put_records_parse(rt_awsj_req *r, CURLcode cc, rt_kin_put_status *status, size_t n,
                              size_t *failed, rt_err *err);
 
 /* The request size PutRecords counts for one entry (data + partition key). */
 size_t rt_kin_put_entry_size(const rt_kin_put_entry *e);
 
 /* --- Helpers --------------------------------------------------------------- */
-
-/*
- * Exponential backoff with full jitter: a uniform delay in
- * [base_ms/2, min(cap_ms, base_ms * 2^attempt)] (attempt 0 = first retry).
- * *rng is the caller's splitmix64 state (any seed, rt_hash.h); returns
- * milliseconds.
- */
-long rt_kin_backoff_ms(int attempt, long base_ms, long cap_ms, uint64_t *rng);
 
 /* Compares two decimal sequence numbers numerically (<0, 0, >0). */
 int rt_kin_seq_cmp(const char *a, const char *b);

@@ -3,16 +3,16 @@
  * dirty); the file store rewrites the whole file on flush (a handful of
  * shards), the DynamoDB store updates only dirty items, each with one
  * UpdateItem that also bumps leaseCounter the way KCL's checkpointer does.
- * DynamoDB calls go through rt_dynamodb (the Kinesis client's transport
- * with RT_KIN_SERVICE_DYNAMODB), so they share its signing, timeouts and
- * errors.
+ * DynamoDB calls go through the AWS JSON transport (rt_aws_json) with a
+ * client from rt_dynamodb, so they share the Kinesis client's signing,
+ * timeouts and errors.
  */
 #include "rt_kinesis_checkpoint.h"
 
+#include "rt_aws_json.h"
 #include "rt_base64.h"
 #include "rt_buf.h"
 #include "rt_dynamodb.h"
-#include "rt_kinesis_int.h"
 #include "rt_mem.h"
 #include "rt_time.h"
 
@@ -30,7 +30,7 @@ typedef struct ck_entry {
 } ck_entry;
 
 struct rt_kin_ckpt {
-  rt_kin *ddb;         /* DynamoDB client, or NULL for the file store */
+  rt_awsj *ddb;        /* DynamoDB client, or NULL for the file store */
   char *table;         /* DynamoDB table (= app) */
   char *path;          /* file store path */
   char *stream;
@@ -216,9 +216,9 @@ static int file_flush(rt_kin_ckpt *c, rt_err *err) {
 /* Takes one Scan item into the table of checkpoints. */
 static void ddb_take_item(void *ctx, json_t *item) {
   rt_kin_ckpt *c = ctx;
-  const char *shard = rt_kin__str(json_object_get(item, "leaseKey"), "S");
-  const char *seq = rt_kin__str(json_object_get(item, "checkpoint"), "S");
-  const char *stream = rt_kin__str(json_object_get(item, "streamName"), "S");
+  const char *shard = rt_awsj_str(json_object_get(item, "leaseKey"), "S");
+  const char *seq = rt_awsj_str(json_object_get(item, "checkpoint"), "S");
+  const char *stream = rt_awsj_str(json_object_get(item, "streamName"), "S");
   if (!shard || !seq || (stream && strcmp(stream, c->stream) != 0))
     return;
   /* KCL sentinels other than SHARD_END mean "no position yet" */
@@ -237,7 +237,7 @@ static int ddb_flush_one(rt_kin_ckpt *c, ck_entry *e, rt_err *err) {
       "leaseOwner = if_not_exists(leaseOwner, :o) ADD leaseCounter :one",
       "ExpressionAttributeValues", ":c", "S", e->seq, ":z", "N", "0", ":s", "S", c->stream,
       ":o", "S", c->owner, ":one", "N", "1");
-  return rt_ddb_call(c->ddb, "UpdateItem", body, NULL, err);
+  return rt_awsj_call(c->ddb, "UpdateItem", body, NULL, err);
 }
 
 int rt_kin_ckpt_flush(rt_kin_ckpt *c, rt_err *err) {
@@ -311,7 +311,7 @@ void rt_kin_ckpt_free(rt_kin_ckpt **cp) {
   }
   rt_free(c->v);
   rt_free(c->state);
-  rt_kin_free(&c->ddb);
+  rt_awsj_free(&c->ddb);
   rt_free(c->table);
   rt_free(c->path);
   rt_free(c->stream);

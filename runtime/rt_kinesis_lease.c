@@ -6,8 +6,8 @@
  */
 #include "rt_kinesis_lease.h"
 
+#include "rt_aws_json.h"
 #include "rt_dynamodb.h"
-#include "rt_kinesis_int.h"
 #include "rt_mem.h"
 #include "rt_time.h"
 
@@ -27,7 +27,7 @@ typedef struct lease {
 } lease;
 
 struct rt_kin_leases {
-  rt_kin *ddb;
+  rt_awsj *ddb;
   char *table;
   char worker[128];
   long failover_ms;
@@ -78,7 +78,7 @@ void rt_kin_leases_free(rt_kin_leases **lp) {
     rt_free(l->v[i].checkpoint);
   }
   rt_free(l->v);
-  rt_kin_free(&l->ddb);
+  rt_awsj_free(&l->ddb);
   rt_free(l->table);
   rt_free(l);
   *lp = NULL;
@@ -103,7 +103,7 @@ int rt_kin_leases_sync(rt_kin_leases *l, const rt_kin_shards *shards, const char
     }
     json_t *put = json_pack("{s:s, s:o, s:s}", "TableName", l->table, "Item", item,
                             "ConditionExpression", "attribute_not_exists(leaseKey)");
-    int rc = rt_ddb_call(l->ddb, "PutItem", put, NULL, err);
+    int rc = rt_awsj_call(l->ddb, "PutItem", put, NULL, err);
     if (rc != 0 && rc != RT_ECONFLICT) /* ECONFLICT: another worker made it */
       return rc;
   }
@@ -120,10 +120,10 @@ typedef struct scan_ctx {
 static void take_item(void *ctx, json_t *item) {
   rt_kin_leases *l = ((scan_ctx *)ctx)->l;
   int64_t now = ((scan_ctx *)ctx)->now;
-  const char *key = rt_kin__str(json_object_get(item, "leaseKey"), "S");
-  const char *owner = rt_kin__str(json_object_get(item, "leaseOwner"), "S");
-  const char *ck = rt_kin__str(json_object_get(item, "checkpoint"), "S");
-  const char *cnt = rt_kin__str(json_object_get(item, "leaseCounter"), "N");
+  const char *key = rt_awsj_str(json_object_get(item, "leaseKey"), "S");
+  const char *owner = rt_awsj_str(json_object_get(item, "leaseOwner"), "S");
+  const char *ck = rt_awsj_str(json_object_get(item, "checkpoint"), "S");
+  const char *cnt = rt_awsj_str(json_object_get(item, "leaseCounter"), "N");
   if (!key)
     return;
   int64_t counter = cnt ? strtoll(cnt, NULL, 10) : 0;
@@ -184,11 +184,11 @@ static int still_mine(rt_kin_leases *l, lease *e) {
   rt_err ignored;
   json_t *body = json_pack("{s:s, s:{s:{s:s}}, s:b}", "TableName", l->table, "Key", "leaseKey",
                            "S", e->key, "ConsistentRead", 1);
-  if (rt_ddb_call(l->ddb, "GetItem", body, &out, &ignored) != 0)
+  if (rt_awsj_call(l->ddb, "GetItem", body, &out, &ignored) != 0)
     return 0;
   json_t *item = json_object_get(out, "Item");
-  const char *owner = rt_kin__str(json_object_get(item, "leaseOwner"), "S");
-  const char *cnt = rt_kin__str(json_object_get(item, "leaseCounter"), "N");
+  const char *owner = rt_awsj_str(json_object_get(item, "leaseOwner"), "S");
+  const char *cnt = rt_awsj_str(json_object_get(item, "leaseCounter"), "N");
   int ours = owner && cnt && strcmp(owner, l->worker) == 0;
   if (ours)
     e->counter = strtoll(cnt, NULL, 10);
@@ -230,7 +230,7 @@ static int fenced_update_once(rt_kin_leases *l, lease *e, const char *set, json_
   json_t *body = json_pack("{s:s, s:{s:{s:s}}, s:s, s:s, s:o}", "TableName", l->table, "Key",
                            "leaseKey", "S", e->key, "UpdateExpression", expr,
                            "ConditionExpression", cond, "ExpressionAttributeValues", values);
-  int rc = rt_ddb_call(l->ddb, "UpdateItem", body, NULL, err);
+  int rc = rt_awsj_call(l->ddb, "UpdateItem", body, NULL, err);
   if (rc == 0) {
     e->counter++;
     if (now)
@@ -398,7 +398,7 @@ int rt_kin_leases_release_all(rt_kin_leases *l, rt_err *err) {
         "leaseKey", "S", e->key, "UpdateExpression", "REMOVE leaseOwner",
         "ConditionExpression", "leaseCounter = :cur AND leaseOwner = :me",
         "ExpressionAttributeValues", ":cur", "N", cur, ":me", "S", l->worker);
-    int rc = rt_ddb_call(l->ddb, "UpdateItem", body, NULL, err);
+    int rc = rt_awsj_call(l->ddb, "UpdateItem", body, NULL, err);
     if (rc != 0 && rc != RT_ECONFLICT)
       return rc;
     rt_free(e->owner);

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int client(const char *region, const char *endpoint, rt_kin **out, rt_err *err) {
+static int client(const char *region, const char *endpoint, rt_awsj **out, rt_err *err) {
   rt_aws_settings set;
   memset(&set, 0, sizeof(set));
   if ((region && strlen(region) >= sizeof(set.region)) ||
@@ -26,20 +26,20 @@ static int client(const char *region, const char *endpoint, rt_kin **out, rt_err
   int rc = rt_aws_resolve(&cfg, &set, err);
   if (rc != 0)
     return rc;
-  rt_kin_opts opts = {.timeout_ms = 5000};
+  rt_awsj_opts opts = {.timeout_ms = 5000};
   *out = rt_kin_new(&cfg, &opts, err);
   return *out ? 0 : (err && err->code ? err->code : RT_EAUTH);
 }
 
 int rt_kin_magic_streams(const char *region, const char *endpoint, rt_buf *out, rt_err *err) {
-  rt_kin *k = NULL;
+  rt_awsj *k = NULL;
   int rc = client(region, endpoint, &k, err);
   if (rc != 0)
     return rc;
   rt_kin_names names = {0};
   rc = rt_kin_list_streams(k, &names, err);
   if (rc == 0 && names.n == 0)
-    rt_buf_printf(out, "no streams at %s\n", rt_kin_endpoint(k));
+    rt_buf_printf(out, "no streams at %s\n", rt_awsj_endpoint(k));
   if (rc == 0 && names.n)
     rt_buf_printf(out, "%-32s %-10s %6s %10s\n", "stream", "status", "shards", "retention");
   for (size_t i = 0; rc == 0 && i < names.n; i++) {
@@ -52,7 +52,7 @@ int rt_kin_magic_streams(const char *region, const char *endpoint, rt_buf *out, 
                   info.retention_hours);
   }
   rt_kin_names_clear(&names);
-  rt_kin_free(&k);
+  rt_awsj_free(&k);
   return rc;
 }
 
@@ -82,7 +82,7 @@ int rt_kin_magic_describe(const char *region, const char *endpoint, const char *
                           rt_buf *out, rt_err *err) {
   if (!stream || !stream[0])
     return rt_err_set(err, RT_EINVAL, "%%describe needs a stream name");
-  rt_kin *k = NULL;
+  rt_awsj *k = NULL;
   int rc = client(region, endpoint, &k, err);
   if (rc != 0)
     return rc;
@@ -90,7 +90,7 @@ int rt_kin_magic_describe(const char *region, const char *endpoint, const char *
   rt_kin_shards shards = {0};
   rc = rt_kin_describe_stream(k, stream, &info, err);
   if (rc == RT_ENOTFOUND)
-    rt_err_set(err, rc, "no stream \"%s\" at %s", stream, rt_kin_endpoint(k));
+    rt_err_set(err, rc, "no stream \"%s\" at %s", stream, rt_awsj_endpoint(k));
   if (rc == 0)
     rc = rt_kin_list_shards(k, stream, &shards, err);
   if (rc == 0) {
@@ -98,10 +98,10 @@ int rt_kin_magic_describe(const char *region, const char *endpoint, const char *
                   info.open_shards, info.retention_hours);
     if (info.arn[0])
       rt_buf_printf(out, "arn: %s\n", info.arn);
-    rt_buf_printf(out, "endpoint: %s\n", rt_kin_endpoint(k));
+    rt_buf_printf(out, "endpoint: %s\n", rt_awsj_endpoint(k));
     describe_shards(&shards, out);
   }
   rt_kin_shards_clear(&shards);
-  rt_kin_free(&k);
+  rt_awsj_free(&k);
   return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * Shard reader internals. Each shard owns one rt_kin_req whose easy handle is
+ * Shard reader internals. Each shard owns one rt_awsj_req whose easy handle is
  * in the multi handle while a call is in flight (CURLOPT_PRIVATE points back
  * at the shard). Everything is decided in step(): refresh the shard list when
  * due, start the calls that are due, wait on the multi handle until the next
@@ -36,11 +36,11 @@ typedef struct shard {
   int64_t behind_ms;             /* last MillisBehindLatest, -1 unknown */
   int64_t rtt_ns;                /* smoothed GetRecords duration, 0 unknown */
   int parked;                    /* lost its lease: re-position when regained */
-  rt_kin_req *req;               /* this shard's request */
+  rt_awsj_req *req;              /* this shard's request */
 } shard;
 
 struct rt_kin_reader {
-  rt_kin *k;                     /* borrowed client */
+  rt_awsj *k;                    /* borrowed client */
   rt_kin_reader_opts o;          /* options with defaults; stream owned below */
   char *stream;
   CURLM *multi;                  /* every shard's transfers */
@@ -119,7 +119,7 @@ static void merge_shards(rt_kin_reader *r, const rt_kin_shards *list, int first)
     s->adjacent = dup_or_null(ls->adjacent_parent_shard_id);
     s->behind_ms = -1;
     s->st = SH_WAIT_PARENTS;
-    s->req = rt_kin_req_new(r->k);
+    s->req = rt_awsj_req_new(r->k);
     if (first)
       initial_position(r, s, ls->ending_sequence != NULL);
     else
@@ -163,7 +163,7 @@ static int list_first(rt_kin_reader *r, rt_err *err) {
       r->st.throttled++;
     else
       r->st.retried++;
-    long ms = rt_kin_backoff_ms(attempt, rc == RT_ETHROTTLED ? 1000 : 200, 4000, &r->rng);
+    long ms = rt_awsj_backoff_ms(attempt, rc == RT_ETHROTTLED ? 1000 : 200, 4000, &r->rng);
     rt_clock_sleep_ns(r->o.clock, ms * 1000000LL);
   }
 }
@@ -181,7 +181,7 @@ static void set_defaults(rt_kin_reader_opts *o) {
     o->at_timestamp_timeout_ms = 3000;
 }
 
-rt_kin_reader *rt_kin_reader_new(rt_kin *k, const rt_kin_reader_opts *opts, rt_err *err) {
+rt_kin_reader *rt_kin_reader_new(rt_awsj *k, const rt_kin_reader_opts *opts, rt_err *err) {
   if (!opts || !opts->stream || !opts->stream[0]) {
     rt_err_set(err, RT_EINVAL, "the reader needs a stream name");
     return NULL;
@@ -210,8 +210,8 @@ void rt_kin_reader_free(rt_kin_reader **rp) {
   for (size_t i = 0; i < r->n; i++) {
     shard *s = &r->sh[i];
     if (s->st == SH_ITER_FLIGHT || s->st == SH_GET_FLIGHT)
-      curl_multi_remove_handle(r->multi, rt_kin_req_easy(s->req));
-    rt_kin_req_free(&s->req);
+      curl_multi_remove_handle(r->multi, rt_awsj_req_easy(s->req));
+    rt_awsj_req_free(&s->req);
     rt_free(s->id);
     rt_free(s->parent);
     rt_free(s->adjacent);
@@ -280,7 +280,7 @@ static int check_lease(rt_kin_reader *r, shard *s) {
 /* Puts a prepared request of s in flight; the transfer remembers the shard's
  * index + 1, not its address, because the array grows. */
 static void launch(rt_kin_reader *r, shard *s, sh_state st) {
-  CURL *e = rt_kin_req_easy(s->req);
+  CURL *e = rt_awsj_req_easy(s->req);
   curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)(uintptr_t)(s - r->sh + 1));
   curl_multi_add_handle(r->multi, e);
   s->st = st;
@@ -292,7 +292,7 @@ static int start_iterator(rt_kin_reader *r, shard *s, rt_err *err) {
   if (rc != 0)
     return rc;
   if (s->pos_type == RT_KIN_AT_TIMESTAMP)
-    rt_kin_req_set_timeout(s->req, r->o.at_timestamp_timeout_ms);
+    rt_awsj_req_set_timeout(s->req, r->o.at_timestamp_timeout_ms);
   launch(r, s, SH_ITER_FLIGHT);
   return 0;
 }
@@ -343,14 +343,14 @@ static int start_due(rt_kin_reader *r, int may_fetch, int64_t now, rt_err *err) 
 }
 
 /* Schedules a retry of s after a failure of class c. */
-static void back_off(rt_kin_reader *r, shard *s, rt_kin_class c) {
-  long base = c == RT_KIN_THROTTLED ? 1000 : 200;
-  if (c == RT_KIN_THROTTLED)
+static void back_off(rt_kin_reader *r, shard *s, rt_awsj_class c) {
+  long base = c == RT_AWSJ_THROTTLED ? 1000 : 200;
+  if (c == RT_AWSJ_THROTTLED)
     r->st.throttled++;
   else
     r->st.retried++;
-  long ms = rt_kin_backoff_ms(s->attempts++, base, 10000, &r->rng);
-  if (c == RT_KIN_THROTTLED && ms < 1000)
+  long ms = rt_awsj_backoff_ms(s->attempts++, base, 10000, &r->rng);
+  if (c == RT_AWSJ_THROTTLED && ms < 1000)
     ms = 1000;
   s->due_ns = now_ns(r) + ms * 1000000LL;
 }
@@ -376,7 +376,7 @@ static int on_iterator(rt_kin_reader *r, shard *s, CURLcode cc, rt_err *err) {
     s->attempts = 0;
     return 0;
   }
-  rt_kin_class c = rt_kin_req_class(s->req);
+  rt_awsj_class c = rt_awsj_req_class(s->req);
   if (rc == RT_ETIMEDOUT && s->pos_type == RT_KIN_AT_TIMESTAMP) {
     s->pos_type = RT_KIN_LATEST; /* kinesalite never answers past its last record */
     return 0;
@@ -388,7 +388,7 @@ static int on_iterator(rt_kin_reader *r, shard *s, CURLcode cc, rt_err *err) {
     s->attempts++;
     return 0;
   }
-  if (c == RT_KIN_THROTTLED || c == RT_KIN_RETRYABLE) {
+  if (c == RT_AWSJ_THROTTLED || c == RT_AWSJ_RETRYABLE) {
     back_off(r, s, c);
     return 0;
   }
@@ -464,21 +464,21 @@ static int on_records(rt_kin_reader *r, shard *s, CURLcode cc, rt_kin_records_fn
   r->st.get_calls += rc == 0;
   s->st = SH_READY;
   if (rc == 0) {
-    int64_t took = (int64_t)(rt_kin_req_elapsed_ms(s->req) * 1e6);
+    int64_t took = (int64_t)(rt_awsj_req_elapsed_ms(s->req) * 1e6);
     s->rtt_ns = s->rtt_ns ? (3 * s->rtt_ns + took) / 4 : took;
     s->attempts = 0;
     deliver(r, s, &g, fn, ctx);
     rt_kin_get_result_clear(&g);
     return 0;
   }
-  rt_kin_class c = rt_kin_req_class(s->req);
-  if (c == RT_KIN_EXPIRED || (rc == RT_EINVAL && s->attempts < 3)) {
-    r->st.expired += c == RT_KIN_EXPIRED;
-    s->attempts += c != RT_KIN_EXPIRED;
+  rt_awsj_class c = rt_awsj_req_class(s->req);
+  if (c == RT_AWSJ_EXPIRED || (rc == RT_EINVAL && s->attempts < 3)) {
+    r->st.expired += c == RT_AWSJ_EXPIRED;
+    s->attempts += c != RT_AWSJ_EXPIRED;
     renew_iterator(s);
     return 0;
   }
-  if (c == RT_KIN_THROTTLED || c == RT_KIN_RETRYABLE) {
+  if (c == RT_AWSJ_THROTTLED || c == RT_AWSJ_RETRYABLE) {
     back_off(r, s, c);
     return 0;
   }

@@ -103,7 +103,7 @@ typedef struct rt_kin_reader rt_kin_reader;
  * errors are retried for up to about 15 s first). Caller frees with
  * rt_kin_reader_free().
  */
-rt_kin_reader *rt_kin_reader_new(rt_kin *k, const rt_kin_reader_opts *opts, rt_err *err);
+rt_kin_reader *rt_kin_reader_new(rt_awsj *k, const rt_kin_reader_opts *opts, rt_err *err);
 
 /* Frees the reader (aborting transfers) and NULLs *r; accepts NULL. */
 void rt_kin_reader_free(rt_kin_reader **r);

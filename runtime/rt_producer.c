@@ -34,8 +34,8 @@ typedef struct shard_slot {
 } shard_slot;
 
 struct rt_producer {
-  rt_kin *k;              /* borrowed client */
-  rt_kin_req *req;        /* our request (keep-alive) */
+  rt_awsj *k;             /* borrowed client */
+  rt_awsj_req *req;       /* our request (keep-alive) */
   char *stream;           /* owned copy of opts.stream */
   rt_producer_opts o;     /* options with defaults */
   pending *q;             /* the FIFO, front at index 0 */
@@ -101,7 +101,7 @@ static void set_defaults(rt_producer_opts *o) {
     o->backoff_cap_ms = 5000;
 }
 
-rt_producer *rt_producer_new(rt_kin *k, const rt_producer_opts *opts, rt_err *err) {
+rt_producer *rt_producer_new(rt_awsj *k, const rt_producer_opts *opts, rt_err *err) {
   if (!opts || !opts->stream || !opts->stream[0]) {
     rt_err_set(err, RT_EINVAL, "producer needs a stream name");
     return NULL;
@@ -112,7 +112,7 @@ rt_producer *rt_producer_new(rt_kin *k, const rt_producer_opts *opts, rt_err *er
   set_defaults(&p->o);
   p->stream = rt_xstrdup(opts->stream);
   p->o.stream = p->stream;
-  p->req = rt_kin_req_new(k);
+  p->req = rt_awsj_req_new(k);
   p->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)p;
   rt_buf_init(&p->enc, 0);
   if (p->o.aggregate && load_shards(p, err) != 0)
@@ -137,7 +137,7 @@ void rt_producer_free(rt_producer **pp) {
     rt_kpl_agg_free(&p->shards[i].agg);
   rt_free(p->shards);
   rt_buf_free(&p->enc);
-  rt_kin_req_free(&p->req);
+  rt_awsj_req_free(&p->req);
   rt_free(p->stream);
   rt_free(p);
   *pp = NULL;
@@ -258,7 +258,7 @@ static int send_batch(rt_producer *p, size_t *kept, rt_err *err) {
   if (rc != 0)
     return rc;
   p->st.requests++;
-  rc = rt_kin_put_records_parse(p->req, rt_kin_req_perform(p->req), p->status, m, &failed, err);
+  rc = rt_kin_put_records_parse(p->req, rt_awsj_req_perform(p->req), p->status, m, &failed, err);
   if (rc != 0) {
     p->st.throttled += rc == RT_ETHROTTLED;
     return rc;
@@ -279,8 +279,8 @@ static int backoff_sleep(rt_producer *p, long ms) {
 }
 
 static int is_retryable(rt_producer *p) {
-  rt_kin_class c = rt_kin_req_class(p->req);
-  return c == RT_KIN_THROTTLED || c == RT_KIN_RETRYABLE;
+  rt_awsj_class c = rt_awsj_req_class(p->req);
+  return c == RT_AWSJ_THROTTLED || c == RT_AWSJ_RETRYABLE;
 }
 
 /* Sends queued records; with only_full, only while a full batch is queued. */
@@ -293,13 +293,13 @@ static int drain(rt_producer *p, int only_full, rt_err *err) {
     if (rc != 0) {
       if (!is_retryable(p) || ++req_fail >= p->o.max_attempts)
         return rc;
-      wait = rt_kin_backoff_ms(req_fail - 1, p->o.backoff_base_ms, p->o.backoff_cap_ms, &p->rng);
+      wait = rt_awsj_backoff_ms(req_fail - 1, p->o.backoff_base_ms, p->o.backoff_cap_ms, &p->rng);
     } else {
       req_fail = 0;
       entry_fail = kept ? entry_fail + 1 : 0;
       if (kept)
-        wait = rt_kin_backoff_ms(entry_fail - 1, p->o.backoff_base_ms, p->o.backoff_cap_ms,
-                                 &p->rng);
+        wait = rt_awsj_backoff_ms(entry_fail - 1, p->o.backoff_base_ms, p->o.backoff_cap_ms,
+                                  &p->rng);
     }
     if (wait && backoff_sleep(p, wait) != 0)
       return rt_err_set(err, RT_EINTR, "producer stopped while retrying");

@@ -53,7 +53,7 @@ typedef struct rt_producer rt_producer;
  * (RT_ENOTFOUND if the stream does not exist). Returns NULL with err set.
  * Caller frees with rt_producer_free(), after a final rt_producer_flush().
  */
-rt_producer *rt_producer_new(rt_kin *k, const rt_producer_opts *opts, rt_err *err);
+rt_producer *rt_producer_new(rt_awsj *k, const rt_producer_opts *opts, rt_err *err);
 
 /* Frees the producer (dropping anything unsent) and NULLs *p; accepts NULL. */
 void rt_producer_free(rt_producer **p);

@@ -15,13 +15,13 @@
 #include <string.h>
 
 struct rt_sink_kinesis {
-  rt_kin *k;          /* owned client */
+  rt_awsj *k;         /* owned client */
   rt_producer *p;     /* owned producer */
   rt_buf json, key;   /* scratch for one row */
   unsigned long long counter; /* default partition keys */
 };
 
-static int make_client(const rt_sink_kinesis_opts *o, rt_kin **out, rt_err *err) {
+static int make_client(const rt_sink_kinesis_opts *o, rt_awsj **out, rt_err *err) {
   rt_aws_settings set;
   memset(&set, 0, sizeof(set));
   if ((o->region && strlen(o->region) >= sizeof(set.region)) ||
@@ -106,7 +106,7 @@ void rt_sink_kinesis_free(rt_sink_kinesis **sp) {
   if (s->p)
     rt_producer_flush(s->p, NULL);
   rt_producer_free(&s->p);
-  rt_kin_free(&s->k);
+  rt_awsj_free(&s->k);
   rt_buf_free(&s->json);
   rt_buf_free(&s->key);
   rt_free(s);

@@ -69,7 +69,7 @@ typedef struct position {
 } position;
 
 typedef struct src_kinesis {
-  rt_kin *k;                 /* client, used by the reader thread */
+  rt_awsj *k;                /* client, used by the reader thread */
   rt_kin_reader *reader;     /* owned by the reader thread once it runs */
   pthread_t thread;
   int thread_started;
@@ -200,7 +200,7 @@ static int first_lease_round(src_kinesis *s, rt_err *err) {
                     rc == RT_ETIMEDOUT;
     if (rc == 0 || !transient || attempt >= 5)
       return rc;
-    long ms = rt_kin_backoff_ms(attempt, rc == RT_ETHROTTLED ? 1000 : 200, 4000, &rng);
+    long ms = rt_awsj_backoff_ms(attempt, rc == RT_ETHROTTLED ? 1000 : 200, 4000, &rng);
     rt_clock_sleep_ns(s->clock, ms * 1000000LL);
   }
 }
@@ -474,7 +474,7 @@ static void kin_close(void *impl) {
     rt_kin_leases_release_all(s->leases, NULL); /* others take over at once */
   rt_kin_leases_free(&s->leases);
   pthread_mutex_destroy(&s->lease_mu);
-  rt_kin_free(&s->k);
+  rt_awsj_free(&s->k);
   for (size_t i = 0; i < s->npos; i++) {
     rt_free(s->pos[i].shard);
     rt_free(s->pos[i].handed);
@@ -613,7 +613,7 @@ int rt_src_kinesis_open(const rt_src_kinesis_opts *o, rt_source **out, rt_err *e
     return rc;
   }
   char desc[300];
-  snprintf(desc, sizeof(desc), "kinesis \"%s\" at %s", o->stream, rt_kin_endpoint(s->k));
+  snprintf(desc, sizeof(desc), "kinesis \"%s\" at %s", o->stream, rt_awsj_endpoint(s->k));
   rt_source_set_description(src, desc);
   *out = src;
   return 0;

@@ -1,9 +1,9 @@
 /*
- * Tests of the Kinesis client: helpers (sequence order, hash keys,
- * backoff) offline, then every operation against a real kinesalite started
- * on 127.0.0.1 through tests/services/serve.js (a missing node or
- * node_modules fails the test), including the multi-handle path and the error
- * classes kinesalite can produce.
+ * Tests of the Kinesis client: helpers (sequence order, hash keys) offline,
+ * then every operation against a real kinesalite started on 127.0.0.1
+ * through tests/services/serve.js (a missing node or node_modules fails the
+ * test), including the multi-handle path and the error classes kinesalite
+ * can produce. The transport alone is tested in test_rt_aws_json.
  */
 #include "rt_kinesis.h"
 #include "rt_mem.h"
@@ -28,33 +28,21 @@ static void test_hash_key(void) {
   ASSERT_STR_EQ(out, "281949768489412648962353822266799178366");
 }
 
-static void test_backoff(void) {
-  uint64_t rng = 12345;
-  for (int attempt = 0; attempt < 20; attempt++) {
-    for (int i = 0; i < 100; i++) {
-      long d = rt_kin_backoff_ms(attempt, 100, 5000, &rng);
-      ASSERT(d >= 50);
-      long hi = 100L << (attempt > 6 ? 6 : attempt);
-      ASSERT(d <= (hi > 5000 ? 5000 : hi));
-    }
-  }
-}
-
 /* --- against kinesalite ----------------------------------------------------- */
 
-static rt_kin *client_for(const char *url) {
+static rt_awsj *client_for(const char *url) {
   rt_aws_config cfg;
   memset(&cfg, 0, sizeof(cfg));
   snprintf(cfg.region, sizeof(cfg.region), "us-east-1");
   snprintf(cfg.kinesis_endpoint, sizeof(cfg.kinesis_endpoint), "%s", url);
   rt_err err;
-  rt_kin_opts opts = {.timeout_ms = 5000};
-  rt_kin *k = rt_kin_new(&cfg, &opts, &err);
+  rt_awsj_opts opts = {.timeout_ms = 5000};
+  rt_awsj *k = rt_kin_new(&cfg, &opts, &err);
   ASSERT(k != NULL);
   return k;
 }
 
-static void check_streams(rt_kin *k) {
+static void check_streams(rt_awsj *k) {
   rt_err err;
   int crc = rt_kin_create_stream(k, "s1", 2, &err);
   if (crc)
@@ -78,7 +66,7 @@ static void check_streams(rt_kin *k) {
 }
 
 /* Puts 6 records with keys a..f and returns them through both shards. */
-static void check_put_get(rt_kin *k) {
+static void check_put_get(rt_awsj *k) {
   rt_err err;
   rt_kin_put_entry e[6];
   char keys[6][2], data[6][24];
@@ -88,11 +76,11 @@ static void check_put_get(rt_kin *k) {
     snprintf(data[i], sizeof(data[i]), "{\"i\":%d}", i);
     e[i] = (rt_kin_put_entry){keys[i], NULL, data[i], strlen(data[i])};
   }
-  rt_kin_req *r = rt_kin_req_new(k);
+  rt_awsj_req *r = rt_awsj_req_new(k);
   ASSERT_EQ(rt_kin_put_records_prepare(r, "s1", e, 6, &err), 0);
   rt_kin_put_status st[6];
   size_t failed = 99;
-  ASSERT_EQ(rt_kin_put_records_parse(r, rt_kin_req_perform(r), st, 6, &failed, &err), 0);
+  ASSERT_EQ(rt_kin_put_records_parse(r, rt_awsj_req_perform(r), st, 6, &failed, &err), 0);
   ASSERT_EQ(failed, 0);
   for (int i = 0; i < 6; i++)
     ASSERT(st[i].ok && st[i].sequence[0]);
@@ -100,7 +88,7 @@ static void check_put_get(rt_kin *k) {
   ASSERT_STR_EQ(st[0].shard_id, "shardId-000000000000");
   ASSERT_STR_EQ(st[1].shard_id, "shardId-000000000001");
   ASSERT_EQ(rt_kin_put_records_prepare(r, "s1", e, 0, &err), RT_EINVAL);
-  rt_kin_req_free(&r);
+  rt_awsj_req_free(&r);
 
   rt_kin_shards shards = {0};
   ASSERT_EQ(rt_kin_list_shards(k, "s1", &shards, &err), 0);
@@ -147,7 +135,7 @@ static void check_put_get(rt_kin *k) {
 }
 
 /* A 2.5 MB PutRecords: over 1 MiB curl sends "Expect: 100-continue". */
-static void check_big_put(rt_kin *k) {
+static void check_big_put(rt_awsj *k) {
   enum { N = 400, SZ = 5000 };
   rt_err err;
   rt_kin_put_entry *e = rt_xmalloc(N * sizeof(*e));
@@ -156,15 +144,15 @@ static void check_big_put(rt_kin *k) {
   memset(blob, 'z', SZ);
   for (int i = 0; i < N; i++)
     e[i] = (rt_kin_put_entry){"big", NULL, blob, SZ};
-  rt_kin_req *r = rt_kin_req_new(k);
+  rt_awsj_req *r = rt_awsj_req_new(k);
   ASSERT_EQ(rt_kin_put_records_prepare(r, "s1", e, N, &err), 0);
   size_t failed = 1;
-  int rc = rt_kin_put_records_parse(r, rt_kin_req_perform(r), st, N, &failed, &err);
+  int rc = rt_kin_put_records_parse(r, rt_awsj_req_perform(r), st, N, &failed, &err);
   if (rc)
     fprintf(stderr, "%s\n", err.msg);
   ASSERT_EQ(rc, 0);
   ASSERT_EQ(failed, 0);
-  fprintf(stderr, "   2.7 MB PutRecords took %.0f ms\n", rt_kin_req_elapsed_ms(r));
+  fprintf(stderr, "   2.7 MB PutRecords took %.0f ms\n", rt_awsj_req_elapsed_ms(r));
   /* over 5 MiB is refused before sending */
   e[0].len = 0;
   blob = rt_xrealloc(blob, 1 << 20);
@@ -173,13 +161,13 @@ static void check_big_put(rt_kin *k) {
   ASSERT_EQ(rt_kin_put_records_prepare(r, "s1", e, 6, &err), RT_ETOOBIG);
   e[0].len = (1 << 20);
   ASSERT_EQ(rt_kin_put_records_prepare(r, "s1", e, 1, &err), RT_ETOOBIG);
-  rt_kin_req_free(&r);
+  rt_awsj_req_free(&r);
   rt_free(blob);
   rt_free(e);
   rt_free(st);
 }
 
-static void check_errors(rt_kin *k) {
+static void check_errors(rt_awsj *k) {
   rt_err err;
   rt_kin_get_result g = {0};
   ASSERT_EQ(rt_kin_get_records(k, "not-an-iterator", 10, &g, &err), RT_EINVAL);
@@ -195,9 +183,9 @@ static void check_errors(rt_kin *k) {
 }
 
 /* Two GetRecords in flight at once on one multi handle. */
-static void check_multi(rt_kin *k) {
+static void check_multi(rt_awsj *k) {
   rt_err err;
-  rt_kin_req *reqs[2] = {rt_kin_req_new(k), rt_kin_req_new(k)};
+  rt_awsj_req *reqs[2] = {rt_awsj_req_new(k), rt_awsj_req_new(k)};
   CURLM *m = curl_multi_init();
   for (int s = 0; s < 2; s++) {
     char shard[32];
@@ -207,7 +195,7 @@ static void check_multi(rt_kin *k) {
     ASSERT_EQ(rt_kin_get_iterator(k, "s1", shard, &pos, &it, &err), 0);
     ASSERT_EQ(rt_kin_get_records_prepare(reqs[s], it, 1000, &err), 0);
     rt_free(it);
-    curl_multi_add_handle(m, rt_kin_req_easy(reqs[s]));
+    curl_multi_add_handle(m, rt_awsj_req_easy(reqs[s]));
   }
   int running = 1, done = 0, total = 0;
   for (int spins = 0; done < 2 && spins < 1000; spins++) {
@@ -218,10 +206,10 @@ static void check_multi(rt_kin *k) {
       if (msg->msg != CURLMSG_DONE)
         continue;
       for (int s = 0; s < 2; s++) {
-        if (msg->easy_handle != rt_kin_req_easy(reqs[s]))
+        if (msg->easy_handle != rt_awsj_req_easy(reqs[s]))
           continue;
         CURLcode cc = msg->data.result;
-        curl_multi_remove_handle(m, rt_kin_req_easy(reqs[s]));
+        curl_multi_remove_handle(m, rt_awsj_req_easy(reqs[s]));
         rt_kin_get_result g = {0};
         ASSERT_EQ(rt_kin_get_records_parse(reqs[s], cc, &g, &err), 0);
         total += (int)g.n;
@@ -235,12 +223,12 @@ static void check_multi(rt_kin *k) {
   ASSERT_EQ(done, 2);
   ASSERT_EQ(total, 6);
   curl_multi_cleanup(m);
-  rt_kin_req_free(&reqs[0]);
-  rt_kin_req_free(&reqs[1]);
+  rt_awsj_req_free(&reqs[0]);
+  rt_awsj_req_free(&reqs[1]);
 }
 
 /* Split shard 0, then read it to its end: no NextShardIterator. */
-static void check_split(rt_kin *k) {
+static void check_split(rt_awsj *k) {
   rt_err err;
   ASSERT_EQ(rt_kin_split_shard(k, "s1", "shardId-000000000000",
                                "85070591730234615865843651857942052864", &err), 0);
@@ -277,24 +265,24 @@ static void check_split(rt_kin *k) {
 static void test_against_kinesalite(void) {
   server s;
   server_start(&s);
-  rt_kin *k = client_for(s.url);
+  rt_awsj *k = client_for(s.url);
   check_streams(k);
   check_put_get(k);
   check_errors(k);
   check_multi(k);
   check_big_put(k);
   check_split(k);
-  rt_kin_free(&k);
+  rt_awsj_free(&k);
   server_stop(&s);
 }
 
 static void test_connection_refused(void) {
-  rt_kin *k = client_for("http://127.0.0.1:1");
+  rt_awsj *k = client_for("http://127.0.0.1:1");
   rt_err err;
   rt_kin_stream_info info;
   ASSERT_EQ(rt_kin_describe_stream(k, "x", &info, &err), RT_ENET);
   ASSERT(strstr(err.msg, "cannot connect") != NULL);
-  rt_kin_free(&k);
+  rt_awsj_free(&k);
 }
 
 static void test_no_credentials(void) {
@@ -310,7 +298,6 @@ static void test_no_credentials(void) {
 int main(void) {
   TEST_RUN(test_seq_cmp);
   TEST_RUN(test_hash_key);
-  TEST_RUN(test_backoff);
   TEST_RUN(test_connection_refused);
   TEST_RUN(test_no_credentials);
   TEST_RUN(test_against_kinesalite);

@@ -62,22 +62,22 @@ static void test_file_store(void) {
 }
 
 /* Reads item leaseKey=shard from table app with a raw DynamoDB call. */
-static json_t *get_item(rt_kin *d, const char *table, const char *shard) {
+static json_t *get_item(rt_awsj *d, const char *table, const char *shard) {
   json_t *body = json_pack("{s:s, s:{s:{s:s}}, s:b}", "TableName", table, "Key", "leaseKey",
                            "S", shard, "ConsistentRead", 1);
   json_t *out = NULL;
-  ASSERT_EQ(rt_ddb_call(d, "GetItem", body, &out, NULL), 0);
+  ASSERT_EQ(rt_awsj_call(d, "GetItem", body, &out, NULL), 0);
   json_t *item = json_incref(json_object_get(out, "Item"));
   json_decref(out);
   return item;
 }
 
-static void put_item(rt_kin *d, const char *table, const char *shard, const char *ck,
+static void put_item(rt_awsj *d, const char *table, const char *shard, const char *ck,
                      const char *stream) {
   json_t *body = json_pack("{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}}}", "TableName", table, "Item",
                            "leaseKey", "S", shard, "checkpoint", "S", ck, "streamName", "S",
                            stream);
-  ASSERT_EQ(rt_ddb_call(d, "PutItem", body, NULL, NULL), 0);
+  ASSERT_EQ(rt_awsj_call(d, "PutItem", body, NULL, NULL), 0);
 }
 
 static void test_dynamodb_store(void) {
@@ -97,7 +97,7 @@ static void test_dynamodb_store(void) {
   ASSERT_EQ(rt_kin_ckpt_flush(c, &err), 0); /* nothing dirty: no call */
   rt_kin_ckpt_free(&c);
 
-  rt_kin *d = rt_ddb_new(&cfg, NULL);
+  rt_awsj *d = rt_ddb_new(&cfg, NULL);
   json_t *item = get_item(d, "sensor-app", "shardId-000000000001");
   ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(item, "checkpoint"), "S")),
                 "78");
@@ -116,7 +116,7 @@ static void test_dynamodb_store(void) {
   ASSERT(rt_kin_ckpt_get(c, "shardId-000000000005") == NULL); /* another stream's */
   ASSERT(rt_kin_ckpt_get(c, "shardId-000000000006") == NULL); /* a KCL sentinel */
   rt_kin_ckpt_free(&c);
-  rt_kin_free(&d);
+  rt_awsj_free(&d);
 
   rt_aws_config bad = config("http://127.0.0.1:1");
   ASSERT_EQ(rt_kin_ckpt_open(&bad, "sensor-app", "sensors", NULL, &c, &err), RT_ENET);
@@ -145,8 +145,8 @@ static int count_read(const char *stream, int from, const char *app) {
   return n;
 }
 
-static void put_some(rt_kin *k, const char *stream, int n) {
-  rt_kin_req *r = rt_kin_req_new(k);
+static void put_some(rt_awsj *k, const char *stream, int n) {
+  rt_awsj_req *r = rt_awsj_req_new(k);
   rt_kin_put_entry e[50];
   rt_kin_put_status st[50];
   char pk[50][16];
@@ -156,13 +156,13 @@ static void put_some(rt_kin *k, const char *stream, int n) {
   }
   size_t failed;
   ASSERT_EQ(rt_kin_put_records_prepare(r, stream, e, (size_t)n, NULL), 0);
-  ASSERT_EQ(rt_kin_put_records_parse(r, rt_kin_req_perform(r), st, (size_t)n, &failed, NULL), 0);
-  rt_kin_req_free(&r);
+  ASSERT_EQ(rt_kin_put_records_parse(r, rt_awsj_req_perform(r), st, (size_t)n, &failed, NULL), 0);
+  rt_awsj_req_free(&r);
 }
 
 static void test_resume_from_dynamodb(void) {
   rt_aws_config cfg = config(ddb.url);
-  rt_kin *k = rt_kin_new(&cfg, NULL, NULL);
+  rt_awsj *k = rt_kin_new(&cfg, NULL, NULL);
   ASSERT_EQ(rt_kin_create_stream(k, "ck", 3, NULL), 0);
   ASSERT_EQ(rt_kin_wait_active(k, "ck", 5000, NULL), 0);
   put_some(k, "ck", 40);
@@ -178,7 +178,7 @@ static void test_resume_from_dynamodb(void) {
   ASSERT_EQ(rt_kin_wait_active(k, "ck", 5000, NULL), 0);
   put_some(k, "ck", 30);
   ASSERT_EQ(count_read("ck", DSL_FROM_CHECKPOINT, "ck-app"), 30);
-  rt_kin_free(&k);
+  rt_awsj_free(&k);
 }
 
 static rt_source *open_leased(const char *stream, const char *app) {
@@ -209,7 +209,7 @@ static void poll_into(rt_source *src, int *seen, int *n) {
  * reads only its own, and together they read every record exactly once. */
 static void test_two_workers_share_shards(void) {
   rt_aws_config cfg = config(ddb.url);
-  rt_kin *k = rt_kin_new(&cfg, NULL, NULL);
+  rt_awsj *k = rt_kin_new(&cfg, NULL, NULL);
   ASSERT_EQ(rt_kin_create_stream(k, "shared", 4, NULL), 0);
   ASSERT_EQ(rt_kin_wait_active(k, "shared", 5000, NULL), 0);
   rt_source *a = open_leased("shared", "shared-app");
@@ -225,7 +225,7 @@ static void test_two_workers_share_shards(void) {
   ASSERT_EQ(sa.partitions, 2);
   ASSERT_EQ(sb.partitions, 2);
 
-  rt_kin_req *r = rt_kin_req_new(k);
+  rt_awsj_req *r = rt_awsj_req_new(k);
   enum { N = 200 };
   static char pk[N][16], data[N][32];
   rt_kin_put_entry e[N];
@@ -237,8 +237,8 @@ static void test_two_workers_share_shards(void) {
   }
   size_t failed;
   ASSERT_EQ(rt_kin_put_records_prepare(r, "shared", e, N, NULL), 0);
-  ASSERT_EQ(rt_kin_put_records_parse(r, rt_kin_req_perform(r), st, N, &failed, NULL), 0);
-  rt_kin_req_free(&r);
+  ASSERT_EQ(rt_kin_put_records_parse(r, rt_awsj_req_perform(r), st, N, &failed, NULL), 0);
+  rt_awsj_req_free(&r);
 
   static int seen_a[N * 2], seen_b[N * 2];
   int na = 0, nb = 0;
@@ -262,7 +262,7 @@ static void test_two_workers_share_shards(void) {
   ASSERT_EQ(rt_source_commit(b, true, NULL), 0);
   rt_source_free(&a);
   rt_source_free(&b);
-  rt_kin_free(&k);
+  rt_awsj_free(&k);
 }
 
 int main(void) {

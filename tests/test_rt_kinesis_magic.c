@@ -20,7 +20,7 @@ static void test_magics(void) {
   memset(&cfg, 0, sizeof(cfg));
   snprintf(cfg.region, sizeof(cfg.region), "us-east-1");
   snprintf(cfg.kinesis_endpoint, sizeof(cfg.kinesis_endpoint), "%s", srv.url);
-  rt_kin *k = rt_kin_new(&cfg, NULL, NULL);
+  rt_awsj *k = rt_kin_new(&cfg, NULL, NULL);
   ASSERT_EQ(rt_kin_create_stream(k, "sensors", 2, NULL), 0);
   ASSERT_EQ(rt_kin_create_stream(k, "alerts", 1, NULL), 0);
   ASSERT_EQ(rt_kin_wait_active(k, "sensors", 5000, NULL), 0);
@@ -47,7 +47,7 @@ static void test_magics(void) {
   ASSERT_EQ(rt_kin_magic_describe(NULL, srv.url, "nope", &out, &err), RT_ENOTFOUND);
   ASSERT(strstr(err.msg, "no stream \"nope\"") != NULL);
   ASSERT_EQ(rt_kin_magic_streams(NULL, "http://127.0.0.1:1", &out, &err), RT_ENET);
-  rt_kin_free(&k);
+  rt_awsj_free(&k);
   rt_buf_free(&out);
 }
 

@@ -20,21 +20,21 @@
 #include <sys/stat.h>
 
 static server srv;
-static rt_kin *kc;
+static rt_awsj *kc;
 
-static rt_kin *client_for(const char *url) {
+static rt_awsj *client_for(const char *url) {
   rt_aws_config cfg;
   memset(&cfg, 0, sizeof(cfg));
   snprintf(cfg.region, sizeof(cfg.region), "us-east-1");
   snprintf(cfg.kinesis_endpoint, sizeof(cfg.kinesis_endpoint), "%s", url);
-  rt_kin *k = rt_kin_new(&cfg, NULL, NULL);
+  rt_awsj *k = rt_kin_new(&cfg, NULL, NULL);
   ASSERT(k != NULL);
   return k;
 }
 
 /* Puts n records "{"k":K,"i":I}" with keys key-(I % keys), I from first. */
 static void put_n(const char *stream, int first, int n, int keys) {
-  rt_kin_req *r = rt_kin_req_new(kc);
+  rt_awsj_req *r = rt_awsj_req_new(kc);
   rt_kin_put_entry e[100];
   char pk[100][16], data[100][48];
   rt_kin_put_status st[100];
@@ -48,22 +48,22 @@ static void put_n(const char *stream, int first, int n, int keys) {
     }
     size_t failed;
     ASSERT_EQ(rt_kin_put_records_prepare(r, stream, e, (size_t)m, NULL), 0);
-    ASSERT_EQ(rt_kin_put_records_parse(r, rt_kin_req_perform(r), st, (size_t)m, &failed, NULL),
+    ASSERT_EQ(rt_kin_put_records_parse(r, rt_awsj_req_perform(r), st, (size_t)m, &failed, NULL),
               0);
     ASSERT_EQ(failed, 0);
     done += m;
   }
-  rt_kin_req_free(&r);
+  rt_awsj_req_free(&r);
 }
 
 static void put_raw(const char *stream, const char *pk, const void *data, size_t len) {
-  rt_kin_req *r = rt_kin_req_new(kc);
+  rt_awsj_req *r = rt_awsj_req_new(kc);
   rt_kin_put_entry e = {pk, NULL, data, len};
   rt_kin_put_status st;
   size_t failed;
   ASSERT_EQ(rt_kin_put_records_prepare(r, stream, &e, 1, NULL), 0);
-  ASSERT_EQ(rt_kin_put_records_parse(r, rt_kin_req_perform(r), &st, 1, &failed, NULL), 0);
-  rt_kin_req_free(&r);
+  ASSERT_EQ(rt_kin_put_records_parse(r, rt_awsj_req_perform(r), &st, 1, &failed, NULL), 0);
+  rt_awsj_req_free(&r);
 }
 
 static void make_stream(const char *name, int shards) {
@@ -394,7 +394,7 @@ int main(void) {
   TEST_RUN(test_split_parents_first);
   TEST_RUN(test_checkpoint_resume);
   TEST_RUN(test_from_timestamp);
-  rt_kin_free(&kc);
+  rt_awsj_free(&kc);
   server_stop(&srv);
   return test_summary();
 }

@@ -13,7 +13,7 @@
 static server srv;
 
 /* Reads every record of stream (all shards) into keys/data arrays. */
-static int read_all(rt_kin *k, const char *stream, char keys[][32], char data[][256], int max) {
+static int read_all(rt_awsj *k, const char *stream, char keys[][32], char data[][256], int max) {
   rt_kin_shards shards = {0};
   ASSERT_EQ(rt_kin_list_shards(k, stream, &shards, NULL), 0);
   int n = 0;
@@ -51,7 +51,7 @@ static void test_sink(void) {
   memset(&cfg, 0, sizeof(cfg));
   snprintf(cfg.region, sizeof(cfg.region), "us-east-1");
   snprintf(cfg.kinesis_endpoint, sizeof(cfg.kinesis_endpoint), "%s", srv.url);
-  rt_kin *k = rt_kin_new(&cfg, NULL, NULL);
+  rt_awsj *k = rt_kin_new(&cfg, NULL, NULL);
   ASSERT_EQ(rt_kin_create_stream(k, "out", 2, NULL), 0);
   ASSERT_EQ(rt_kin_wait_active(k, "out", 5000, NULL), 0);
 
@@ -87,7 +87,7 @@ static void test_sink(void) {
   ASSERT_EQ(by_device, 3);
   ASSERT_EQ(by_row, 3);
   rt_result_free(&res);
-  rt_kin_free(&k);
+  rt_awsj_free(&k);
 }
 
 int main(void) {
