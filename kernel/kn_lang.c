@@ -40,7 +40,7 @@ struct kn_lang {
 static void sync_live(kn_lang *lang);
 
 /* Fields every session can name before any query ran: what the sources
- * yield (LANGUAGE.md, Sources) and what windowed results hold. */
+ * yield (docs/language.md, Sources) and what windowed results hold. */
 static const char *const builtin_names[] = {
     "data", "partition_key", "sequence", "shard", "arrival", "device_id",
     "temperature", "humidity", "ts", "window_start", "window_end", NULL};

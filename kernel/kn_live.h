@@ -5,7 +5,8 @@
  * (a "waiting for data" chart, an empty table, or a status line for `into`
  * outputs), then update_display_data messages for that id as results come.
  *
- * Rules it keeps (DESIGN.md, "The kernel"; notes/jupyter-protocol.md §6.9):
+ * Rules it keeps (docs/live.md; the Jupyter messaging spec on
+ * update_display_data):
  *   - publishing goes through kn_iopub_publish() from the query's thread; the
  *     publisher thread is the only writer of the socket;
  *   - a redraw happens at most once per `refresh` (read on every redraw, so

@@ -1,5 +1,6 @@
 /*
- * The syntax tree of the Eddy stream language (../LANGUAGE.md is the contract).
+ * The syntax tree of the Eddy stream language (docs/language.md is the
+ * contract).
  *
  * dsl_parse() builds it; the checker and dsl_compile() read it. Nodes are
  * plain structs because both sides walk them; they all live in the arena of

@@ -11,12 +11,13 @@
  * over its operands' arrays. Per-row interpretation overhead is paid once per
  * node per batch instead of once per node per record.
  *
- * Semantics are LANGUAGE.md's: numbers are doubles; arithmetic with null (or
- * a non-number) is null; `<` `<=` `>` `>=` and contains/starts_with/matches
- * are false when a side is null or of the wrong type; `=` and `!=` treat null
- * as a value; `and`, `or`, `not` see anything but true as false. Durations
- * are numbers of ms; time + number is a time, time - time is a number of ms;
- * a time compares with a number by its ms and with a string by parsing it.
+ * Semantics are docs/language.md's: numbers are doubles; arithmetic with null
+ * (or a non-number) is null; `<` `<=` `>` `>=` and
+ * contains/starts_with/matches are false when a side is null or of the wrong
+ * type; `=` and `!=` treat null as a value; `and`, `or`, `not` see anything
+ * but true as false. Durations are numbers of ms; time + number is a time,
+ * time - time is a number of ms; a time compares with a number by its ms and
+ * with a string by parsing it.
  */
 #ifndef EDDY_DSL_EVAL_H
 #define EDDY_DSL_EVAL_H

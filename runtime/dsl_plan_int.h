@@ -1,6 +1,6 @@
 /*
  * The inside of a compiled plan, shared by the compiler (dsl_compile.c) and
- * the runtime that executes it (rt_query.c, rt_query_ops.c) and nobody else.
+ * the runtime that executes it (rt_query.c, rt_pipeline.c) and nobody else.
  *
  * A plan has two phases. The record phase runs per micro-batch over batch
  * columns: parse, where, select/extend, dedup, record limit. Then either an

@@ -13,14 +13,15 @@
  *    same argument share one quantile sketch, so p50/p95/p99 of temperature
  *    cost one insert per record.
  *
- * Semantics (LANGUAGE.md): aggregates skip nulls. sum/avg/stddev/percentiles
- * take numbers (times count as their ms value; other types are skipped). min,
- * max, first, last take any value (min/max by rt_value_compare). stddev is
- * the SAMPLE standard deviation (n - 1 denominator; null below 2 values),
- * kept as Welford moments merged with Chan's formula. count_distinct is a
- * HyperLogLog (rt_hll.h, < 2% error, exact-ish while small); percentiles come
- * from a KLL sketch (rt_quantile.h, rank error < 1%). A result is null when
- * the aggregate saw no non-null input (count and count_distinct give 0).
+ * Semantics (docs/language.md): aggregates skip nulls.
+ * sum/avg/stddev/percentiles take numbers (times count as their ms value;
+ * other types are skipped). min, max, first, last take any value (min/max by
+ * rt_value_compare). stddev is the SAMPLE standard deviation (n - 1
+ * denominator; null below 2 values), kept as Welford moments merged with
+ * Chan's formula. count_distinct is a HyperLogLog (rt_hll.h, < 2% error,
+ * exact-ish while small); percentiles come from a KLL sketch (rt_quantile.h,
+ * rank error < 1%). A result is null when the aggregate saw no non-null input
+ * (count and count_distinct give 0).
  */
 #ifndef EDDY_RT_AGG_H
 #define EDDY_RT_AGG_H

@@ -1,6 +1,6 @@
 /*
  * rt_source: where a query's records come from. One interface for every
- * source of the language (LANGUAGE.md "Sources"): `file`, `demo sensors`,
+ * source of the language (docs/language.md, "Sources"): `file`, `demo sensors`,
  * and `kinesis` (implemented in rt_src_kinesis.c by the Kinesis module).
  *
  * The query thread drives a source by polling it once per tick:

@@ -5,8 +5,8 @@
  * whoever made the value), so a value that must outlive its batch is copied
  * with rt_value_dup(). Values are written as text or JSON here too.
  *
- * Semantics follow LANGUAGE.md: numbers are doubles, a missing field is null,
- * `=` treats null as a value, ordering comparisons with null are false.
+ * Semantics follow docs/language.md: numbers are doubles, a missing field is
+ * null, `=` treats null as a value, ordering comparisons with null are false.
  */
 #ifndef EDDY_RT_VALUE_H
 #define EDDY_RT_VALUE_H

@@ -6,7 +6,7 @@
  * rt_window_advance(), which hands finished window results to a callback;
  * when a bounded source ends it calls rt_window_close_all().
  *
- * Sliding and tumbling windows (LANGUAGE.md): windows are [start, start +
+ * Sliding and tumbling windows (docs/language.md): windows are [start, start +
  * size), epoch-aligned, starting on multiples of the slide, so a record
  * belongs to size/slide windows. State is kept per pane (pane = gcd(size,
  * slide)): a record updates exactly one pane's partial aggregates for its

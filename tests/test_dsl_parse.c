@@ -1,6 +1,6 @@
 /*
  * Tests of the DSL parser: the syntax tree (and the spans) of every construct
- * of LANGUAGE.md, its big example, magics, dsl_is_complete and the words
+ * of docs/language.md, a big example, magics, dsl_is_complete and the words
  * table. Error messages are pinned by the golden tests (tests/dsl/ files);
  * here only the codes and spans of a few.
  */

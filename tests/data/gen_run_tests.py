@@ -2,7 +2,7 @@
 """Writes tests/data/events.jsonl and the golden run blocks tests/dsl/run_*.test.
 
 The expected outputs are computed here, independently of the C runtime, from
-the language's definitions (LANGUAGE.md): epoch-aligned windows, watermarks
+the language's definitions (docs/language.md): epoch-aligned windows, watermarks
 and late records, sessions, nearest-rank percentiles, sample stddev, two-valued
 null logic. Only the table layout mimics the runtime's text rendering.
 
@@ -130,7 +130,7 @@ def window_block(start, end, cols, rows):
     return "window %s - %s\n" % (iso(start), iso(end)) + table(cols, rows) + "\n"
 
 
-# ---- aggregates, as LANGUAGE.md and rt_agg.h define them --------------------
+# ---- aggregates, as docs/language.md and rt_agg.h define them --------------
 
 def nums(vals):
     return [v for v in vals if isinstance(v, (int, float)) and not isinstance(v, bool)]

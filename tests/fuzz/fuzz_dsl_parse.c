@@ -4,8 +4,8 @@
  * the error is rendered. Nothing may crash, hang or leak, and every span must
  * lie inside the text, since later stages point carets with them.
  *
- * The seed corpus (corpus/fuzz_dsl_parse/) holds the examples of
- * LANGUAGE.md and docs/language.md, plus every crasher found so far.
+ * The seed corpus (corpus/fuzz_dsl_parse/) holds the language's examples
+ * (docs/language.md), plus every crasher found so far.
  */
 #include "dsl.h"
 
