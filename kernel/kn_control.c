@@ -10,7 +10,7 @@
  * (PR_SET_PDEATHSIG would fire when the launching *thread* exits, which
  * Python front ends that start kernels from worker threads do.)
  */
-#include "kn_internal.h"
+#include "kn_int.h"
 
 #include "rt_log.h"
 #include "rt_mem.h"

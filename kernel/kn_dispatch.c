@@ -6,7 +6,7 @@
  * Checks that hold for every handler (is the content an object, may this
  * channel serve this type) are made here once, not in each handler.
  */
-#include "kn_internal.h"
+#include "kn_int.h"
 
 #include "rt_log.h"
 

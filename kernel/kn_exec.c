@@ -5,7 +5,7 @@
  * stop_on_error abort of requests queued behind a failed cell. The language
  * only runs code and reports outputs through the cell.
  */
-#include "kn_internal.h"
+#include "kn_int.h"
 
 #include "kn_cell.h"
 #include "kn_utf8.h"

@@ -5,7 +5,7 @@
  * and build the reply; cursor positions arrive in code points and are
  * converted to bytes here, at the protocol edge.
  */
-#include "kn_internal.h"
+#include "kn_int.h"
 
 #include "kn_utf8.h"
 #include "rt_buf.h"

@@ -6,7 +6,7 @@
  * the mask and none is ever interrupted mid-call: the control thread reads
  * them from a signalfd instead (see kn_control.c).
  */
-#include "kn_internal.h"
+#include "kn_int.h"
 
 #include "kn_heartbeat.h"
 #include "kn_kernel.h"

@@ -4,7 +4,7 @@
  * in one function means every error the user sees has the same shape, the
  * same caret rendering and the same UTF-8 repair, whichever handler failed.
  */
-#include "kn_internal.h"
+#include "kn_int.h"
 
 #include "kn_utf8.h"
 #include "rt_log.h"

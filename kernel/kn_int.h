@@ -4,8 +4,8 @@
  * Nothing outside kernel/ includes this file; its functions carry the kn__
  * prefix of non-static internals.
  */
-#ifndef EDDY_KN_INTERNAL_H
-#define EDDY_KN_INTERNAL_H
+#ifndef EDDY_KN_INT_H
+#define EDDY_KN_INT_H
 
 #include "kn_conn.h"
 #include "kn_history.h"
