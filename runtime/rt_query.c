@@ -14,7 +14,6 @@
 #include "rt_clock.h"
 #include "rt_time.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>

@@ -7,27 +7,8 @@
  */
 #include "rt_base64.h"
 #include "test.h"
+#include "test_guard.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
-typedef struct guarded {
-  char *map;
-  size_t maplen;
-} guarded;
-
-/* Copies s to the end of a page followed by a PROT_NONE page. */
-static const char *guard(guarded *g, const char *s) {
-  size_t pg = (size_t)sysconf(_SC_PAGESIZE), n = strlen(s);
-  size_t pages = (n + pg - 1) / pg + 1;
-  g->maplen = (pages + 1) * pg;
-  g->map = mmap(NULL, g->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ASSERT(g->map != MAP_FAILED);
-  ASSERT(mprotect(g->map + pages * pg, pg, PROT_NONE) == 0);
-  char *dst = g->map + pages * pg - n;
-  memcpy(dst, s, n);
-  return dst;
-}
 
 /* Decodes s from a guarded copy; returns the code, the bytes in out. */
 static int decode(const char *s, unsigned char *out, size_t *len, rt_err *err) {
@@ -35,7 +16,7 @@ static int decode(const char *s, unsigned char *out, size_t *len, rt_err *err) {
   const char *t = guard(&g, s);
   ASSERT(rt_base64_decoded_max(strlen(s)) <= 64);
   int rc = rt_base64_decode(t, strlen(s), out, len, err);
-  munmap(g.map, g.maplen);
+  unguard(&g);
   return rc;
 }
 

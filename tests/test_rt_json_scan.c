@@ -4,29 +4,8 @@
 #include "rt_err.h"
 #include "rt_json_scan.h"
 #include "test.h"
+#include "test_guard.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
-typedef struct guarded {
-  char *map;
-  size_t maplen;
-} guarded;
-
-/* Copies s to the end of a page followed by a PROT_NONE page. */
-static const char *guard(guarded *g, const char *s) {
-  size_t pg = (size_t)sysconf(_SC_PAGESIZE), n = strlen(s);
-  size_t pages = (n + pg - 1) / pg + 1;
-  g->maplen = (pages + 1) * pg;
-  g->map = mmap(NULL, g->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ASSERT(g->map != MAP_FAILED);
-  ASSERT(mprotect(g->map + pages * pg, pg, PROT_NONE) == 0);
-  char *dst = g->map + pages * pg - n;
-  memcpy(dst, s, n);
-  return dst;
-}
-
-static void unguard(guarded *g) { munmap(g->map, g->maplen); }
 
 static int scan(rt_json_paths *p, const char *s, rt_value *out, rt_arena *a) {
   guarded g;
