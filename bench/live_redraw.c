@@ -87,7 +87,7 @@ int main(int argc, char **argv) {
 
   static const char *const ys[] = {"n"};
   static const char *const cols[] = {"window_start", "window_end", "device", "n"};
-  rt_output_desc desc = {.kind = DSL_OUT_CHART, .table_limit = -1, .chart = DSL_CHART_LINE,
+  rt_output_desc desc = {.kind = RT_OUT_CHART, .table_limit = -1, .chart = RT_CHART_LINE,
                          .title = "records per device", .x_name = "window_end", .y_names = ys,
                          .ny = 1, .by_name = "device", .ncols = 4, .cols = cols,
                          .windowed = true};

@@ -41,7 +41,7 @@ static void print_update(void *ud, const rt_query_info *q, const rt_update *u) {
                   rt_time_format_ms(u->window_end, e), u->partial ? " (partial)" : "");
   else if (u->kind == RT_RESULT_RUNNING)
     rt_buf_printf(&b, "totals%s\n", u->final ? " (final)" : "");
-  if (q->output->kind == DSL_OUT_TABLE || q->output->kind == DSL_OUT_CHART) {
+  if (q->output->kind == RT_OUT_TABLE || q->output->kind == RT_OUT_CHART) {
     size_t lim = q->output->table_limit > 0 ? (size_t)q->output->table_limit : 0;
     rt_result_format_text(u->result, lim, &b);
   } else {
@@ -152,7 +152,7 @@ static int run_program(run_ctx *c, const char *path, const char *src, size_t len
     fprintf(stderr, "%s: %s\n", path, msg);
     return rc == RT_ESYNTAX || rc == RT_ETYPE ? 2 : 1;
   }
-  rt_runtime_wait_all(c->rt, -1);
+  rt_runtime_wait(c->rt, 0, -1);
   if (rc < 0 && rc != RT_EINTR) {
     fprintf(stderr, "eddy run: %s\n", err.msg);
     return 1;

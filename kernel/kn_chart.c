@@ -427,13 +427,13 @@ static void add_rows(kn_chart *c, const kc_entry *e, bool categorical) {
   }
 }
 
-plot_kind kn_chart_plot_kind(dsl_chart_kind kind) {
+plot_kind kn_chart_plot_kind(rt_chart_kind kind) {
   switch (kind) {
-  case DSL_CHART_AREA:
+  case RT_CHART_AREA:
     return PLOT_AREA;
-  case DSL_CHART_BAR:
+  case RT_CHART_BAR:
     return PLOT_BAR;
-  case DSL_CHART_SCATTER:
+  case RT_CHART_SCATTER:
     return PLOT_SCATTER;
   default:
     return PLOT_LINE;
@@ -686,13 +686,13 @@ void kn_chart_spec(kn_chart *c, const char *footer, plot_spec *spec) {
 
 /* ---------------------------------------------------------------- text */
 
-static const char *kind_name(dsl_chart_kind k) {
+static const char *kind_name(rt_chart_kind k) {
   switch (k) {
-  case DSL_CHART_AREA:
+  case RT_CHART_AREA:
     return "area";
-  case DSL_CHART_BAR:
+  case RT_CHART_BAR:
     return "bar";
-  case DSL_CHART_SCATTER:
+  case RT_CHART_SCATTER:
     return "scatter";
   default:
     return "line";

@@ -39,7 +39,7 @@
 
 #include "plot.h"
 #include "rt_buf.h"
-#include "rt_query.h"
+#include "rt_output.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -93,6 +93,6 @@ size_t kn_chart_points(const kn_chart *chart);
 int kn_chart_summary(const kn_chart *chart, rt_buf *out);
 
 /* The plot kind for a chart kind of the language. */
-plot_kind kn_chart_plot_kind(dsl_chart_kind kind);
+plot_kind kn_chart_plot_kind(rt_chart_kind kind);
 
 #endif

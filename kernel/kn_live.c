@@ -15,7 +15,7 @@
 #include "rt_clock.h"
 #include "rt_log.h"
 #include "rt_mem.h"
-#include "rt_sink_table.h"
+#include "kn_table.h"
 #include "rt_time.h"
 
 #include <pthread.h>
@@ -46,7 +46,8 @@ typedef struct kl_disp {
   const rt_output_desc *desc; /* borrowed from the query */
   kn_chart *chart;         /* charts: the ring of frames */
   plot_renderer *renderer; /* charts: kept between redraws */
-  rt_sink_table *table;    /* tables: the rows shown */
+  kn_table *table;         /* tables: the rows shown */
+  int64_t refresh_ms;      /* redraw interval: the query's refresh */
   int64_t last_draw_ms;    /* monotonic time of the last redraw */
   bool dirty;              /* results arrived since the last redraw */
   bool have_stats;         /* st holds a status */
@@ -63,7 +64,7 @@ struct kn_live {
   uint64_t stamp;
   kl_disp **disps;          /* open displays */
   size_t ndisps, capdisps;
-  atomic_llong refresh_ms;  /* redraw interval */
+  atomic_llong refresh_ms;  /* redraw interval of queries that give none */
   const rt_clock *clock;    /* times the redraws (NULL: the system's); borrowed */
   atomic_size_t ring;       /* chart ring size */
   atomic_ullong redraws, deferred, render_errors;
@@ -90,7 +91,7 @@ static void disp_free(kl_disp **dp) {
   kn_display_free(&d->disp);
   kn_chart_free(&d->chart);
   plot_renderer_free(&d->renderer);
-  rt_sink_table_free(&d->table);
+  kn_table_free(&d->table);
   rt_free(d->parent.data);
   rt_free(d);
   *dp = NULL;
@@ -121,6 +122,8 @@ void kn_live_set_refresh(kn_live *l, int64_t ms) {
 void kn_live_set_ring(kn_live *l, size_t ring) {
   atomic_store(&l->ring, ring ? ring : KN_CHART_DEFAULT_RING);
 }
+
+size_t kn_live_ring(kn_live *l) { return atomic_load(&l->ring); }
 
 void kn_live_get_stats(kn_live *l, kn_live_stats *out) {
   out->redraws = atomic_load(&l->redraws);
@@ -261,8 +264,8 @@ static json_t *table_bundle(kl_disp *d) {
   rt_buf html, text;
   rt_buf_init(&html, 0);
   rt_buf_init(&text, 0);
-  rt_sink_table_render(d->table, true, &html);
-  rt_sink_table_render(d->table, false, &text);
+  kn_table_render(d->table, true, &html);
+  kn_table_render(d->table, false, &text);
   rt_buf_printf(&html, "<p style=\"color:#888;font-size:smaller\">%s</p>", d->footer);
   rt_buf_printf(&text, "%s\n", d->footer);
   json_t *data = json_pack("{soso}", "text/html", text_json(&html), "text/plain",
@@ -277,7 +280,7 @@ static json_t *status_bundle(kl_disp *d, const rt_query_info *q) {
   rt_buf text;
   rt_buf_init(&text, 0);
   rt_buf_printf(&text, "%s into %s \"%s\"\n%s\n", q->source,
-                d->desc->kind == DSL_OUT_INTO_FILE ? "file" : "kinesis",
+                d->desc->kind == RT_OUT_INTO_FILE ? "file" : "kinesis",
                 d->desc->path ? d->desc->path : "", d->footer);
   json_t *data = json_pack("{so}", "text/plain", text_json(&text));
   rt_buf_free(&text);
@@ -307,7 +310,7 @@ static void draw(kn_live *l, kl_disp *d, const rt_query_info *q, const rt_err *e
 static void maybe_draw(kn_live *l, kl_disp *d, const rt_query_info *q) {
   if (!d->dirty)
     return;
-  if (now_ms(l) - d->last_draw_ms >= atomic_load(&l->refresh_ms))
+  if (now_ms(l) - d->last_draw_ms >= d->refresh_ms)
     draw(l, d, q, NULL);
   else
     atomic_fetch_add(&l->deferred, 1);
@@ -320,6 +323,7 @@ static void on_start(void *ud, const rt_query_info *q) {
   kl_disp *d = rt_xcalloc(1, sizeof(*d));
   d->qid = q->id;
   d->desc = q->output;
+  d->refresh_ms = q->refresh_ms > 0 ? q->refresh_ms : atomic_load(&l->refresh_ms);
   if (!take_cell(l, q->cell, d)) {
     rt_log(RT_LOG_WARN, "query %llu: cell %s unknown; its output is not shown",
            (unsigned long long)q->id, q->cell);
@@ -329,11 +333,11 @@ static void on_start(void *ud, const rt_query_info *q) {
   char id[64];
   kn_live_display_id(q->cell, q->index, id, sizeof(id));
   d->disp = kn_display_new(d->iopub, &d->parent, id);
-  if (d->desc->kind == DSL_OUT_CHART) {
+  if (d->desc->kind == RT_OUT_CHART) {
     d->chart = kn_chart_new(d->desc, atomic_load(&l->ring));
     d->renderer = plot_renderer_new();
-  } else if (d->desc->kind == DSL_OUT_TABLE) {
-    d->table = rt_sink_table_new(d->desc);
+  } else if (d->desc->kind == RT_OUT_TABLE) {
+    d->table = kn_table_new(d->desc);
   }
   pthread_mutex_lock(&l->mu);
   if (l->ndisps == l->capdisps) {
@@ -355,7 +359,7 @@ static void on_update(void *ud, const rt_query_info *q, const rt_update *u) {
   if (d->chart)
     kn_chart_add(d->chart, u); /* leaves partial windows out */
   else if (d->table)
-    rt_sink_table_update(d->table, u);
+    kn_table_update(d->table, u);
   if (u->kind == RT_RESULT_WINDOW && !(d->chart && u->partial) &&
       u->window_end > d->newest_end)
     d->newest_end = u->window_end;
@@ -370,7 +374,7 @@ static void on_status(void *ud, const rt_query_info *q, const rt_query_stats *st
     return;
   d->st = *st;
   d->have_stats = true;
-  int64_t refresh = atomic_load(&l->refresh_ms);
+  int64_t refresh = d->refresh_ms;
   /* Counters alone redraw a chart or table now and then; an `into` output
    * has nothing else to show, so its line follows every tick. */
   int64_t every = d->chart || d->table ? KL_FOOTER_EVERY * refresh : refresh;

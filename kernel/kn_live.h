@@ -34,7 +34,8 @@
 
 #include "kn_iopub.h"
 #include "kn_wire.h"
-#include "rt_query.h"
+#include "rt_clock.h"
+#include "rt_output.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -67,10 +68,15 @@ void kn_live_begin_cell(kn_live *live, const char *cell, kn_iopub *iopub,
  * tests drive both. */
 void kn_live_set_clock(kn_live *live, const rt_clock *c);
 
-/* The redraw interval (>= 1 ms) and the number of results a chart keeps
- * (applies to queries started afterwards). */
+/* The redraw interval (>= 1 ms) of displays whose query gives none
+ * (rt_query_info.refresh_ms 0; a query's own refresh wins), and the number
+ * of results a chart keeps (`%set window_ring`). Both apply to queries
+ * started afterwards. */
 void kn_live_set_refresh(kn_live *live, int64_t refresh_ms);
 void kn_live_set_ring(kn_live *live, size_t ring);
+
+/* The number of results a chart keeps. */
+size_t kn_live_ring(kn_live *live);
 
 /* Counters for tests and benchmarks. */
 typedef struct kn_live_stats {

@@ -1,5 +1,5 @@
 /*
- * %streams and %describe. Hash ranges are shown as percentages of the
+ * %streams, %describe and %create. Hash ranges are shown as percentages of the
  * 128-bit key space (start .. end), which is what a person checks after a
  * split; the exact decimal keys stay available through ListShards.
  */
@@ -102,6 +102,22 @@ int rt_kin_magic_describe(const char *region, const char *endpoint, const char *
     describe_shards(&shards, out);
   }
   rt_kin_shards_clear(&shards);
+  rt_awsj_free(&k);
+  return rc;
+}
+
+int rt_kin_magic_create(const char *region, const char *endpoint, const char *stream,
+                        int shards, rt_buf *out, rt_err *err) {
+  if (shards < 1 || shards > 10000)
+    return rt_err_set(err, RT_EINVAL, "%%create wants NAME shards N, N from 1 to 10000");
+  rt_awsj *k = NULL;
+  int rc = client(region, endpoint, &k, err);
+  if (rc != 0)
+    return rc;
+  rc = rt_kin_create_stream(k, stream, shards, err);
+  if (rc == 0)
+    rc = rt_buf_printf(out, "Created stream %s with %d shard%s.\n", stream, shards,
+                       shards == 1 ? "" : "s");
   rt_awsj_free(&k);
   return rc;
 }

@@ -1,6 +1,7 @@
 /*
- * The text of the Kinesis magics, `%streams` and `%describe NAME`, ready for
- * the kernel (and `eddy run`) to print: plain aligned tables, so the same
+ * The Kinesis magics, `%streams`, `%describe NAME` and `%create NAME shards
+ * N`, served by the runtime session (rt_magic.c) to the kernel and to
+ * `eddy run` alike. Their text is ready to print: plain aligned tables, so the same
  * text works in a notebook's text output and on a terminal. Each call makes
  * its own short-lived client from the session's region and endpoint settings
  * (NULL or "" = unset, then the environment and ~/.aws decide).
@@ -26,5 +27,14 @@ int rt_kin_magic_streams(const char *region, const char *endpoint, rt_buf *out, 
  */
 int rt_kin_magic_describe(const char *region, const char *endpoint, const char *stream,
                           rt_buf *out, rt_err *err);
+
+/*
+ * %create NAME shards N: creates the stream (N from 1 to 10000, else
+ * RT_EINVAL) and appends "Created stream NAME with N shards.". Returns 0,
+ * RT_EEXIST when it exists, or the client's error. Does not wait for the
+ * stream to become ACTIVE (a query started on it waits).
+ */
+int rt_kin_magic_create(const char *region, const char *endpoint, const char *stream,
+                        int shards, rt_buf *out, rt_err *err);
 
 #endif

@@ -25,13 +25,6 @@
 
 typedef struct rt_pipeline rt_pipeline;
 
-/* What a result is. */
-typedef enum rt_result_kind {
-  RT_RESULT_WINDOW,  /* a closed window (or a closed session batch) */
-  RT_RESULT_RUNNING, /* current totals of a running agg */
-  RT_RESULT_RECORDS, /* the records of one batch, when there is no agg */
-} rt_result_kind;
-
 /* Receives a finished result (after the result phase) and, for a chart
  * output, its chart frame (columns x, y..., [by]; NULL otherwise). The
  * callee owns both (rt_result_free). */

@@ -64,6 +64,20 @@ static int64_t proc_time(const rt_query *q) {
 
 /* ---- opening ------------------------------------------------------------ */
 
+/* Where the source starts, as sources name it. */
+static rt_start start_of(dsl_from from) {
+  switch (from) {
+  case DSL_FROM_TRIM_HORIZON:
+    return RT_START_TRIM_HORIZON;
+  case DSL_FROM_TIMESTAMP:
+    return RT_START_AT_TIME;
+  case DSL_FROM_CHECKPOINT:
+    return RT_START_CHECKPOINT;
+  default:
+    return RT_START_LATEST;
+  }
+}
+
 /* The pipeline's state, checkpointed by the source with its positions. */
 static int save_state(void *ctx, rt_buf *out) {
   rt_query *q = ctx;
@@ -100,7 +114,7 @@ static int open_source(rt_query *q, rt_err *err) {
     k = *q->o.kinesis;
   k.clock = q->o.clock;
   k.stream = s->u.kinesis.stream;
-  k.from = (int)s->u.kinesis.from;
+  k.from = start_of(s->u.kinesis.from);
   k.from_ms = s->u.kinesis.from_ms;
   k.until_now = s->u.kinesis.until_now;
   k.app = s->u.kinesis.app;
@@ -140,13 +154,40 @@ static void fill_additive(rt_query *q) {
   q->desc.y_additive = q->y_additive;
 }
 
+/* The plan's output, as the output contract names it. */
+static rt_output_kind output_kind(dsl_output_kind k) {
+  switch (k) {
+  case DSL_OUT_CHART:
+    return RT_OUT_CHART;
+  case DSL_OUT_INTO_KINESIS:
+    return RT_OUT_INTO_KINESIS;
+  case DSL_OUT_INTO_FILE:
+    return RT_OUT_INTO_FILE;
+  default:
+    return RT_OUT_TABLE;
+  }
+}
+
+static rt_chart_kind chart_kind(dsl_chart_kind k) {
+  switch (k) {
+  case DSL_CHART_AREA:
+    return RT_CHART_AREA;
+  case DSL_CHART_BAR:
+    return RT_CHART_BAR;
+  case DSL_CHART_SCATTER:
+    return RT_CHART_SCATTER;
+  default:
+    return RT_CHART_LINE;
+  }
+}
+
 static void fill_desc(rt_query *q) {
   const dsl_plan *p = q->plan;
   rt_output_desc *d = &q->desc;
-  d->kind = p->out.kind;
+  d->kind = output_kind(p->out.kind);
   d->table_limit = p->out.table_limit;
   d->path = p->out.kind == DSL_OUT_INTO_KINESIS ? p->out.stream : p->out.path;
-  d->chart = p->out.chart_kind;
+  d->chart = chart_kind(p->out.chart_kind);
   d->title = p->out.title;
   d->x_name = p->out.x_name;
   d->y_names = p->out.y_names;
@@ -159,7 +200,8 @@ static void fill_desc(rt_query *q) {
   fill_additive(q);
   q->info = (rt_query_info){.id = q->o.id, .cell = q->cell, .index = q->o.index,
                             .text = q->text, .source = p->source_desc,
-                            .bounded = p->bounded, .output = d};
+                            .bounded = p->bounded, .refresh_ms = q->o.refresh_ms,
+                            .output = d};
 }
 
 static void opts_defaults(rt_query_opts *o) {

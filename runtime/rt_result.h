@@ -6,7 +6,8 @@
  * the result (copied in on rt_result_add_row), so a result outlives the
  * batch, the window state and the records it came from. The writers at the
  * end turn it into JSON rows (`into file`, `into kinesis`) or an aligned-text
- * or HTML table (the table output, charts' text twin, `eddy run`).
+ * table (`eddy run`, the text twin of the notebook's tables; the notebook's
+ * HTML is the kernel's: kernel/kn_table.h).
  *
  * A windowed result has columns window_start, window_end (RT_TIME), then the
  * group keys, then the aggregates, in the order of the `agg` stage. A running
@@ -21,6 +22,13 @@
 
 #include "rt_buf.h"
 #include "rt_value.h"
+
+/* What a result is. */
+typedef enum rt_result_kind {
+  RT_RESULT_WINDOW,  /* a closed window (or a closed session batch) */
+  RT_RESULT_RUNNING, /* current totals of a running agg */
+  RT_RESULT_RECORDS, /* the records of one batch, when there is no agg */
+} rt_result_kind;
 
 typedef struct rt_result rt_result;
 
@@ -89,8 +97,5 @@ int rt_result_write_json_row(const rt_result *res, size_t i, rt_buf *out);
  * aligned. Returns 0 or RT_ETOOBIG. */
 int rt_result_format_text(const rt_result *res, size_t max_rows, rt_buf *out);
 
-/* Appends res as an HTML <table> (text escaped), at most max_rows rows (0:
- * all). Returns 0 or RT_ETOOBIG. */
-int rt_result_format_html(const rt_result *res, size_t max_rows, rt_buf *out);
 
 #endif

@@ -8,7 +8,9 @@
 
 #include "dsl.h"
 #include "dsl_compile.h"
+#include "rt_magic.h"
 #include "rt_mem.h"
+#include "rt_query.h"
 #include "rt_time.h"
 
 #include <pthread.h>
@@ -26,9 +28,10 @@ typedef struct rq_entry {
   bool held;        /* an exec is waiting for it: the reaper leaves it alone */
 } rq_entry;
 
+enum { MAX_EXT_SETTINGS = 8 };
+
 typedef struct rt_settings {
   int64_t batch_ms, refresh_ms, clock_ms;
-  int64_t window_ring; /* results a live chart keeps (the kernel's displays read it) */
   bool unpaced; /* `pace off`: demo sources do not wait for their rate */
   char region[128], endpoint[512], dynamodb_endpoint[512], checkpoint_dir[1024], dir[1024];
 } rt_settings;
@@ -43,6 +46,8 @@ struct rt_runtime {
   dsl_program **progs;    /* programs the lets point into */
   int nprogs, capprogs;
   rt_settings set;        /* settings (exec's thread only) */
+  rt_setting_ext ext[MAX_EXT_SETTINGS]; /* the caller's settings */
+  int next;
   const rt_clock *clock;  /* for new queries (NULL: the system's), borrowed */
 };
 
@@ -51,7 +56,6 @@ rt_runtime *rt_runtime_new(void) {
   pthread_mutex_init(&rt->mu, NULL);
   rt->set.batch_ms = 1000;
   rt->set.refresh_ms = 1000;
-  rt->set.window_ring = 120;
   return rt;
 }
 
@@ -140,17 +144,17 @@ static void replace_cell(rt_runtime *rt, const char *cell) {
   }
 }
 
-int rt_runtime_wait_all(rt_runtime *rt, int64_t timeout_ms) {
+int rt_runtime_wait(rt_runtime *rt, uint64_t id, int64_t timeout_ms) {
   int64_t deadline = rt_mono_ns() / 1000000 + timeout_ms;
   for (;;) {
     rt_query *q = NULL;
     pthread_mutex_lock(&rt->mu);
     reap_locked(rt);
     for (size_t i = 0; i < rt->nq && !q; i++)
-      if (!rt->queries[i].held)
+      if (!rt->queries[i].held && (id == 0 || rt_query_get_info(rt->queries[i].q)->id == id))
         q = rt->queries[i].q;
     pthread_mutex_unlock(&rt->mu);
-    if (!q)
+    if (!q || (id != 0 && rt_query_finished(q)))
       return 0;
     int64_t left = timeout_ms < 0 ? -1 : deadline - rt_mono_ns() / 1000000;
     if (timeout_ms >= 0 && left <= 0)
@@ -236,14 +240,6 @@ int rt_runtime_set(rt_runtime *rt, const char *name, const char *value, rt_err *
     return set_duration(&s->batch_ms, name, v, err);
   if (strcmp(name, "refresh") == 0)
     return set_duration(&s->refresh_ms, name, v, err);
-  if (strcmp(name, "window_ring") == 0) {
-    char *end;
-    long long n = strtoll(v, &end, 10);
-    if (end == v || *end || n < 2 || n > 100000)
-      return rt_err_set(err, RT_EINVAL, "window_ring wants a count from 2 to 100000, not \"%s\"", v);
-    s->window_ring = n;
-    return 0;
-  }
   if (strcmp(name, "pace") == 0) {
     if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
       return rt_err_set(err, RT_EINVAL, "pace wants on or off, not \"%s\"", v);
@@ -271,8 +267,18 @@ int rt_runtime_set(rt_runtime *rt, const char *name, const char *value, rt_err *
       snprintf(strs[i].dst, strs[i].sz, "%s", v);
       return 0;
     }
-  return rt_err_set(err, RT_EINVAL, "unknown setting %s (settings: batch, refresh, region, "
-                    "endpoint, dynamodb_endpoint, checkpoint_dir, dir, clock, pace, window_ring)", name);
+  for (int i = 0; i < rt->next; i++)
+    if (strcmp(name, rt->ext[i].name) == 0)
+      return rt->ext[i].set(rt->ext[i].ud, v, err);
+  rt_buf names;
+  rt_buf_init(&names, 0);
+  const char *n, *what;
+  for (int i = 0; (n = rt_runtime_setting(rt, i, &what)) != NULL; i++)
+    rt_buf_printf(&names, "%s%s", i ? ", " : "", n);
+  rt_err_set(err, RT_ENOTFOUND, "unknown setting %s (settings: %s)", name,
+             names.data ? names.data : "");
+  rt_buf_free(&names);
+  return RT_ENOTFOUND;
 }
 
 int rt_runtime_get(rt_runtime *rt, const char *name, char *out, size_t outsz) {
@@ -286,8 +292,6 @@ int rt_runtime_get(rt_runtime *rt, const char *name, char *out, size_t outsz) {
     snprintf(out, outsz, "%s", s->clock_ms ? rt_time_format_ms(s->clock_ms, tbuf) : "off");
   else if (strcmp(name, "pace") == 0)
     snprintf(out, outsz, "%s", s->unpaced ? "off" : "on");
-  else if (strcmp(name, "window_ring") == 0)
-    snprintf(out, outsz, "%lld", (long long)s->window_ring);
   else if (strcmp(name, "region") == 0)
     snprintf(out, outsz, "%s", s->region);
   else if (strcmp(name, "endpoint") == 0)
@@ -298,48 +302,83 @@ int rt_runtime_get(rt_runtime *rt, const char *name, char *out, size_t outsz) {
     snprintf(out, outsz, "%s", s->checkpoint_dir);
   else if (strcmp(name, "dir") == 0)
     snprintf(out, outsz, "%s", s->dir);
-  else
+  else {
+    for (int i = 0; i < rt->next; i++)
+      if (strcmp(name, rt->ext[i].name) == 0) {
+        rt->ext[i].get(rt->ext[i].ud, out, outsz);
+        return 0;
+      }
     return RT_ENOTFOUND;
+  }
+  return 0;
+}
+
+/* The runtime's settings, in %set's order, with what each does. */
+static const struct {
+  const char *name, *what;
+} settings_shown[] = {
+    {"batch", "micro-batch interval"},
+    {"refresh", "status and redraw interval"},
+    {"region", "AWS region"},
+    {"endpoint", "Kinesis endpoint URL"},
+    {"dynamodb_endpoint", "DynamoDB endpoint URL"},
+    {"checkpoint_dir", "where checkpoints are written"},
+    {"dir", "where relative file paths start"},
+    {"clock", "fixed processing time (tests, replays)"},
+    {"pace", "demo sources keep their rate"},
+};
+
+const char *rt_runtime_setting(const rt_runtime *rt, int i, const char **what) {
+  int nown = (int)(sizeof(settings_shown) / sizeof(settings_shown[0]));
+  if (i < 0 || i >= nown + rt->next)
+    return NULL;
+  if (i < nown) {
+    *what = settings_shown[i].what;
+    return settings_shown[i].name;
+  }
+  *what = rt->ext[i - nown].what;
+  return rt->ext[i - nown].name;
+}
+
+int rt_runtime_add_setting(rt_runtime *rt, const rt_setting_ext *ext) {
+  const char *n, *what;
+  for (int i = 0; (n = rt_runtime_setting(rt, i, &what)) != NULL; i++)
+    if (strcmp(n, ext->name) == 0)
+      return RT_EEXIST;
+  if (rt->next == MAX_EXT_SETTINGS)
+    return RT_ETOOBIG;
+  rt->ext[rt->next++] = *ext;
   return 0;
 }
 
 /* ---- %queries ------------------------------------------------------------ */
 
-int rt_runtime_format_queries(rt_runtime *rt, bool html, rt_buf *out) {
+rt_result *rt_runtime_queries(rt_runtime *rt) {
+  static const char *const cols[] = {"id", "cell", "source", "state", "records in",
+                                     "records/s", "lag", "bad", "late"};
+  rt_result *res = rt_result_new(9, cols);
   rt_query_row rows[64];
   size_t n = rt_runtime_list(rt, rows, 64);
-  if (n > 64)
-    n = 64;
-  static const char *const hdr[] = {"id", "cell", "source", "state", "records in",
-                                    "records/s", "lag", "bad", "late"};
-  int rc = html ? rt_buf_puts(out, "<table><tr>") : 0;
-  for (int i = 0; i < 9 && rc == 0; i++)
-    rc = html ? rt_buf_printf(out, "<th>%s</th>", hdr[i]) : 0;
-  if (!html)
-    rc = rt_buf_printf(out, "%-4s %-12s %-28s %-8s %12s %10s %8s %8s %8s\n", hdr[0], hdr[1],
-                       hdr[2], hdr[3], hdr[4], hdr[5], hdr[6], hdr[7], hdr[8]);
-  else
-    rc = rt_buf_puts(out, "</tr>");
-  for (size_t i = 0; i < n && rc == 0; i++) {
+  for (size_t i = 0; i < n && i < 64; i++) {
     const rt_query_stats *s = &rows[i].stats;
     char lag[32];
     if (s->lag_ms < 0)
       snprintf(lag, sizeof(lag), "-");
     else
       snprintf(lag, sizeof(lag), "%lldms", (long long)s->lag_ms);
-    const char *fmt = html ? "<tr><td>%llu</td><td>%s</td><td>%s</td><td>%s</td><td>%llu</td>"
-                             "<td>%.0f</td><td>%s</td><td>%llu</td><td>%llu</td></tr>"
-                           : "%-4llu %-12.12s %-28.28s %-8s %12llu %10.0f %8s %8llu %8llu\n";
-    rc = rt_buf_printf(out, fmt, (unsigned long long)rows[i].id, rows[i].cell, rows[i].source,
-                       rt_query_state_name(s->state), (unsigned long long)s->records_in,
-                       s->records_per_s, lag, (unsigned long long)s->bad,
-                       (unsigned long long)s->late);
+    const char *state = rt_query_state_name(s->state);
+    rt_value row[9] = {rt_number((double)rows[i].id),
+                       rt_string(rows[i].cell, strlen(rows[i].cell)),
+                       rt_string(rows[i].source, strlen(rows[i].source)),
+                       rt_string(state, strlen(state)),
+                       rt_number((double)s->records_in),
+                       rt_number(s->records_per_s < 0 ? 0 : (double)(int64_t)(s->records_per_s + 0.5)),
+                       rt_string(lag, strlen(lag)),
+                       rt_number((double)s->bad),
+                       rt_number((double)s->late)};
+    rt_result_add_row(res, row);
   }
-  if (rc == 0 && html)
-    rc = rt_buf_puts(out, "</table>");
-  if (rc == 0 && n == 0 && !html)
-    rc = rt_buf_puts(out, "(no running queries)\n");
-  return rc;
+  return res;
 }
 
 /* ---- lets and compiling -------------------------------------------------- */
@@ -481,57 +520,29 @@ static int run_query(rt_runtime *rt, cell_ctx *c, int i, int qindex, const rt_ex
   return rc;
 }
 
-static int magic_stop(rt_runtime *rt, const dsl_stmt *st, const char *src, rt_err *err) {
-  const char *arg = st->u.magic.rest ? st->u.magic.rest : "";
-  if (strcmp(arg, "all") == 0 || !*arg)
-    return rt_runtime_stop(rt, 0);
-  char *end;
-  unsigned long long id = strtoull(arg, &end, 10);
-  if (*end || end == arg || rt_runtime_stop(rt, id) < 0)
-    return rt_err_set_at(err, RT_ENOTFOUND, src, st->span.off, st->span.len,
-                         "no running query %s (see %%queries)", arg);
-  return 0;
-}
-
-static int magic_set(rt_runtime *rt, const dsl_stmt *st, const char *src, const rt_exec_opts *o,
-                     rt_err *err) {
-  const char *rest = st->u.magic.rest ? st->u.magic.rest : "";
-  char name[64];
-  size_t n = strcspn(rest, " \t");
-  snprintf(name, sizeof(name), "%.*s", (int)(n < 63 ? n : 63), rest);
-  rt_err e;
-  int rc = rt_runtime_set(rt, name, rest + n, &e);
-  if (rc < 0)
-    return rt_err_set_at(err, rc, src, st->span.off, st->span.len, "%s", e.msg);
-  char val[1100], line[1200];
-  rt_runtime_get(rt, name, val, sizeof(val));
-  snprintf(line, sizeof(line), "%s = %s\n", name, val);
-  if (o->on_text)
-    o->on_text(o->ud, line);
-  return 0;
-}
-
+/* Shows the magic to the caller's on_magic, as names and strings, then
+ * serves it here unless the caller did. */
 static int run_magic(rt_runtime *rt, const dsl_stmt *st, const char *src, const rt_exec_opts *o,
                      rt_err *err) {
-  int rc = o->on_magic ? o->on_magic(o->ud, st, src, err) : 0;
-  if (rc != 0)
-    return rc < 0 ? rc : 0;
-  const char *name = st->u.magic.name;
-  if (strcmp(name, "set") == 0)
-    return magic_set(rt, st, src, o, err);
-  if (strcmp(name, "stop") == 0)
-    return magic_stop(rt, st, src, err);
-  if (strcmp(name, "queries") == 0) {
-    rt_buf b;
-    rt_buf_init(&b, 0);
-    rt_runtime_format_queries(rt, false, &b);
-    if (o->on_text)
-      o->on_text(o->ud, b.data ? b.data : "");
-    rt_buf_free(&b);
-    return 0;
+  if (o->on_magic) {
+    int n = st->u.magic.nargs;
+    char **texts = rt_xcalloc((size_t)n + 1, sizeof(char *));
+    for (int i = 0; i < n; i++) {
+      const dsl_expr *a = st->u.magic.args[i];
+      texts[i] = a->kind == DSL_EX_STRING ? rt_xstrndup(a->u.str.s, (size_t)a->u.str.len)
+                                          : rt_xstrndup(src + a->span.off, (size_t)a->span.len);
+    }
+    rt_magic m = {.name = st->u.magic.name, .nargs = n, .args = (const char *const *)texts,
+                  .rest = st->u.magic.rest ? st->u.magic.rest : "", .src = src,
+                  .off = st->span.off, .len = st->span.len};
+    int rc = o->on_magic(o->ud, &m, err);
+    for (int i = 0; i < n; i++)
+      rt_free(texts[i]);
+    rt_free(texts);
+    if (rc != 0)
+      return rc < 0 ? rc : 0;
   }
-  return rt_err_set_at(err, RT_EUNSUPPORTED, src, st->u.magic.name_span.off,
-                       st->u.magic.name_span.len, "%%%s is not available here", name);
+  return rt_magic_run(rt, st, src, o, err);
 }
 
 static int run_cell(rt_runtime *rt, cell_ctx *c, const rt_exec_opts *o, rt_err *err) {

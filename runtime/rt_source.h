@@ -170,6 +170,14 @@ typedef int (*rt_source_save_state_fn)(void *ctx, rt_buf *out);
 typedef int (*rt_source_restore_state_fn)(void *ctx, const void *data, size_t len,
                                           rt_err *err);
 
+/* Where a Kinesis source starts reading each shard. */
+typedef enum rt_start {
+  RT_START_LATEST,       /* records written from now on (the default) */
+  RT_START_TRIM_HORIZON, /* the oldest record each shard still keeps */
+  RT_START_AT_TIME,      /* the first record at or after from_ms */
+  RT_START_CHECKPOINT,   /* after the application's checkpoints (`as "APP"`) */
+} rt_start;
+
 /*
  * `kinesis "NAME" ...`: implemented by the Kinesis module (rt_src_kinesis.c).
  * Returns 0 and *out (columns data, partition_key, sequence, shard,
@@ -177,8 +185,8 @@ typedef int (*rt_source_restore_state_fn)(void *ctx, const void *data, size_t le
  */
 typedef struct rt_src_kinesis_opts {
   const char *stream;   /* stream name */
-  int from;             /* dsl_from (dsl_ast.h) */
-  int64_t from_ms;      /* DSL_FROM_TIMESTAMP */
+  rt_start from;        /* where each shard starts */
+  int64_t from_ms;      /* RT_START_AT_TIME: epoch ms */
   bool until_now;       /* end at the tip as of the start */
   const char *app;      /* application name for checkpoints, or NULL */
   const char *region;   /* session setting `region`, or NULL */

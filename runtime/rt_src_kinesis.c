@@ -34,7 +34,6 @@
 #include "rt_kpl.h"
 #include "rt_mem.h"
 #include "rt_time.h"
-#include "dsl_ast.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -104,7 +103,7 @@ typedef struct src_kinesis {
    * thread, read by the reader thread to time GetRecords calls): */
   _Atomic int64_t take_at_ns;     /* start of the last poll after a wait (mono) */
   _Atomic int64_t take_every_ns;  /* smoothed time between such polls, 0 unknown */
-  int from;                  /* dsl_from of the query */
+  rt_start from;             /* where new leases start */
   rt_source_save_state_fn save_state; /* the query's operator state, or NULL */
   void *state_ctx;           /* its context (borrowed) */
 } src_kinesis;
@@ -163,9 +162,9 @@ static int parent_done_fn(void *ctx, const char *shard) {
 }
 
 /* The lease sentinel new leases start from, as KCL writes it. */
-static const char *initial_sentinel(int from) {
-  return from == DSL_FROM_TRIM_HORIZON ? "TRIM_HORIZON"
-         : from == DSL_FROM_TIMESTAMP  ? "AT_TIMESTAMP"
+static const char *initial_sentinel(rt_start from) {
+  return from == RT_START_TRIM_HORIZON ? "TRIM_HORIZON"
+         : from == RT_START_AT_TIME  ? "AT_TIMESTAMP"
                                        : "LATEST";
 }
 
@@ -517,9 +516,9 @@ static int resolve(const rt_src_kinesis_opts *o, rt_aws_config *cfg, rt_err *err
 
 static rt_kin_position start_position(const rt_src_kinesis_opts *o) {
   rt_kin_position p = {.type = RT_KIN_LATEST};
-  if (o->from == DSL_FROM_TRIM_HORIZON)
+  if (o->from == RT_START_TRIM_HORIZON)
     p.type = RT_KIN_TRIM_HORIZON;
-  else if (o->from == DSL_FROM_TIMESTAMP) {
+  else if (o->from == RT_START_AT_TIME) {
     p.type = RT_KIN_AT_TIMESTAMP;
     p.timestamp_ms = o->from_ms;
   }
@@ -554,7 +553,7 @@ static int start(src_kinesis *s, const rt_src_kinesis_opts *o, rt_err *err) {
     return rc;
   s->from = o->from;
   s->clock = o->clock;
-  s->resume = o->from == DSL_FROM_CHECKPOINT;
+  s->resume = o->from == RT_START_CHECKPOINT;
   if (!(s->k = rt_kin_new(&cfg, NULL, err)))
     return err && err->code ? err->code : RT_EAUTH;
   /* a bounded read ends when its own shards do: no leases to wait for */

@@ -26,7 +26,8 @@ enum { RT_TIME_ISO_MS_LEN = 64, RT_TIME_ISO_US_LEN = 64 };
 char *rt_time_format_ms(int64_t ms, char *out);
 
 /* Formats us since the epoch as "2026-11-20T10:00:03.250123Z" (six padded
- * fraction digits, as the Jupyter protocol wants). Returns out. */
+ * fraction digits: microsecond precision, which message headers and logs
+ * carry). Returns out. */
 char *rt_time_format_us(int64_t us, char *out);
 
 /*

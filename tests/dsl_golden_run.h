@@ -45,7 +45,7 @@ static inline void golden__on_update(void *ud, const rt_query_info *q, const rt_
                   rt_time_format_ms(u->window_end, e));
   else if (u->kind == RT_RESULT_RUNNING)
     rt_buf_puts(out, "totals\n");
-  if (q->output->kind != DSL_OUT_INTO_FILE) {
+  if (q->output->kind != RT_OUT_INTO_FILE) {
     size_t lim = q->output->table_limit > 0 ? (size_t)q->output->table_limit : 0;
     rt_result_format_text(u->result, lim, out);
     rt_buf_puts(out, "\n");
@@ -109,7 +109,7 @@ static inline int golden_run(const char *program, const char *input, char **outp
   rt_exec_opts eo = {.cell = "golden", .ops = &ops, .ud = &out, .on_text = golden__on_text};
   int rc = rt_runtime_exec(rt, prog, strlen(prog), &eo, &err);
   if (rc == 0)
-    rc = rt_runtime_wait_all(rt, 30000);
+    rc = rt_runtime_wait(rt, 0, 30000);
   rt_runtime_free(&rt);
   if (rc < 0) {
     /* Render straight into why: the message may be as long as why allows. */

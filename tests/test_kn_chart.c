@@ -23,9 +23,9 @@ const char *__lsan_default_suppressions(void) {
 static const char *const ys1[] = {"n"};
 static const char *const ys2[] = {"n", "avg_t"};
 
-static rt_output_desc desc_of(dsl_chart_kind kind, const char *x, const char *const *ys, int ny,
+static rt_output_desc desc_of(rt_chart_kind kind, const char *x, const char *const *ys, int ny,
                               const char *by, bool windowed) {
-  return (rt_output_desc){.kind = DSL_OUT_CHART, .table_limit = -1, .chart = kind,
+  return (rt_output_desc){.kind = RT_OUT_CHART, .table_limit = -1, .chart = kind,
                           .title = "t", .x_name = x, .y_names = ys, .ny = ny,
                           .by_name = by, .windowed = windowed, .running = !windowed};
 }
@@ -73,7 +73,7 @@ static void render_ok(const plot_spec *s) {
 }
 
 static void test_waiting(void) {
-  rt_output_desc d = desc_of(DSL_CHART_LINE, "window_end", ys1, 1, NULL, true);
+  rt_output_desc d = desc_of(RT_CHART_LINE, "window_end", ys1, 1, NULL, true);
   kn_chart *c = kn_chart_new(&d, 0);
   plot_spec s;
   kn_chart_spec(c, "footer", &s);
@@ -93,7 +93,7 @@ static void test_waiting(void) {
 }
 
 static void test_windows_by(void) {
-  rt_output_desc d = desc_of(DSL_CHART_LINE, "window_end", ys1, 1, "device", true);
+  rt_output_desc d = desc_of(RT_CHART_LINE, "window_end", ys1, 1, "device", true);
   kn_chart *c = kn_chart_new(&d, 0);
   static const char *const by[] = {"a", "b"};
   for (int w = 3; w >= 1; w--) { /* out of order: series are sorted by x */
@@ -120,7 +120,7 @@ static void test_windows_by(void) {
 }
 
 static void test_ring_bound_and_late(void) {
-  rt_output_desc d = desc_of(DSL_CHART_AREA, "window_end", ys2, 2, NULL, true);
+  rt_output_desc d = desc_of(RT_CHART_AREA, "window_end", ys2, 2, NULL, true);
   kn_chart *c = kn_chart_new(&d, 5);
   for (int w = 0; w < 20; w++) {
     double y[] = {w, -w};
@@ -147,7 +147,7 @@ static void test_ring_bound_and_late(void) {
 }
 
 static void test_categorical_running(void) {
-  rt_output_desc d = desc_of(DSL_CHART_BAR, "device", ys1, 1, NULL, false);
+  rt_output_desc d = desc_of(RT_CHART_BAR, "device", ys1, 1, NULL, false);
   kn_chart *c = kn_chart_new(&d, 0);
   for (int k = 1; k <= 3; k++) {
     rt_value x[] = {rt_string("d1", 2), rt_string("d2", 2), rt_string("d3", 2)};
@@ -177,7 +177,7 @@ static void test_categorical_running(void) {
 }
 
 static void test_kpi(void) {
-  rt_output_desc d = desc_of(DSL_CHART_LINE, "x", ys1, 1, NULL, false);
+  rt_output_desc d = desc_of(RT_CHART_LINE, "x", ys1, 1, NULL, false);
   d.title = NULL;
   kn_chart *c = kn_chart_new(&d, 0);
   for (int k = 1; k <= 4; k++) {
@@ -201,7 +201,7 @@ static void test_kpi(void) {
 }
 
 static void test_point_cap(void) {
-  rt_output_desc d = desc_of(DSL_CHART_SCATTER, "temperature", ys1, 1, NULL, false);
+  rt_output_desc d = desc_of(RT_CHART_SCATTER, "temperature", ys1, 1, NULL, false);
   d.running = false;
   kn_chart *c = kn_chart_new(&d, 1000);
   enum { N = 9000 };
@@ -286,7 +286,7 @@ static const char *const y_avg[] = {"avg_t"};
 
 static void test_fold_averages_drops(void) {
   static const bool not_additive[] = {false};
-  rt_output_desc d = desc_of(DSL_CHART_LINE, "window_end", y_avg, 1, "device", true);
+  rt_output_desc d = desc_of(RT_CHART_LINE, "window_end", y_avg, 1, "device", true);
   d.y_additive = not_additive;
   kn_chart *c = kn_chart_new(&d, 0);
   for (int w = 0; w < 20; w++) {
@@ -316,7 +316,7 @@ static void test_fold_averages_drops(void) {
 
 static void test_fold_counts_sums(void) {
   static const bool additive[] = {true};
-  rt_output_desc d = desc_of(DSL_CHART_LINE, "window_end", ys1, 1, "device", true);
+  rt_output_desc d = desc_of(RT_CHART_LINE, "window_end", ys1, 1, "device", true);
   d.y_additive = additive;
   kn_chart *c = kn_chart_new(&d, 0);
   for (int w = 0; w < 20; w++) {
@@ -338,7 +338,7 @@ static void test_fold_counts_sums(void) {
 
 static void test_shown_set_is_stable(void) {
   static const bool not_additive[] = {false};
-  rt_output_desc d = desc_of(DSL_CHART_LINE, "window_end", y_avg, 1, "device", true);
+  rt_output_desc d = desc_of(RT_CHART_LINE, "window_end", y_avg, 1, "device", true);
   d.y_additive = not_additive;
   kn_chart *c = kn_chart_new(&d, 3); /* a short ring: means follow the data */
   double y[12];
@@ -382,7 +382,7 @@ static void add_devs(kn_chart *c, int64_t end, size_t n, const char *const *devs
 }
 
 static void test_colors_are_stable(void) {
-  rt_output_desc d = desc_of(DSL_CHART_LINE, "window_end", ys1, 1, "device", true);
+  rt_output_desc d = desc_of(RT_CHART_LINE, "window_end", ys1, 1, "device", true);
   kn_chart *c = kn_chart_new(&d, 2);
   add_devs(c, 1000, 1, (const char *const[]){"c"});
   add_devs(c, 2000, 3, (const char *const[]){"a", "b", "c"});
@@ -413,7 +413,7 @@ static void test_colors_are_stable(void) {
 }
 
 static void test_partial_windows_are_not_drawn(void) {
-  rt_output_desc d = desc_of(DSL_CHART_LINE, "window_end", ys1, 1, NULL, true);
+  rt_output_desc d = desc_of(RT_CHART_LINE, "window_end", ys1, 1, NULL, true);
   kn_chart *c = kn_chart_new(&d, 0);
   double y[] = {50};
   add_window(c, 1000, 1, y, 1, NULL);
@@ -434,10 +434,10 @@ static void test_partial_windows_are_not_drawn(void) {
 }
 
 static void test_kinds(void) {
-  ASSERT_EQ(kn_chart_plot_kind(DSL_CHART_LINE), PLOT_LINE);
-  ASSERT_EQ(kn_chart_plot_kind(DSL_CHART_AREA), PLOT_AREA);
-  ASSERT_EQ(kn_chart_plot_kind(DSL_CHART_BAR), PLOT_BAR);
-  ASSERT_EQ(kn_chart_plot_kind(DSL_CHART_SCATTER), PLOT_SCATTER);
+  ASSERT_EQ(kn_chart_plot_kind(RT_CHART_LINE), PLOT_LINE);
+  ASSERT_EQ(kn_chart_plot_kind(RT_CHART_AREA), PLOT_AREA);
+  ASSERT_EQ(kn_chart_plot_kind(RT_CHART_BAR), PLOT_BAR);
+  ASSERT_EQ(kn_chart_plot_kind(RT_CHART_SCATTER), PLOT_SCATTER);
 }
 
 int main(void) {

@@ -46,6 +46,7 @@ static void fixture_start(fixture *f) {
   f->rt = rt_runtime_new();
   rt_runtime_set_clock(f->rt, rt_manual_clock_get(f->clock));
   ASSERT_EQ(rt_runtime_set(f->rt, "batch", "100ms", &err), 0);
+  ASSERT_EQ(rt_runtime_set(f->rt, "refresh", "200ms", &err), 0);
 }
 
 static void fixture_stop(fixture *f) {
@@ -198,7 +199,7 @@ static void test_table_and_end(void) {
   ASSERT_STR_EQ(m->msg_type, "update_display_data");
   kn_msg_free(&m);
   ASSERT_EQ(rt_runtime_stop(f.rt, 0), 0);
-  ASSERT_EQ(rt_runtime_wait_all(f.rt, PATIENCE_MS), 0);
+  ASSERT_EQ(rt_runtime_wait(f.rt, 0, PATIENCE_MS), 0);
   /* the final redraw says how it ended */
   char *text = last_text(&f, false);
   ASSERT(strstr(text, "stopped"));
@@ -258,7 +259,7 @@ static void test_stop_leaves_partial_windows_out(void) {
   ASSERT_EQ(rt_manual_clock_settle(f.clock, 1, PATIENCE_MS), 0);
   steps(&f, 17); /* three whole windows, then one cut short */
   ASSERT_EQ(rt_runtime_stop_cell(f.rt, "p"), 1);
-  ASSERT_EQ(rt_runtime_wait_all(f.rt, PATIENCE_MS), 0);
+  ASSERT_EQ(rt_runtime_wait(f.rt, 0, PATIENCE_MS), 0);
   ASSERT(t.additive_known && t.additive); /* count() adds up across devices */
   ASSERT_EQ(t.windows, 3);
   ASSERT_EQ(t.partial, 1);                 /* the window open at the stop */

@@ -214,7 +214,7 @@ static void test_for_duration(void) {
   rig_run(&r, 19, 100);
   ASSERT_EQ(r.t.ends, 0);
   rt_manual_clock_advance(r.m, 100);
-  ASSERT_EQ(rt_runtime_wait_all(r.rt, SETTLE_MS), 0);
+  ASSERT_EQ(rt_runtime_wait(r.rt, 0, SETTLE_MS), 0);
   ASSERT_EQ(r.t.ends, 1);
   ASSERT_EQ(r.t.end_state, RT_QUERY_DONE);
   /* 50/s polled every 100 ms: 21 records by 400 ms, 25 per half second

@@ -19,7 +19,7 @@ static void run_example(const char *root, const char *src, int line) {
   rt_err_clear(&err);
   int rc = rt_runtime_exec(rt, src, strlen(src), &o, &err);
   if (rc == 0)
-    rc = rt_runtime_wait_all(rt, 20000);
+    rc = rt_runtime_wait(rt, 0, 20000);
   if (rc < 0) {
     char msg[1024];
     rt_err_render(&err, src, msg, sizeof(msg));

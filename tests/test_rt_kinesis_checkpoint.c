@@ -5,7 +5,6 @@
  * KCL sentinels ignored), then `from checkpoint` end to end with kinesalite
  * and dynalite together.
  */
-#include "dsl_ast.h"
 #include "rt_batch.h"
 #include "rt_dynamodb.h"
 #include "rt_kinesis.h"
@@ -123,7 +122,7 @@ static void test_dynamodb_store(void) {
 }
 
 /* Counts the records a bounded read of stream hands over. */
-static int count_read(const char *stream, int from, const char *app) {
+static int count_read(const char *stream, rt_start from, const char *app) {
   rt_src_kinesis_opts o = {.stream = stream, .from = from, .until_now = true, .app = app,
                            .endpoint = kin.url, .dynamodb_endpoint = ddb.url};
   rt_source *src = NULL;
@@ -166,23 +165,23 @@ static void test_resume_from_dynamodb(void) {
   ASSERT_EQ(rt_kin_create_stream(k, "ck", 3, NULL), 0);
   ASSERT_EQ(rt_kin_wait_active(k, "ck", 5000, NULL), 0);
   put_some(k, "ck", 40);
-  ASSERT_EQ(count_read("ck", DSL_FROM_TRIM_HORIZON, "ck-app"), 40);
+  ASSERT_EQ(count_read("ck", RT_START_TRIM_HORIZON, "ck-app"), 40);
   put_some(k, "ck", 7);
-  ASSERT_EQ(count_read("ck", DSL_FROM_CHECKPOINT, "ck-app"), 7);
-  ASSERT_EQ(count_read("ck", DSL_FROM_CHECKPOINT, "ck-app"), 0);
-  ASSERT_EQ(count_read("ck", DSL_FROM_TRIM_HORIZON, "ck-app"), 47);
+  ASSERT_EQ(count_read("ck", RT_START_CHECKPOINT, "ck-app"), 7);
+  ASSERT_EQ(count_read("ck", RT_START_CHECKPOINT, "ck-app"), 0);
+  ASSERT_EQ(count_read("ck", RT_START_TRIM_HORIZON, "ck-app"), 47);
   /* after a split, a resumed read follows the checkpointed parent into its
    * children from their start (not from "latest") */
   ASSERT_EQ(rt_kin_split_shard(k, "ck", "shardId-000000000000",
                                "56713727820156410577229101238628035242", NULL), 0);
   ASSERT_EQ(rt_kin_wait_active(k, "ck", 5000, NULL), 0);
   put_some(k, "ck", 30);
-  ASSERT_EQ(count_read("ck", DSL_FROM_CHECKPOINT, "ck-app"), 30);
+  ASSERT_EQ(count_read("ck", RT_START_CHECKPOINT, "ck-app"), 30);
   rt_awsj_free(&k);
 }
 
 static rt_source *open_leased(const char *stream, const char *app) {
-  rt_src_kinesis_opts o = {.stream = stream, .from = DSL_FROM_TRIM_HORIZON, .app = app,
+  rt_src_kinesis_opts o = {.stream = stream, .from = RT_START_TRIM_HORIZON, .app = app,
                            .endpoint = kin.url, .dynamodb_endpoint = ddb.url};
   rt_source *src = NULL;
   rt_err err;

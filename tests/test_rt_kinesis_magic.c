@@ -51,9 +51,25 @@ static void test_magics(void) {
   rt_buf_free(&out);
 }
 
+/* %create makes the stream; a second %create of it says it exists. */
+static void test_create(void) {
+  rt_buf out;
+  rt_buf_init(&out, 0);
+  rt_err err;
+  ASSERT_EQ(rt_kin_magic_create(NULL, srv.url, "made", 3, &out, &err), 0);
+  ASSERT_STR_EQ(out.data, "Created stream made with 3 shards.\n");
+  ASSERT_EQ(rt_kin_magic_create(NULL, srv.url, "made", 3, &out, &err), RT_EEXIST);
+  ASSERT_EQ(rt_kin_magic_create(NULL, srv.url, "made2", 0, &out, &err), RT_EINVAL);
+  rt_buf_clear(&out);
+  ASSERT_EQ(rt_kin_magic_streams(NULL, srv.url, &out, &err), 0);
+  ASSERT(strstr(out.data, "made") != NULL);
+  rt_buf_free(&out);
+}
+
 int main(void) {
   server_start(&srv);
   TEST_RUN(test_magics);
+  TEST_RUN(test_create);
   server_stop(&srv);
   return test_summary();
 }

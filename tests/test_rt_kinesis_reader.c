@@ -5,7 +5,6 @@
  * parents before children across a split, checkpoints resumed by `from
  * checkpoint`, and a missing stream.
  */
-#include "dsl_ast.h"
 #include "rt_clock.h"
 #include "rt_batch.h"
 #include "rt_kinesis.h"
@@ -135,7 +134,7 @@ static int drain(rt_source *src, seen *s, int want) {
   return rc;
 }
 
-static rt_source *open_src(const char *stream, int from, int until, const char *app,
+static rt_source *open_src(const char *stream, rt_start from, int until, const char *app,
                            const char *dir) {
   rt_src_kinesis_opts o = {.stream = stream, .from = from, .until_now = until, .app = app,
                            .endpoint = srv.url, .region = "us-east-1", .checkpoint_dir = dir};
@@ -153,7 +152,7 @@ static rt_source *open_src(const char *stream, int from, int until, const char *
 static void test_bounded_read(void) {
   make_stream("r", 2);
   put_n("r", 0, 300, 10);
-  rt_source *src = open_src("r", DSL_FROM_TRIM_HORIZON, 1, NULL, NULL);
+  rt_source *src = open_src("r", RT_START_TRIM_HORIZON, 1, NULL, NULL);
   seen s = {0};
   ASSERT_EQ(drain(src, &s, 0), RT_EEOF);
   ASSERT_EQ(s.n, 300);
@@ -187,7 +186,7 @@ static void test_aggregates(void) {
   out.data[out.len - 1] ^= 0x55; /* a broken aggregate: counted as bad, skipped */
   put_raw("agg", pk, out.data, out.len);
   put_n("agg", 55, 5, 3);
-  rt_source *src = open_src("agg", DSL_FROM_TRIM_HORIZON, 1, NULL, NULL);
+  rt_source *src = open_src("agg", RT_START_TRIM_HORIZON, 1, NULL, NULL);
   seen s = {0};
   ASSERT_EQ(drain(src, &s, 0), RT_EEOF);
   ASSERT_EQ(s.n, 60);
@@ -200,7 +199,7 @@ static void test_aggregates(void) {
 }
 
 static void test_tail_latest_sees_new(void) {
-  rt_source *src = open_src("r", DSL_FROM_LATEST, 0, NULL, NULL);
+  rt_source *src = open_src("r", RT_START_LATEST, 0, NULL, NULL);
   /* every shard has its LATEST iterator once each has answered a
    * GetRecords: the source's lag is known (0) from then on */
   rt_batch *b = rt_batch_new(5);
@@ -232,7 +231,7 @@ static void test_split_parents_first(void) {
                                "170141183460469231731687303715884105728", NULL), 0);
   ASSERT_EQ(rt_kin_wait_active(kc, "rs", 5000, NULL), 0);
   put_n("rs", 60, 60, 12);
-  rt_source *src = open_src("rs", DSL_FROM_TRIM_HORIZON, 1, NULL, NULL);
+  rt_source *src = open_src("rs", RT_START_TRIM_HORIZON, 1, NULL, NULL);
   seen s = {0};
   ASSERT_EQ(drain(src, &s, 0), RT_EEOF);
   ASSERT_EQ(s.n, 120);
@@ -244,7 +243,7 @@ static void test_split_parents_first(void) {
 static void test_checkpoint_resume(void) {
   char dir[] = "/tmp/eddy-ckpt-XXXXXX";
   ASSERT(mkdtemp(dir) != NULL);
-  rt_source *src = open_src("r", DSL_FROM_TRIM_HORIZON, 1, "app1", dir);
+  rt_source *src = open_src("r", RT_START_TRIM_HORIZON, 1, "app1", dir);
   seen s = {0};
   ASSERT_EQ(drain(src, &s, 0), RT_EEOF);
   ASSERT_EQ(s.n, 320);
@@ -256,7 +255,7 @@ static void test_checkpoint_resume(void) {
   ASSERT_EQ(stat(path, &sb), 0);
 
   put_n("r", 2000, 10, 10);
-  src = open_src("r", DSL_FROM_CHECKPOINT, 1, "app1", dir);
+  src = open_src("r", RT_START_CHECKPOINT, 1, "app1", dir);
   seen s2 = {0};
   ASSERT_EQ(drain(src, &s2, 0), RT_EEOF);
   ASSERT_EQ(s2.n, 10);
@@ -277,7 +276,7 @@ static void test_from_timestamp(void) {
   int64_t mid = rt_wall_ms();
   usleep(300000);
   put_n("ts", 10, 10, 5);
-  rt_src_kinesis_opts o = {.stream = "ts", .from = DSL_FROM_TIMESTAMP, .from_ms = mid,
+  rt_src_kinesis_opts o = {.stream = "ts", .from = RT_START_AT_TIME, .from_ms = mid,
                            .until_now = true, .endpoint = srv.url};
   rt_source *src = NULL;
   ASSERT_EQ(rt_src_kinesis_open(&o, &src, NULL), 0);

@@ -1,10 +1,8 @@
 /* Tests of the session API (rt_runtime): cells, lets across cells, errors
  * that reject a whole cell, settings, background queries, %queries, prompt
- * stops and interrupts, re-running a cell, and the table sink the kernel
- * renders. */
+ * stops and interrupts, re-running a cell, and the runtime's magics. */
 #include "rt_clock.h"
 #include "rt_runtime.h"
-#include "rt_sink_table.h"
 #include "rt_time.h"
 #include "test.h"
 
@@ -18,7 +16,7 @@ typedef struct sink {
   pthread_mutex_t mu;
   int starts, updates, ends;
   rt_query_state last_state;
-  rt_sink_table *table; /* of the last query that started */
+  rt_buf last;          /* the last update: its window, then its rows as text */
   rt_buf text;          /* on_text output */
 } sink;
 
@@ -26,8 +24,6 @@ static void on_start(void *ud, const rt_query_info *q) {
   sink *s = ud;
   pthread_mutex_lock(&s->mu);
   s->starts++;
-  rt_sink_table_free(&s->table);
-  s->table = rt_sink_table_new(q->output);
   pthread_mutex_unlock(&s->mu);
 }
 
@@ -35,8 +31,12 @@ static void on_update(void *ud, const rt_query_info *q, const rt_update *u) {
   sink *s = ud;
   pthread_mutex_lock(&s->mu);
   s->updates++;
-  if (s->table)
-    rt_sink_table_update(s->table, u);
+  rt_buf_clear(&s->last);
+  char a[RT_TIME_ISO_MS_LEN], b[RT_TIME_ISO_MS_LEN];
+  if (u->kind == RT_RESULT_WINDOW)
+    rt_buf_printf(&s->last, "window %s - %s\n", rt_time_format_ms(u->window_start, a),
+                  rt_time_format_ms(u->window_end, b));
+  rt_result_format_text(u->result, 0, &s->last);
   pthread_mutex_unlock(&s->mu);
 }
 
@@ -56,10 +56,11 @@ static void sink_init(sink *s) {
   memset(s, 0, sizeof(*s));
   pthread_mutex_init(&s->mu, NULL);
   rt_buf_init(&s->text, 0);
+  rt_buf_init(&s->last, 0);
 }
 
 static void sink_free(sink *s) {
-  rt_sink_table_free(&s->table);
+  rt_buf_free(&s->last);
   rt_buf_free(&s->text);
   pthread_mutex_destroy(&s->mu);
 }
@@ -70,7 +71,7 @@ static int exec(rt_runtime *rt, const char *cell, const char *src, sink *s, rt_e
   return rt_runtime_exec(rt, src, strlen(src), &o, err);
 }
 
-static void test_bounded_query_and_table(void) {
+static void test_bounded_query(void) {
   rt_runtime *rt = rt_runtime_new();
   sink s;
   sink_init(&s);
@@ -81,15 +82,8 @@ static void test_bounded_query_and_table(void) {
   ASSERT_EQ(s.ends, 1);
   ASSERT_EQ(s.last_state, RT_QUERY_DONE);
   ASSERT_EQ(s.updates, 4);
-  rt_buf html, text;
-  rt_buf_init(&html, 0);
-  rt_buf_init(&text, 0);
-  ASSERT_EQ(rt_sink_table_render(s.table, true, &html), 0);
-  ASSERT_EQ(rt_sink_table_render(s.table, false, &text), 0);
-  ASSERT(strstr(html.data, "<table") && strstr(html.data, "<th>device_id</th>"));
-  ASSERT(strstr(text.data, "window 2026-11-20T10:01:30.000Z - 2026-11-20T10:02:00.000Z"));
-  rt_buf_free(&html);
-  rt_buf_free(&text);
+  ASSERT(strstr(s.last.data, "window 2026-11-20T10:01:30.000Z - 2026-11-20T10:02:00.000Z"));
+  ASSERT(strstr(s.last.data, "device_id"));
   ASSERT_EQ(rt_runtime_list(rt, NULL, 0), 0);
   rt_runtime_free(&rt);
   sink_free(&s);
@@ -106,11 +100,7 @@ static void test_lets_across_cells(void) {
   ASSERT_EQ(exec(rt, "b", "let hotter = hot | where temperature > 85", &s, &err), 0);
   ASSERT_EQ(exec(rt, "c", "hotter | agg count() as n", &s, &err), 0);
   ASSERT_EQ(s.ends, 1);
-  rt_buf text;
-  rt_buf_init(&text, 0);
-  rt_sink_table_render(s.table, false, &text);
-  ASSERT(strstr(text.data, "\n2\n")); /* 85.25 and 90.5 */
-  rt_buf_free(&text);
+  ASSERT(strstr(s.last.data, "\n2\n")); /* 85.25 and 90.5 */
   /* an unknown let: the span points at the name */
   ASSERT_EQ(exec(rt, "d", "cold | agg count()", &s, &err), RT_ETYPE);
   ASSERT_EQ(err.line, 1);
@@ -160,8 +150,8 @@ static void test_settings(void) {
   ASSERT_EQ(rt_runtime_set(rt, "region", "\"eu-west-1\"", &err), 0);
   ASSERT_EQ(rt_runtime_get(rt, "region", v, sizeof(v)), 0);
   ASSERT_STR_EQ(v, "eu-west-1");
-  ASSERT_EQ(rt_runtime_set(rt, "colour", "red", &err), RT_EINVAL);
-  ASSERT(strstr(err.msg, "unknown setting colour"));
+  ASSERT_EQ(rt_runtime_set(rt, "colour", "red", &err), RT_ENOTFOUND);
+  ASSERT(strstr(err.msg, "unknown setting colour (settings: batch, refresh,"));
   ASSERT_EQ(rt_runtime_get(rt, "colour", v, sizeof(v)), RT_ENOTFOUND);
   sink s;
   sink_init(&s);
@@ -170,6 +160,87 @@ static void test_settings(void) {
   ASSERT(exec(rt, "m", "%set batch 1ms", &s, &err) < 0);
   rt_runtime_free(&rt);
   sink_free(&s);
+}
+
+/* A caller's setting, kept by the caller and served by %set. */
+static int ring_set(void *ud, const char *v, rt_err *err) {
+  if (strcmp(v, "7") != 0)
+    return rt_err_set(err, RT_EINVAL, "ring wants 7, not %s", v);
+  *(int *)ud = 7;
+  return 0;
+}
+
+static void ring_get(void *ud, char *out, size_t outsz) { snprintf(out, outsz, "%d", *(int *)ud); }
+
+/* on_magic sees names and strings; it takes %queries and leaves the rest. */
+typedef struct magic_seen {
+  sink s;
+  char names[256];
+  char args[256];
+} magic_seen;
+
+static int take_queries(void *ud, const rt_magic *m, rt_err *err) {
+  magic_seen *ms = ud;
+  snprintf(ms->names + strlen(ms->names), sizeof(ms->names) - strlen(ms->names), "%s;", m->name);
+  for (int i = 0; i < m->nargs; i++)
+    snprintf(ms->args + strlen(ms->args), sizeof(ms->args) - strlen(ms->args), "[%s]",
+             m->args[i]);
+  if (strcmp(m->name, "queries") == 0) {
+    rt_buf_puts(&ms->s.text, "(the caller's queries table)\n");
+    return 1;
+  }
+  return 0;
+}
+
+static void on_text_seen(void *ud, const char *text) { rt_buf_puts(&((magic_seen *)ud)->s.text, text); }
+
+static void test_magics_served_by_the_runtime(void) {
+  rt_runtime *rt = rt_runtime_new();
+  int ring = 3;
+  rt_setting_ext ext = {"ring", "a caller's setting", ring_set, ring_get, &ring};
+  ASSERT_EQ(rt_runtime_add_setting(rt, &ext), 0);
+  ASSERT_EQ(rt_runtime_add_setting(rt, &ext), RT_EEXIST);
+  rt_setting_ext clash = {"batch", "taken", ring_set, ring_get, &ring};
+  ASSERT_EQ(rt_runtime_add_setting(rt, &clash), RT_EEXIST);
+  magic_seen ms = {0};
+  sink_init(&ms.s);
+  rt_exec_opts o = {.cell = "m", .ops = &OPS, .ud = &ms, .on_text = on_text_seen,
+                    .on_magic = take_queries};
+  rt_err err;
+  const char *cell = "%set\n%set ring 7\n%help window\n%queries\n%stop all\n%set region us-east-1";
+  ASSERT_EQ(rt_runtime_exec(rt, cell, strlen(cell), &o, &err), 0);
+  ASSERT_STR_EQ(ms.names, "set;set;help;queries;stop;set;");
+  ASSERT_STR_EQ(ms.args, "[ring][7][window][all][region][us-east-1]");
+  ASSERT_EQ(ring, 7);
+  const char *t = ms.s.text.data;
+  ASSERT(strstr(t, "ring               3                          a caller's setting\n"));
+  ASSERT(strstr(t, "batch              1000ms"));
+  ASSERT(strstr(t, "ring = 7\n"));
+  ASSERT(strstr(t, "window D [every S]"));
+  ASSERT(strstr(t, "(the caller's queries table)\n"));
+  ASSERT(strstr(t, "No queries are running; nothing to stop.\n"));
+  ASSERT(strstr(t, "region = us-east-1\n"));
+  /* errors point at the faulty word */
+  const char *bad = "%set ring 8";
+  ASSERT_EQ(rt_runtime_exec(rt, bad, strlen(bad), &o, &err), RT_EINVAL);
+  ASSERT(strstr(err.msg, "ring wants 7, not 8"));
+  ASSERT_EQ(err.col, 11);
+  bad = "%set colour red";
+  ASSERT_EQ(rt_runtime_exec(rt, bad, strlen(bad), &o, &err), RT_EINVAL);
+  ASSERT_EQ(err.col, 6);
+  bad = "%help nosuchword";
+  ASSERT_EQ(rt_runtime_exec(rt, bad, strlen(bad), &o, &err), RT_ENOTFOUND);
+  ASSERT(strstr(err.msg, "no help for `nosuchword`"));
+  bad = "%create s shards 0";
+  ASSERT_EQ(rt_runtime_exec(rt, bad, strlen(bad), &o, &err), RT_ESYNTAX);
+  ASSERT(strstr(err.msg, "a whole number from 1 to 10000"));
+  /* without an on_magic, %queries is the runtime's text */
+  rt_buf_clear(&ms.s.text);
+  o.on_magic = NULL;
+  ASSERT_EQ(rt_runtime_exec(rt, "%queries", 8, &o, &err), 0);
+  ASSERT_STR_EQ(ms.s.text.data, "No queries are running.\n");
+  rt_runtime_free(&rt);
+  sink_free(&ms.s);
 }
 
 /* Real time a query may take to do what its clock asks: only a hung
@@ -199,7 +270,7 @@ static void test_background_list_and_stop(void) {
   ASSERT(strstr(s.text.data, "demo sensors"));
   ASSERT_EQ(exec(rt, "q", "%stop 1", &s, &err), 0);
   /* the stop ends it without the clock moving: it never waits for time */
-  ASSERT_EQ(rt_runtime_wait_all(rt, PATIENCE_MS), 0);
+  ASSERT_EQ(rt_runtime_wait(rt, 0, PATIENCE_MS), 0);
   ASSERT_EQ(s.ends, 1);
   ASSERT_EQ(s.last_state, RT_QUERY_STOPPED);
   ASSERT_EQ(exec(rt, "q", "%stop 42", &s, &err), RT_ENOTFOUND);
@@ -311,10 +382,11 @@ static void test_into_file(void) {
 }
 
 int main(void) {
-  TEST_RUN(test_bounded_query_and_table);
+  TEST_RUN(test_bounded_query);
   TEST_RUN(test_lets_across_cells);
   TEST_RUN(test_bad_cell_runs_nothing);
   TEST_RUN(test_settings);
+  TEST_RUN(test_magics_served_by_the_runtime);
   TEST_RUN(test_background_list_and_stop);
   TEST_RUN(test_interrupt_waiting_cell);
   TEST_RUN(test_interrupt_callback);

@@ -1,8 +1,6 @@
-/* Tests of the sinks: aligned text and escaped HTML tables, the table
- * output keeping the latest window (or the last N records), JSON lines with
+/* Tests of the sinks and writers: aligned text tables, JSON lines with
  * escapes and ISO times, and value formatting. */
 #include "rt_sink_file.h"
-#include "rt_sink_table.h"
 #include "rt_value.h"
 #include "test.h"
 
@@ -17,60 +15,16 @@ static rt_result *make(int64_t start, const char *dev, double v) {
   return r;
 }
 
-static void test_text_and_html(void) {
+static void test_text(void) {
   rt_result *r = make(1795168800000, "<b>&", 2.5);
-  rt_buf t, h;
+  rt_buf t;
   rt_buf_init(&t, 0);
-  rt_buf_init(&h, 0);
   ASSERT_EQ(rt_result_format_text(r, 0, &t), 0);
   ASSERT_STR_EQ(t.data, "window_start              device_id  v\n"
                         "----------------------------------------\n"
                         "2026-11-20T10:00:00.000Z  <b>&       2.5\n");
-  ASSERT_EQ(rt_result_format_html(r, 0, &h), 0);
-  ASSERT(strstr(h.data, "<td>&lt;b&gt;&amp;</td>"));
-  ASSERT(strstr(h.data, "<th>window_start</th>"));
   rt_buf_free(&t);
-  rt_buf_free(&h);
   rt_result_free(&r);
-}
-
-static void test_table_keeps_latest_window(void) {
-  rt_output_desc d = {.kind = DSL_OUT_TABLE, .table_limit = -1, .windowed = true};
-  rt_sink_table *ts = rt_sink_table_new(&d);
-  rt_result *a = make(1795168810000, "a", 1), *b = make(1795168800000, "b", 2);
-  rt_update u = {.kind = RT_RESULT_WINDOW, .result = a};
-  rt_sink_table_update(ts, &u);
-  u.result = b; /* an older window arriving later does not replace it */
-  rt_sink_table_update(ts, &u);
-  rt_buf t;
-  rt_buf_init(&t, 0);
-  rt_sink_table_render(ts, false, &t);
-  ASSERT(strstr(t.data, "window 2026-11-20T10:00:10.000Z - 2026-11-20T10:00:20.000Z"));
-  ASSERT(strstr(t.data, "  a  "));
-  rt_buf_free(&t);
-  rt_result_free(&a);
-  rt_result_free(&b);
-  rt_sink_table_free(&ts);
-  ASSERT(ts == NULL);
-}
-
-static void test_table_record_tail(void) {
-  rt_output_desc d = {.kind = DSL_OUT_TABLE, .table_limit = 2};
-  rt_sink_table *ts = rt_sink_table_new(&d);
-  for (int i = 0; i < 5; i++) {
-    char dev[8];
-    snprintf(dev, sizeof(dev), "d%d", i);
-    rt_result *r = make(0, dev, i);
-    rt_update u = {.kind = RT_RESULT_RECORDS, .result = r};
-    rt_sink_table_update(ts, &u);
-    rt_result_free(&r);
-  }
-  rt_buf t;
-  rt_buf_init(&t, 0);
-  rt_sink_table_render(ts, false, &t);
-  ASSERT(strstr(t.data, "d3") && strstr(t.data, "d4") && !strstr(t.data, "d2"));
-  rt_buf_free(&t);
-  rt_sink_table_free(&ts);
 }
 
 static void test_json_lines(void) {
@@ -113,9 +67,7 @@ static void test_number_format(void) {
 }
 
 int main(void) {
-  TEST_RUN(test_text_and_html);
-  TEST_RUN(test_table_keeps_latest_window);
-  TEST_RUN(test_table_record_tail);
+  TEST_RUN(test_text);
   TEST_RUN(test_json_lines);
   TEST_RUN(test_number_format);
   return test_summary();
