@@ -17,7 +17,7 @@
 #include <zlib.h>
 
 #include "plot.h"
-#include "plot_internal.h"
+#include "plot_int.h"
 
 #define BENCH_MAX_ROWS 100000
 /* Same text as FOOTER in plot_vs_matplotlib.py. */

@@ -1,6 +1,6 @@
 /*
  * The one file where the kernel calls the Eddy language: the runtime
- * (runtime/rt_runtime.h) runs cells, keeps `let`s, settings and queries;
+ * (runtime/include/rt_runtime.h) runs cells, keeps `let`s, settings and queries;
  * kn_live turns each query's output into a live display. The runtime serves
  * the magics; the kernel adds its window_ring setting and shows %queries as
  * an HTML table (on_magic).

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plot_internal.h"
+#include "plot_int.h"
 
 static const plot__kind_ops *const plot__kinds[PLOT_KIND_COUNT] = {
     [PLOT_LINE] = &plot__kind_line,   [PLOT_AREA] = &plot__kind_area,

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plot_internal.h"
+#include "plot_int.h"
 
 /* Largest aligned grid (series x columns) accepted, in cells. */
 #define PLOT__MAX_GRID_CELLS ((size_t)64 << 20)

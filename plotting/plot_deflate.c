@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "plot_huff.h"
-#include "plot_internal.h"
+#include "plot_int.h"
 
 #define PLOT__BLOCK_SYMS 65536
 #define PLOT__ADLER_BASE 65521u

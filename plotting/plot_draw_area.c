@@ -7,7 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "plot_internal.h"
+#include "plot_int.h"
 
 void plot__stack_extent(plot__ctx *c) {
   plot__data *d = &c->data;

@@ -8,7 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "plot_internal.h"
+#include "plot_int.h"
 
 #define PLOT__BAR_FILL 0.8 /* share of a slot covered by its bars */
 

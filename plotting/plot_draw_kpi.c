@@ -8,7 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "plot_internal.h"
+#include "plot_int.h"
 
 #define PLOT__KPI_PAD 12.0
 

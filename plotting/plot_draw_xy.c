@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plot_internal.h"
+#include "plot_int.h"
 
 #define PLOT__LINE_W 1.75
 #define PLOT__DOT_R 2.5

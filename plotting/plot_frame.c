@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "plot_internal.h"
+#include "plot_int.h"
 
 #define PLOT__PAD 12.0
 #define PLOT__TITLE_PX 15.0

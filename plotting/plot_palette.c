@@ -6,7 +6,7 @@
  * Index 8 and up wrap around; the folded "other" series is a neutral grey
  * so it never competes with a named series.
  */
-#include "plot_internal.h"
+#include "plot_int.h"
 
 static const plot__rgb plot__palette[] = {
     {0x00 / 255.0, 0x72 / 255.0, 0xB2 / 255.0}, /* blue */

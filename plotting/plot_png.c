@@ -15,7 +15,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "plot_internal.h"
+#include "plot_int.h"
 
 /*
  * Chosen by measurement (bench/plot_bench.c; fastest of 60 runs on an

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "plot_internal.h"
+#include "plot_int.h"
 
 #define PLOT__TEXT_MAX 512 /* longer strings are cut before measuring */
 static const char plot__ellipsis[] = "\xE2\x80\xA6";

@@ -20,7 +20,7 @@
 
 #include "plot.h"
 #include "plot_axis.h"
-#include "plot_internal.h"
+#include "plot_int.h"
 
 #define GOLDEN_DIR EDDY_TEST_DATA "/plot/golden"
 #define GOLDEN_TOLERANCE 40      /* per channel, 0..255 */
