@@ -191,7 +191,8 @@ static int easy_setup(rt_awsj_req *r, rt_err *err) {
 
 int rt_awsj_req_prepare(rt_awsj_req *r, const char *action, const char *json_body, rt_err *err) {
   if (!action || strlen(action) >= sizeof(r->action) || !json_body)
-    return rt_err_set(err, RT_EINVAL, "bad Kinesis action");
+    return rt_err_set(err, RT_EINVAL, "bad %s action \"%.40s\"", r->c->label,
+                      action ? action : "(none)");
   int rc = easy_setup(r, err);
   if (rc != 0)
     return rc;

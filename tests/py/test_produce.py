@@ -1,10 +1,12 @@
 """End to end: `eddy produce sensors` into a real kinesalite, read back with an
 independent client, and (with --aggregate) decoded by an independent KPL
 decoder written here from the format description (protobuf varints by hand,
-hashlib.md5), not from our C code."""
+hashlib.md5), not from our C code. Also `eddy run` serving the runtime's magics
+(%create, %streams, %describe, %set) against the same kinesalite."""
 
 import hashlib
 import json
+import os
 import signal
 import subprocess
 import unittest
@@ -198,3 +200,28 @@ class ProduceTest(KinesaliteTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class RunMagicsTest(KinesaliteTestCase):
+    """`eddy run` serves the runtime's magics as a notebook does: %create makes a stream,
+    %streams and %describe show it, %set changes a setting; a bad one fails with status 2."""
+
+    def run_program(self, text):
+        path = os.path.join(self.tmp.name, "magics.eddy")
+        with open(path, "w") as f:
+            f.write(text)
+        return run_eddy(["run", path], self.env, timeout=60)
+
+    def test_magics_in_eddy_run(self):
+        res = self.run_program("%create ran shards 2\n%set batch 200ms\n%streams\n")
+        self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+        self.assertIn("Created stream ran with 2 shards.", res.stdout)
+        self.assertIn("batch = 200ms", res.stdout)
+        self.assertIn("ran", res.stdout.split("batch = 200ms", 1)[1])
+        self.client.wait_active("ran")
+        res = self.run_program("%describe ran\n")
+        self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+        self.assertIn("2 open shards", res.stdout)
+        res = self.run_program("%create ran shards 2\n")
+        self.assertNotEqual(res.returncode, 0)
+        self.assertIn("ran", res.stderr)
