@@ -3,7 +3,7 @@
  * `file "-" | parse json | agg count(), avg(x) by key` fed one record per
  * key (k0000000 ... ), serialized by rt_pipeline_save(), so state stores are
  * exercised with the bytes a stateful query really checkpoints. Header-only,
- * static functions; no asserts (the bench includes it too).
+ * static inline functions; no asserts (the bench includes it too).
  */
 #ifndef EDDY_TEST_STATE_PIPELINE_H
 #define EDDY_TEST_STATE_PIPELINE_H
@@ -22,7 +22,7 @@
 #define STATE_PIPELINE_QUERY "file \"-\" | parse json | agg count(), avg(x) by key"
 
 /* Drops what the pipeline emits. */
-static void state_pipeline_drop(void *ctx, rt_result_kind kind, rt_result *res,
+static inline void state_pipeline_drop(void *ctx, rt_result_kind kind, rt_result *res,
                                 rt_result *chart) {
   (void)ctx;
   (void)kind;
@@ -31,7 +31,7 @@ static void state_pipeline_drop(void *ctx, rt_result_kind kind, rt_result *res,
 }
 
 /* Compiles STATE_PIPELINE_QUERY into *prog and *plan (caller frees both). */
-static int state_pipeline_compile(dsl_program **prog, dsl_plan **plan, rt_err *err) {
+static inline int state_pipeline_compile(dsl_program **prog, dsl_plan **plan, rt_err *err) {
   const char *text = STATE_PIPELINE_QUERY;
   *plan = NULL;
   int rc = dsl_parse(text, strlen(text), prog, err);
@@ -46,13 +46,13 @@ static int state_pipeline_compile(dsl_program **prog, dsl_plan **plan, rt_err *e
 }
 
 /*
- * Feeds n keys (one record each, x = key index) through a fresh pipeline of
- * plan and appends its saved state to out. Returns 0 or RT_E*.
+ * A fresh pipeline of plan fed n keys (one record each, x = key index), or
+ * NULL with err. Caller owns it; free with rt_pipeline_free().
  */
-static int state_pipeline_bytes(const dsl_plan *plan, int n, rt_buf *out, rt_err *err) {
+static inline rt_pipeline *state_pipeline_fed(const dsl_plan *plan, int n, rt_err *err) {
   rt_pipeline *p = rt_pipeline_new(plan, err);
   if (!p)
-    return err && err->code ? err->code : RT_EINVAL;
+    return NULL;
   rt_buf lines;
   rt_buf_init(&lines, 0);
   for (int i = 0; i < n; i++)
@@ -65,10 +65,20 @@ static int state_pipeline_bytes(const dsl_plan *plan, int n, rt_buf *out, rt_err
     rc = rt_source_poll(src, b, 4096, err);
     rt_pipeline_batch(p, b, 1795168800000, state_pipeline_drop, NULL);
   }
-  rc = rc < 0 && rc != RT_EEOF ? rc : rt_pipeline_save(p, out);
   rt_batch_free(&b);
   rt_source_free(&src);
   rt_buf_free(&lines);
+  if (rc < 0 && rc != RT_EEOF)
+    rt_pipeline_free(&p);
+  return p;
+}
+
+/* Appends the saved state of a pipeline fed n keys to out. Returns 0 or RT_E*. */
+static inline int state_pipeline_bytes(const dsl_plan *plan, int n, rt_buf *out, rt_err *err) {
+  rt_pipeline *p = state_pipeline_fed(plan, n, err);
+  if (!p)
+    return err && err->code ? err->code : RT_EINVAL;
+  int rc = rt_pipeline_save(p, out);
   rt_pipeline_free(&p);
   return rc;
 }
