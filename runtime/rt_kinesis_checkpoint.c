@@ -490,15 +490,20 @@ static int ddb_commit_shard(rt_kin_ckpt *c, ck_entry *e, const char *seq, const 
 /* Position without state, at once (commit_shard with state NULL). */
 static int commit_position(rt_kin_ckpt *c, ck_entry *e, const char *seq, rt_err *err) {
   char *old = e->seq;
+  unsigned char *old_state = e->state; /* file store: goes with the old position */
   e->seq = rt_xstrdup(seq);
+  e->state = NULL;
   e->dirty = 1;
   int rc = c->ddb ? ddb_flush_one(c, e, err) : file_flush(c, err);
   if (rc != 0) {
     rt_free(e->seq);
     e->seq = old;
+    e->state = old_state;
     return rc;
   }
   rt_free(old);
+  rt_free(old_state);
+  e->state_len = 0;
   e->dirty = 0;
   if (c->ddb && e->version[0]) {
     add_orphan(c, e->shard, e->version, e->chunks);

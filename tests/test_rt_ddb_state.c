@@ -576,12 +576,18 @@ static void test_file_store_shards(void) {
   /* a position moved without a state drops that shard's state only */
   rt_kin_ckpt_set(c, "shardId-000000000001", "21");
   ASSERT_EQ(rt_kin_ckpt_flush(c, &err), 0);
+  commit(c, "shardId-000000000002", "30", 100, 15);
+  ASSERT_EQ(rt_kin_ckpt_commit_shard(c, "shardId-000000000002", "31", NULL, 0, &err), 0);
   rt_kin_ckpt_free(&c);
   ASSERT_EQ(rt_kin_ckpt_open_as(&cfg, "fapp", "s", dir, "q:other:v1", &c, &err), 0);
   char *seq;
   void *st;
   ASSERT_EQ(rt_kin_ckpt_load_shard(c, "shardId-000000000001", &seq, &st, &len, &err), 0);
   ASSERT_STR_EQ(seq, "21");
+  ASSERT(st == NULL);
+  rt_free(seq);
+  ASSERT_EQ(rt_kin_ckpt_load_shard(c, "shardId-000000000002", &seq, &st, &len, &err), 0);
+  ASSERT_STR_EQ(seq, "31");
   ASSERT(st == NULL);
   rt_free(seq);
   ASSERT_EQ(rt_kin_ckpt_load_shard(c, "shardId-000000000000", &seq, &st, &len, &err),
