@@ -38,12 +38,32 @@ int rt_ddb_scan_all(rt_awsj *ddb, const char *table, bool consistent, rt_ddb_ite
                     void *ctx, rt_err *err);
 
 /*
- * Makes sure table exists in KCL's lease layout (hash key leaseKey, a
- * string; billed per request) and is ACTIVE: creates it when missing (one
- * created by someone else meanwhile is fine) and waits for it, polling every
- * 100 ms for at most 60 s. Returns 0, the failing call's code, or
- * RT_ETIMEDOUT.
+ * rt_awsj_call() that retries what retrying can fix: throttling
+ * (ProvisionedThroughputExceeded, Throttling, RequestLimitExceeded), 5xx,
+ * cut connections and timeouts, up to 6 attempts with jittered exponential
+ * backoff (50 ms doubling to 2 s, slept on the caller's thread). body is
+ * taken; *out as rt_awsj_call. *retried (may be NULL) is set to 1 when an
+ * attempt failed in a way that may still have been applied (a cut answer, a
+ * timeout): a conditional write that then fails its condition may have
+ * failed on its own earlier success, and the caller must re-read to know.
+ * Returns 0 or the last attempt's RT_E* code with err filled.
  */
+int rt_ddb_call_retry(rt_awsj *ddb, const char *action, json_t *body, json_t **out,
+                      int *retried, rt_err *err);
+
+/*
+ * Makes sure table exists with the key schema hash (type htype: "S", "N" or
+ * "B") and, when range is not NULL, range (type rtype), billed per request,
+ * and is ACTIVE: creates it when missing (one created by someone else
+ * meanwhile is fine) and waits for it, polling every 100 ms for at most
+ * 60 s. An existing table with any other key schema is refused with
+ * RT_EINVAL and a message naming both schemas, and is left untouched.
+ * Returns 0, the failing call's code, RT_EINVAL or RT_ETIMEDOUT.
+ */
+int rt_ddb_ensure_table(rt_awsj *ddb, const char *table, const char *hash, const char *htype,
+                        const char *range, const char *rtype, rt_err *err);
+
+/* rt_ddb_ensure_table() for KCL's lease layout: hash key leaseKey, a string. */
 int rt_ddb_ensure_lease_table(rt_awsj *ddb, const char *table, rt_err *err);
 
 #endif

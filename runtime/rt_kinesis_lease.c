@@ -7,7 +7,9 @@
 #include "rt_kinesis_lease.h"
 
 #include "rt_aws_json.h"
+#include "rt_ddb_state.h"
 #include "rt_dynamodb.h"
+#include "rt_log.h"
 #include "rt_mem.h"
 #include "rt_time.h"
 
@@ -24,6 +26,10 @@ typedef struct lease {
   int64_t counter;     /* leaseCounter as last seen or written */
   int64_t changed_ms;  /* when this worker saw counter change */
   int seen;            /* present in the last scan */
+  char version[24];    /* stateVersion as last seen or written, "" when none */
+  long chunks;         /* that version's chunk count */
+  char old[24];        /* a replaced version whose chunks are still to delete, or "" */
+  long old_chunks;
 } lease;
 
 struct rt_kin_leases {
@@ -34,6 +40,9 @@ struct rt_kin_leases {
   int max_steal;
   lease *v;
   size_t n;
+  char *identity;         /* who may read the states (owned; "" = unnamed) */
+  char state_table[256];  /* APP-state */
+  int state_table_ok;     /* checked or created */
 };
 
 static lease *find(rt_kin_leases *l, const char *key) {
@@ -51,6 +60,8 @@ rt_kin_leases *rt_kin_leases_new(const rt_aws_config *cfg, const rt_kin_lease_op
   }
   rt_kin_leases *l = rt_xcalloc(1, sizeof(*l));
   l->table = rt_xstrdup(o->table);
+  l->identity = rt_xstrdup(o->identity ? o->identity : "");
+  rt_ddb_state_table_name(o->table, l->state_table, sizeof(l->state_table));
   l->failover_ms = o->failover_ms > 0 ? o->failover_ms : 10000;
   l->max_steal = o->max_steal > 0 ? o->max_steal : 1;
   if (o->worker && o->worker[0]) {
@@ -80,6 +91,7 @@ void rt_kin_leases_free(rt_kin_leases **lp) {
   rt_free(l->v);
   rt_awsj_free(&l->ddb);
   rt_free(l->table);
+  rt_free(l->identity);
   rt_free(l);
   *lp = NULL;
 }
@@ -146,6 +158,10 @@ static void take_item(void *ctx, json_t *item) {
   rt_free(e->checkpoint);
   e->checkpoint = ck ? rt_xstrdup(ck) : NULL;
   e->seen = 1;
+  rt_ddb_state_meta m;
+  rt_ddb_state_meta_of(item, &m);
+  snprintf(e->version, sizeof(e->version), "%s", m.version);
+  e->chunks = m.chunks;
 }
 
 /* A failed scan keeps the previous view: clearing `seen` first and giving up
@@ -197,30 +213,38 @@ static int still_mine(rt_kin_leases *l, lease *e) {
 }
 
 static int fenced_update_once(rt_kin_leases *l, lease *e, const char *set, json_t *values,
-                              int require_mine, int64_t now, rt_err *err);
+                              int require_mine, int64_t now, int retry, rt_err *err);
 
 /* A fenced update of e: condition on its counter (and owner when owned by
  * us), bump the counter. set and values (taken) extend the expression; now
  * 0 leaves the observation time alone. When the condition fails on a lease
  * we hold, the item is re-read once: if it is still ours (our own write
  * landed unseen), the update is retried with the stored counter. */
-static int fenced_update(rt_kin_leases *l, lease *e, const char *set, json_t *values,
-                         int require_mine, int64_t now, rt_err *err) {
+static int fenced_update_r(rt_kin_leases *l, lease *e, const char *set, json_t *values,
+                           int require_mine, int64_t now, int retry, rt_err *err) {
   json_t *again = require_mine ? json_deep_copy(values) : NULL;
-  int rc = fenced_update_once(l, e, set, values, require_mine, now, err);
+  int rc = fenced_update_once(l, e, set, values, require_mine, now, retry, err);
   if (rc == RT_ECONFLICT && again && still_mine(l, e)) {
-    rc = fenced_update_once(l, e, set, again, require_mine, now, err);
+    rc = fenced_update_once(l, e, set, again, require_mine, now, retry, err);
     again = NULL;
   }
   json_decref(again);
   return rc;
 }
 
+/* fenced_update_r without retries: renewals and takes are redone by the
+ * next tick anyway. */
+static int fenced_update(rt_kin_leases *l, lease *e, const char *set, json_t *values,
+                         int require_mine, int64_t now, rt_err *err) {
+  return fenced_update_r(l, e, set, values, require_mine, now, 0, err);
+}
+
 static int fenced_update_once(rt_kin_leases *l, lease *e, const char *set, json_t *values,
-                              int require_mine, int64_t now, rt_err *err) {
-  char cur[32], next[32], expr[512], cond[160];
+                              int require_mine, int64_t now, int retry, rt_err *err) {
+  char cur[32], next[32], expr[1024], cond[160];
   snprintf(cur, sizeof(cur), "%lld", (long long)e->counter);
   snprintf(next, sizeof(next), "%lld", (long long)e->counter + 1);
+  /* set may end with a REMOVE clause of its own */
   snprintf(expr, sizeof(expr), "SET leaseCounter = :next%s%s", set ? ", " : "", set ? set : "");
   snprintf(cond, sizeof(cond), "leaseCounter = :cur%s", require_mine ? " AND leaseOwner = :me" : "");
   json_object_set_new(values, ":cur", json_pack("{s:s}", "N", cur));
@@ -230,7 +254,8 @@ static int fenced_update_once(rt_kin_leases *l, lease *e, const char *set, json_
   json_t *body = json_pack("{s:s, s:{s:{s:s}}, s:s, s:s, s:o}", "TableName", l->table, "Key",
                            "leaseKey", "S", e->key, "UpdateExpression", expr,
                            "ConditionExpression", cond, "ExpressionAttributeValues", values);
-  int rc = rt_awsj_call(l->ddb, "UpdateItem", body, NULL, err);
+  int rc = retry ? rt_ddb_call_retry(l->ddb, "UpdateItem", body, NULL, NULL, err)
+                 : rt_awsj_call(l->ddb, "UpdateItem", body, NULL, err);
   if (rc == 0) {
     e->counter++;
     if (now)
@@ -373,11 +398,16 @@ int rt_kin_leases_checkpoint(rt_kin_leases *l, const char *shard, const char *se
   json_t *v = json_pack("{s:{s:s}, s:{s:s}}", ":ck", "S", seq, ":zero", "N", "0");
   int rc = fenced_update(l, e,
                          "checkpoint = :ck, checkpointSubSequenceNumber = :zero, "
-                         "ownerSwitchesSinceCheckpoint = :zero",
+                         "ownerSwitchesSinceCheckpoint = :zero REMOVE " RT_DDB_STATE_REMOVE,
                          v, 1, 0, err);
   if (rc == 0) {
     rt_free(e->checkpoint);
     e->checkpoint = rt_xstrdup(seq);
+    if (e->version[0] && !e->old[0]) { /* its state went with the old position */
+      snprintf(e->old, sizeof(e->old), "%s", e->version);
+      e->old_chunks = e->chunks;
+    }
+    e->version[0] = '\0';
   } else if (rc == RT_ECONFLICT) {
     rt_free(e->owner);
     e->owner = NULL;
@@ -403,6 +433,118 @@ int rt_kin_leases_release_all(rt_kin_leases *l, rt_err *err) {
       return rc;
     rt_free(e->owner);
     e->owner = NULL;
+  }
+  return 0;
+}
+
+/* ---- checkpoints with state ---------------------------------------------------- */
+
+static int ensure_state_table(rt_kin_leases *l, rt_err *err) {
+  if (l->state_table_ok)
+    return 0;
+  int rc = rt_ddb_state_ensure_table(l->ddb, l->state_table, err);
+  l->state_table_ok = rc == 0;
+  return rc;
+}
+
+/* Deletes e's replaced version, if any; a failure is logged and kept for the
+ * next checkpoint (the state in use is whole either way). */
+static void delete_old(rt_kin_leases *l, lease *e) {
+  if (!e->old[0])
+    return;
+  rt_err why;
+  if (rt_ddb_state_delete(l->ddb, l->state_table, e->key, e->old, e->old_chunks, &why) == 0)
+    e->old[0] = '\0';
+  else
+    rt_log(RT_LOG_WARN, "lease table %s: old state %s of %s not deleted yet (retried later): %s",
+           l->table, e->old, e->key, why.msg);
+}
+
+int rt_kin_leases_checkpoint_state(rt_kin_leases *l, const char *shard, const char *seq,
+                                   const void *state, size_t len, rt_err *err) {
+  lease *e = find(l, shard);
+  if (!e || !mine(l, e))
+    return rt_err_set(err, RT_ENOTFOUND, "this worker holds no lease on %s", shard);
+  if (!state && len)
+    return rt_err_set(err, RT_EINVAL, "state of %s: %zu bytes at NULL", shard, len);
+  rt_ddb_state_meta m;
+  memset(&m, 0, sizeof(m));
+  snprintf(m.sequence, sizeof(m.sequence), "%s", seq ? seq : "");
+  snprintf(m.identity, sizeof(m.identity), "%s", l->identity);
+  rt_ddb_state_new_version(m.version);
+  json_t *v = json_pack("{s:{s:s}}", ":zero", "N", "0");
+  const char *set;
+  int rc = rt_ddb_state_set_expr(&m, v, &set, err); /* checks seq before any write */
+  if (rc == 0)
+    rc = ensure_state_table(l, err);
+  if (rc == 0) {
+    delete_old(l, e);
+    rc = rt_ddb_state_write(l->ddb, l->state_table, shard, &m, state ? state : "", len, err);
+  }
+  if (rc == 0) { /* the chunk count and checksum are known now */
+    json_decref(v);
+    v = json_pack("{s:{s:s}}", ":zero", "N", "0");
+    rt_ddb_state_set_expr(&m, v, &set, NULL);
+    char expr[512];
+    snprintf(expr, sizeof(expr), "%s, ownerSwitchesSinceCheckpoint = :zero", set);
+    rc = fenced_update_r(l, e, expr, v, 1, 0, 1, err);
+    v = NULL;
+  }
+  json_decref(v);
+  if (rc == RT_ECONFLICT) {
+    rt_ddb_state_delete(l->ddb, l->state_table, shard, m.version, m.chunks, NULL);
+    rt_free(e->owner);
+    e->owner = NULL;
+    return rt_err_set(err, rc, "lease on %s was taken by another worker", shard);
+  }
+  if (rc != 0)
+    return rc;
+  rt_free(e->checkpoint);
+  e->checkpoint = rt_xstrdup(seq);
+  if (e->version[0] && !e->old[0]) {
+    snprintf(e->old, sizeof(e->old), "%s", e->version);
+    e->old_chunks = e->chunks;
+  }
+  snprintf(e->version, sizeof(e->version), "%s", m.version);
+  e->chunks = m.chunks;
+  delete_old(l, e);
+  return 0;
+}
+
+int rt_kin_leases_load_state(rt_kin_leases *l, const char *shard, char **seq, void **state,
+                             size_t *len, rt_err *err) {
+  *seq = NULL;
+  *state = NULL;
+  *len = 0;
+  json_t *out = NULL;
+  json_t *body = json_pack("{s:s, s:{s:{s:s}}, s:b}", "TableName", l->table, "Key", "leaseKey",
+                           "S", shard, "ConsistentRead", 1);
+  int rc = rt_ddb_call_retry(l->ddb, "GetItem", body, &out, NULL, err);
+  json_t *item = json_object_get(out, "Item");
+  rt_ddb_state_meta m;
+  rt_ddb_state_meta_of(item, &m);
+  if (rc == 0)
+    rc = rt_ddb_state_position(item, seq, err);
+  json_decref(out);
+  if (rc == 0 && m.version[0])
+    rc = ensure_state_table(l, err);
+  if (rc == 0 && m.version[0])
+    rc = rt_ddb_state_read(l->ddb, l->state_table, l->table, shard, &m, l->identity, state, len,
+                           err);
+  if (rc != 0) {
+    rt_free(*seq);
+    *seq = NULL;
+    return rc;
+  }
+  lease *e = find(l, shard);
+  if (e && mine(l, e)) { /* ours: remember the version, sweep what never switched in */
+    snprintf(e->version, sizeof(e->version), "%s", m.version);
+    e->chunks = m.chunks;
+    rt_err why;
+    if (ensure_state_table(l, &why) != 0 ||
+        rt_ddb_state_sweep(l->ddb, l->state_table, shard, m.version, NULL, &why) != 0)
+      rt_log(RT_LOG_WARN, "lease table %s: orphan states of %s not deleted yet: %s", l->table,
+             shard, why.msg);
   }
   return 0;
 }

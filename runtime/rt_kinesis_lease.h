@@ -25,6 +25,7 @@
 #include "rt_err.h"
 #include "rt_kinesis.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Options; zero fields take the defaults. */
@@ -33,6 +34,8 @@ typedef struct rt_kin_lease_opts {
   const char *worker;  /* this worker's id, default "eddy@HOST:PID:TAG" (unique per lease set) */
   long failover_ms;    /* a lease whose counter stood still this long is expired (10,000) */
   int max_steal;       /* leases stolen per tick (1) */
+  const char *identity; /* who may read the shard states (rt_kin_leases_load_state): e.g.
+                           a hash of the query text and state format; NULL = "" */
 } rt_kin_lease_opts;
 
 typedef struct rt_kin_leases rt_kin_leases;
@@ -82,6 +85,44 @@ const char *rt_kin_leases_checkpoint_of(const rt_kin_leases *l, const char *shar
  */
 int rt_kin_leases_checkpoint(rt_kin_leases *l, const char *shard, const char *sequence,
                              rt_err *err);
+
+/*
+ * Checkpoints shard at sequence ("SEQ", "SEQ:SUB" or "SHARD_END") together
+ * with its operator state (len bytes at state, copied, any size), fenced
+ * like rt_kin_leases_checkpoint: the state's chunks go to the table
+ * "APP-state" first (rt_ddb_state.h), then ONE UpdateItem conditional on the
+ * lease (leaseCounter and leaseOwner) sets the position, the new state
+ * version and its description together and bumps the counter; the old
+ * version's chunks are deleted after it (a failed delete is logged and
+ * retried at the next checkpoint; a worker taking the lease sweeps what is
+ * left). Throttling, 5xx and cut connections are retried with backoff; an
+ * answer lost after the switch landed is recognised (the item is re-read).
+ *
+ * Returns 0; RT_ECONFLICT when the lease was lost (stop reading the shard;
+ * the new chunks were deleted, the state saved by whoever holds the lease is
+ * untouched); RT_ENOTFOUND when it is not held; RT_EINVAL for a bad
+ * sequence; or a transport error (the switch may have landed unseen; the
+ * next checkpoint or load settles it). The position readers see never
+ * moves without the state saved with it.
+ */
+int rt_kin_leases_checkpoint_state(rt_kin_leases *l, const char *shard, const char *sequence,
+                                   const void *state, size_t len, rt_err *err);
+
+/*
+ * Reads shard's position and state afresh (consistent GetItem of the lease,
+ * then consistent Queries of its chunks), for a worker that took the lease
+ * and is about to read the shard; then deletes the shard's orphan chunks
+ * (versions never switched in), when this worker holds the lease. On 0:
+ * *sequence is the position ("SEQ", "SEQ:SUB", a KCL sentinel such as
+ * "TRIM_HORIZON", or NULL when the shard has no lease), *state the state
+ * (*len bytes) or NULL when the lease has none. Caller owns both; free with
+ * rt_free(). Errors: RT_EINVAL when the state was saved under another
+ * identity (the message names both), RT_EPROTO when a chunk is missing or
+ * damaged or the position moved without its state, transport errors; both
+ * outputs are NULL on error.
+ */
+int rt_kin_leases_load_state(rt_kin_leases *l, const char *shard, char **sequence,
+                             void **state, size_t *len, rt_err *err);
 
 /* Gives up every held lease (they become free at once), e.g. on shutdown. */
 int rt_kin_leases_release_all(rt_kin_leases *l, rt_err *err);
