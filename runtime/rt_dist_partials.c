@@ -505,29 +505,44 @@ static const rt_dist_mark *mark_of(const rt_dist_mark *marks, size_t n, const ch
 
 bool rt_dist_global_watermark(const rt_dist_shard *shards, size_t nshards,
                               const rt_dist_mark *marks, size_t nmarks, int64_t *wm) {
-  bool have_min = false, have_idle = false;
-  int64_t min = 0, idle_max = 0;
+  bool have = false;
+  int64_t min = 0;
   for (size_t i = 0; i < nshards; i++) {
     if (shards[i].finished)
       continue;
     const rt_dist_mark *m = mark_of(marks, nmarks, shards[i].shard);
-    if (!m)
-      return false; /* nobody has published for it yet */
+    if (!m || (!m->done && !m->has_wm))
+      return false; /* nobody has published for it yet, or no watermark yet */
     if (m->done)
       continue;
-    if (m->idle) {
-      if (m->has_wm && (!have_idle || m->wm > idle_max))
-        idle_max = m->wm, have_idle = true;
+    if (!have || m->wm < min)
+      min = m->wm, have = true;
+  }
+  if (have)
+    *wm = min;
+  return have;
+}
+
+bool rt_dist_idle_target(const rt_dist_shard *shards, size_t nshards,
+                         const rt_dist_mark *marks, size_t nmarks, int64_t *wm) {
+  bool have_min = false, have_max = false;
+  int64_t min = 0, max = 0;
+  for (size_t i = 0; i < nshards; i++) {
+    if (shards[i].finished)
       continue;
-    }
-    if (!m->has_wm)
-      return false; /* being read, no watermark yet */
-    if (!have_min || m->wm < min)
+    const rt_dist_mark *m = mark_of(marks, nmarks, shards[i].shard);
+    if (m && m->done)
+      continue;
+    if (!m || (!m->idle && !m->has_wm))
+      return false;
+    if (m->has_wm && (!have_max || m->wm > max))
+      max = m->wm, have_max = true;
+    if (!m->idle && (!have_min || m->wm < min))
       min = m->wm, have_min = true;
   }
   if (have_min)
     *wm = min;
-  else if (have_idle)
-    *wm = idle_max;
-  return have_min || have_idle;
+  else if (have_max)
+    *wm = max;
+  return have_min || have_max;
 }

@@ -140,17 +140,25 @@ void rt_dist_shards_free(rt_dist_shard **v, size_t n);
 
 /*
  * The global watermark: every window with end <= *wm has all its partials
- * published. Over the nshards shards of the lease table (the marks of
- * other shards are ignored):
- *  - a finished shard (SHARD_END) or one whose mark is done counts no more;
- *  - a shard without a mark, or with a mark that is neither idle nor has a
- *    watermark yet, blocks: returns false (nothing is complete yet);
- *  - *wm is the minimum over the remaining non-idle marks; when every mark
- *    left is idle, the maximum of their watermarks (a quiet stream, as one
- *    process does); false when there is none.
+ * published. The minimum over the marks of the nshards shards of the lease
+ * table (marks of other shards are ignored), except that a finished shard
+ * (SHARD_END) or one whose mark is done counts no more. A shard without a
+ * mark, or whose mark has no watermark yet, blocks: returns false (nothing
+ * is complete yet). Idle shards count too: their holder moves them up to
+ * rt_dist_idle_target(), publishing their part of the windows it closes.
  * Pure: no I/O. Returns true with *wm set, or false.
  */
 bool rt_dist_global_watermark(const rt_dist_shard *shards, size_t nshards,
                               const rt_dist_mark *marks, size_t nmarks, int64_t *wm);
+
+/*
+ * Where an idle shard's watermark goes (as one process leaves an idle
+ * partition out of its minimum): the minimum over the non-idle, unfinished
+ * shards' watermarks; when every one is idle, the maximum of them all (a
+ * quiet stream: the newest event time decides). False while a non-idle
+ * shard has no mark or no watermark, or there is none. Pure.
+ */
+bool rt_dist_idle_target(const rt_dist_shard *shards, size_t nshards,
+                         const rt_dist_mark *marks, size_t nmarks, int64_t *wm);
 
 #endif

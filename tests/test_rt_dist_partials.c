@@ -43,12 +43,19 @@ static void test_global_watermark(void) {
   /* so does one being read without a watermark yet */
   m[1].has_wm = false;
   ASSERT(!rt_dist_global_watermark(shards, 3, m, 4, &wm));
-  /* an idle shard is left out of the minimum */
+  /* an idle shard still counts (its holder moves it up to the idle target,
+   * publishing its part of the windows that closes) */
   m[1].idle = true;
+  ASSERT(!rt_dist_global_watermark(shards, 3, m, 4, &wm));
+  ASSERT(rt_dist_idle_target(shards, 3, m, 4, &wm)); /* min of the others */
+  ASSERT_EQ(wm, 20000);
+  m[1].has_wm = true;
+  m[1].wm = 20000;
   ASSERT(rt_dist_global_watermark(shards, 3, m, 4, &wm));
   ASSERT_EQ(wm, 20000);
   /* a finished (SHARD_END) or done shard counts no more */
   m[1].idle = false;
+  m[1].wm = 100;
   shards[1].finished = true;
   ASSERT(rt_dist_global_watermark(shards, 3, m, 4, &wm));
   ASSERT_EQ(wm, 20000);
@@ -57,14 +64,18 @@ static void test_global_watermark(void) {
   m[0].done = true;
   ASSERT(rt_dist_global_watermark(shards, 3, m, 4, &wm));
   ASSERT_EQ(wm, 30000);
-  /* every shard idle: the newest watermark decides (a quiet stream) */
+  /* every shard idle: they go to the newest watermark (a quiet stream) */
   m[0].done = m[1].done = false;
   m[0].idle = m[1].idle = m[2].idle = true;
-  m[1].has_wm = true;
-  ASSERT(rt_dist_global_watermark(shards, 3, m, 4, &wm));
+  ASSERT(rt_dist_idle_target(shards, 3, m, 4, &wm));
   ASSERT_EQ(wm, 30000);
+  /* a shard being read without a watermark: no target yet */
+  m[0].idle = false;
+  m[0].has_wm = false;
+  ASSERT(!rt_dist_idle_target(shards, 3, m, 4, &wm));
   /* nothing left at all */
   ASSERT(!rt_dist_global_watermark(shards, 0, m, 4, &wm));
+  ASSERT(!rt_dist_idle_target(shards, 0, m, 4, &wm));
 }
 
 static rt_dist_partials *open_table(const char *app) {
