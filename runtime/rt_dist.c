@@ -26,6 +26,7 @@
 static const char PART_MAGIC[4] = {'E', 'D', 'Q', '1'};
 enum {
   IDLE_MIN_MS = 5000,    /* as rt_pipeline's idle rule */
+  FIRST_READ_MS = 30000, /* a shard just acquired with no record yet: idle after */
   GC_EVERY_MS = 60000,   /* collection runs at most this often */
   PART_MAX_BYTES = 1 << 30,
 };
@@ -102,6 +103,8 @@ static void shard_free(rt_dist *d, shard_pipe *sp) {
 
 /* Drops the first n published windows of sp's outbox. */
 static void outbox_drop(shard_pipe *sp, size_t n) {
+  if (n == 0)
+    return;
   for (size_t i = 0; i < n; i++)
     rt_free(sp->out[i].data);
   memmove(sp->out, sp->out + n, (sp->nout - n) * sizeof(*sp->out));
@@ -160,8 +163,17 @@ static rt_dist_mark mark_now(const rt_dist *d, const shard_pipe *sp) {
   memset(&m, 0, sizeof(m));
   snprintf(m.shard, sizeof(m.shard), "%s", sp->shard);
   m.has_wm = rt_pipeline_watermark(sp->pipe, &m.wm);
-  int64_t last = sp->last_rec_ms > sp->since_ms ? sp->last_rec_ms : sp->since_ms;
-  m.idle = d->now_ms - last >= idle_ms(d);
+  /* A shard just taken over may have a backlog that its first GetRecords
+   * answers are slow to bring (a busy server, a loaded machine): were it
+   * idle after the usual few seconds, the others would move it past that
+   * backlog, whose records would then be late. So until its first record it
+   * gets FIRST_READ_MS; a shard that really is empty waits that long once. */
+  if (sp->last_rec_ms)
+    m.idle = d->now_ms - sp->last_rec_ms >= idle_ms(d);
+  else {
+    int64_t first = idle_ms(d) > FIRST_READ_MS ? idle_ms(d) : FIRST_READ_MS;
+    m.idle = d->now_ms - sp->since_ms >= first;
+  }
   m.done = sp->done;
   return m;
 }

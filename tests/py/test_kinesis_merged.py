@@ -108,10 +108,24 @@ def write(client, lo, hi):
 
 class MergedWorkersTest(unittest.TestCase):
     def start(self, prog, env, log):
-        p = subprocess.Popen([EDDY_BIN, "run", prog, "--set", "lease=2s", "--set", "batch=200ms"],
-                             env=env, stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+        with open(log, "w") as f:
+            p = subprocess.Popen([EDDY_BIN, "run", prog, "--set", "lease=2s",
+                                  "--set", "batch=200ms"],
+                                 env=env, stdout=subprocess.DEVNULL, stderr=f)
         self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
+        self.logs.append(log)
         return p
+
+    def setUp(self):
+        self.logs = []
+
+    def said(self):
+        """The tail of what every process wrote to stderr."""
+        out = []
+        for log in self.logs:
+            with open(log) as f:
+                out.append("--- %s\n%s" % (os.path.basename(log), f.read()[-2000:]))
+        return "\n".join(out)
 
     def test_three_workers_one_killed_merge_exactly(self):
         want = expected()
@@ -136,7 +150,8 @@ class MergedWorkersTest(unittest.TestCase):
             wait_for(lambda: sorted(collections.Counter(
                 lease_owners(d.port, APP).values()).values()) == [2, 2, 2]
                 or any(p.poll() is not None for p in workers), 60, "three workers, 2 leases each")
-            self.assertTrue(all(p.poll() is None for p in workers), "a worker ended")
+            self.assertTrue(all(p.poll() is None for p in workers),
+                            "a worker ended:\n" + self.said())
 
             # half of the records; once every worker wrote merged windows, kill one
             write(client, 0, RECORDS // 2)
