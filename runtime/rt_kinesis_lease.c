@@ -385,6 +385,13 @@ int rt_kin_leases_count_all(const rt_kin_leases *l) {
   return n;
 }
 
+const char *rt_kin_leases_shard_at(const rt_kin_leases *l, int i) {
+  for (size_t k = 0; k < l->n; k++)
+    if (l->v[k].seen && i-- == 0)
+      return l->v[k].key;
+  return NULL;
+}
+
 const char *rt_kin_leases_checkpoint_of(const rt_kin_leases *l, const char *shard) {
   lease *e = find((rt_kin_leases *)l, shard);
   return e ? e->checkpoint : NULL;

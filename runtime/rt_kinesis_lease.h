@@ -74,6 +74,10 @@ int rt_kin_leases_held(const rt_kin_leases *l, const char *shard);
 int rt_kin_leases_count_held(const rt_kin_leases *l);
 int rt_kin_leases_count_all(const rt_kin_leases *l);
 
+/* The shard id of the i-th known lease, 0 <= i < rt_kin_leases_count_all()
+ * (borrowed; valid until the next tick), or NULL past the end. */
+const char *rt_kin_leases_shard_at(const rt_kin_leases *l, int i);
+
 /* The checkpoint stored in shard's lease (borrowed; valid until the next
  * tick), or NULL. */
 const char *rt_kin_leases_checkpoint_of(const rt_kin_leases *l, const char *shard);

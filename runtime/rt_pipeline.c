@@ -37,6 +37,7 @@ struct rt_pipeline {
   int64_t last_tick;     /* processing time of the previous tick, or -1 */
   int64_t now_ms;        /* processing time of the latest batch or tick */
   int64_t tick_ms;       /* spacing of the last two ticks (1000 until seen) */
+  bool partials;         /* rt_pipeline_new_partials(): no result phase */
   rt_batch *scratch;     /* result phase: a result's rows as columns */
   rt_value *tmp;         /* parse: one record's values */
   int tmp_cap;
@@ -62,10 +63,17 @@ typedef struct emit_ctx {
   int64_t now; /* processing time of the tick, for now() */
 } emit_ctx;
 
-rt_pipeline *rt_pipeline_new(const dsl_plan *plan, rt_err *err) {
+/* Makes the pipeline; partials: its windows emit partial states (scale-out). */
+static rt_pipeline *pipeline_new(const dsl_plan *plan, bool partials, rt_err *err) {
   rt_pipeline *p = rt_xcalloc(1, sizeof(*p));
   p->plan = plan;
-  if (plan->agg && !(p->win = rt_window_new(&plan->agg->wopts, err))) {
+  p->partials = partials;
+  rt_window_opts wo;
+  if (plan->agg) {
+    wo = plan->agg->wopts;
+    wo.emit_partials = partials;
+  }
+  if (plan->agg && !(p->win = rt_window_new(&wo, err))) {
     rt_free(p);
     return NULL;
   }
@@ -87,6 +95,18 @@ rt_pipeline *rt_pipeline_new(const dsl_plan *plan, rt_err *err) {
         p->part_col = i;
   }
   return p;
+}
+
+rt_pipeline *rt_pipeline_new(const dsl_plan *plan, rt_err *err) {
+  return pipeline_new(plan, false, err);
+}
+
+rt_pipeline *rt_pipeline_new_partials(const dsl_plan *plan, rt_err *err) {
+  if (!plan->agg || plan->agg->wopts.kind != RT_WINDOW_SLIDING) {
+    rt_err_set(err, RT_EUNSUPPORTED, "only window aggregates emit partial states");
+    return NULL;
+  }
+  return pipeline_new(plan, true, err);
 }
 
 void rt_pipeline_free(rt_pipeline **pp) {
@@ -619,6 +639,11 @@ static rt_result *chart_frame(rt_pipeline *p, const rt_result *res, int64_t now)
 
 static void finish_result(rt_pipeline *p, rt_result_kind kind, rt_result *res, int64_t now,
                           rt_pipeline_emit_fn emit, void *ctx) {
+  if (p->partials) { /* the merged result takes the result phase, not these */
+    p->st.results++;
+    emit(ctx, kind, res, NULL);
+    return;
+  }
   for (int i = 0; i < p->plan->nrops; i++)
     res = apply_rop(p, &p->plan->rops[i], res, now);
   rt_result *chart = p->plan->out.kind == DSL_OUT_CHART ? chart_frame(p, res, now) : NULL;
@@ -682,6 +707,27 @@ void rt_pipeline_tick(rt_pipeline *p, int64_t now, rt_pipeline_emit_fn emit, voi
   p->last_tick = p->now_ms = now;
   part_min(p, now); /* partitions may have gone idle */
   part_advance(p, &e);
+}
+
+void rt_pipeline_emit_window(rt_pipeline *p, rt_result *res, int64_t now,
+                             rt_pipeline_emit_fn emit, void *ctx) {
+  finish_result(p, RT_RESULT_WINDOW, res, now, emit, ctx);
+}
+
+void rt_pipeline_advance_to(rt_pipeline *p, int64_t wm, int64_t now, rt_pipeline_emit_fn emit,
+                            void *ctx) {
+  if (!p->win || p->part_col < 0 || (p->have_pwm && wm <= p->pwm))
+    return;
+  emit_ctx e = {p, agg_kind(p), emit, ctx, now};
+  p->have_pwm = true;
+  p->pwm = wm;
+  rt_window_advance_to(p->win, wm, on_window, &e);
+}
+
+bool rt_pipeline_watermark(const rt_pipeline *p, int64_t *wm) {
+  if (p->have_pwm)
+    *wm = p->pwm;
+  return p->have_pwm;
 }
 
 void rt_pipeline_partition_ended(rt_pipeline *p, const char *partition) {

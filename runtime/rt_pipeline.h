@@ -47,6 +47,32 @@ typedef struct rt_pipeline_stats {
  * the result; free with rt_pipeline_free(). */
 rt_pipeline *rt_pipeline_new(const dsl_plan *plan, rt_err *err);
 
+/* Scale-out (rt_dist.h): the pipeline of one shard. Like rt_pipeline_new(),
+ * but its window emits partial states (rt_window_opts.emit_partials: rows of
+ * window_start, window_end, keys, RT_PARTIAL_COLUMN) and those results skip
+ * the result phase (top, sort, limit, the chart frame): the merged window
+ * takes it, through rt_pipeline_emit_window(). RT_EUNSUPPORTED with err
+ * unless the plan's agg is a sliding or tumbling window. Caller owns the
+ * result; free with rt_pipeline_free(). */
+rt_pipeline *rt_pipeline_new_partials(const dsl_plan *plan, rt_err *err);
+
+/* Runs a window result made elsewhere (rt_merger's merge of the shards'
+ * partials, shaped like this plan's window results) through the result
+ * phase and hands it to emit as RT_RESULT_WINDOW. Takes res. */
+void rt_pipeline_emit_window(rt_pipeline *p, rt_result *res, int64_t now,
+                             rt_pipeline_emit_fn emit, void *ctx);
+
+/* The partitioned event-time watermark (see below): every window with end
+ * <= *wm has been emitted. False (and *wm untouched) while there is none
+ * yet, or without a `shard` column. */
+bool rt_pipeline_watermark(const rt_pipeline *p, int64_t *wm);
+
+/* Scale-out: moves the partitioned watermark up to wm (never down), closing
+ * the windows that ends, as if every partition had passed it: an idle
+ * shard follows the others so its part of their windows is published. */
+void rt_pipeline_advance_to(rt_pipeline *p, int64_t wm, int64_t now, rt_pipeline_emit_fn emit,
+                            void *ctx);
+
 /* Frees the operators and their state; NULLs *p. Accepts NULL. */
 void rt_pipeline_free(rt_pipeline **p);
 

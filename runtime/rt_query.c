@@ -7,6 +7,7 @@
 
 #include "dsl_eval.h"
 #include "dsl_plan_int.h"
+#include "rt_dist.h"
 #include "rt_log.h"
 #include "rt_mem.h"
 #include "rt_sink_file.h"
@@ -21,7 +22,8 @@
 
 struct rt_query {
   dsl_plan *plan;          /* owned */
-  rt_pipeline *pipe;       /* owned */
+  rt_pipeline *pipe;       /* owned; with dist, only its result phase runs */
+  rt_dist *dist;           /* scale-out: per-shard pipelines + merge, or NULL */
   rt_source *src;          /* owned */
   rt_batch *batch;         /* owned; reset per poll */
   rt_sink_file *file;      /* INTO_FILE, or NULL */
@@ -118,7 +120,12 @@ static int open_source(rt_query *q, rt_err *err) {
   k.from_ms = s->u.kinesis.from_ms;
   k.until_now = s->u.kinesis.until_now;
   k.app = s->u.kinesis.app;
-  if (k.app && rt_pipeline_stateful(q->pipe)) {
+  int rc = rt_dist_open(q->plan, &k, q->o.batch_ms, q->o.clock, &q->dist, err);
+  if (rc != 0)
+    return rc;
+  if (q->dist) /* state per shard, merged across workers */
+    k.shard_hooks = rt_dist_hooks(q->dist);
+  else if (k.app && rt_pipeline_stateful(q->pipe)) {
     k.save_state = save_state;
     k.restore_state = restore_state;
     k.state_ctx = q;
@@ -256,7 +263,10 @@ static void refresh_stats(rt_query *q, bool rates) {
   rt_source_stats ss;
   rt_pipeline_stats ps;
   rt_source_stats_get(q->src, &ss);
-  rt_pipeline_get_stats(q->pipe, &ps);
+  if (q->dist)
+    rt_dist_get_stats(q->dist, &ps);
+  else
+    rt_pipeline_get_stats(q->pipe, &ps);
   int64_t now = mono_ms(q);
   pthread_mutex_lock(&q->mu);
   q->st.records_in = ss.records;
@@ -308,10 +318,26 @@ static int run_batch(rt_query *q) {
     q->err = e;
     return rc;
   }
-  rt_pipeline_batch(q->pipe, q->batch, now, on_result, q);
+  if (q->dist)
+    rt_dist_batch(q->dist, q->batch, now);
+  else
+    rt_pipeline_batch(q->pipe, q->batch, now, on_result, q);
   if (rt_source_commit(q->src, false, &e) < 0)
     rt_log(RT_LOG_WARN, "query %llu: checkpoint failed: %s", (unsigned long long)q->o.id, e.msg);
   return rc;
+}
+
+/* Advances the windows; scaled out, also publishes and merges. */
+static void tick(rt_query *q) {
+  if (!q->dist) {
+    rt_pipeline_tick(q->pipe, proc_time(q), on_result, q);
+    return;
+  }
+  rt_err e;
+  rt_err_clear(&e);
+  if (rt_dist_tick(q->dist, proc_time(q), q->pipe, on_result, q, &e) < 0)
+    rt_log(RT_LOG_WARN, "query %llu: partials: %s (retried)", (unsigned long long)q->o.id,
+           e.msg);
 }
 
 static rt_query_state run_loop(rt_query *q) {
@@ -328,7 +354,7 @@ static rt_query_state run_loop(rt_query *q) {
       return RT_QUERY_DONE;
     int64_t now = mono_ms(q);
     if (now >= next_tick) {
-      rt_pipeline_tick(q->pipe, proc_time(q), on_result, q);
+      tick(q);
       next_tick = now - next_tick > q->o.batch_ms ? now + q->o.batch_ms : next_tick + q->o.batch_ms;
     }
     if (now >= next_status) {
@@ -359,7 +385,13 @@ static void *query_main(void *arg) {
   if (rt_source_commit(q->src, true, &e) < 0)
     rt_log(RT_LOG_WARN, "query %llu: final checkpoint failed: %s",
            (unsigned long long)q->o.id, e.msg);
-  rt_pipeline_finish(q->pipe, proc_time(q), on_result, q);
+  /* Scaled out, a worker's open windows belong to the merged result of all
+   * workers: the final commit published what closed; the last read emits
+   * what is complete, and the rest stays with the next holder's state. */
+  if (q->dist)
+    tick(q);
+  else
+    rt_pipeline_finish(q->pipe, proc_time(q), on_result, q);
   if (q->rc < 0)
     end = RT_QUERY_FAILED;
   refresh_stats(q, true);
@@ -496,8 +528,9 @@ void rt_query_free(rt_query **qp) {
     rt_query_stop(q);
     pthread_join(q->thread, NULL);
   }
+  rt_source_free(&q->src); /* its hooks call into dist */
+  rt_dist_free(&q->dist);
   rt_pipeline_free(&q->pipe);
-  rt_source_free(&q->src);
   rt_source_free(&q->o.source);
   rt_batch_free(&q->batch);
   rt_sink_file_free(&q->file);

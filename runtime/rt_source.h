@@ -179,6 +179,32 @@ typedef enum rt_start {
 } rt_start;
 
 /*
+ * Per-shard operator state (scale-out: rt_dist.h). With leases, a query
+ * whose state merges across workers keeps one state per shard instead of
+ * one for the query; the source calls these on the query thread:
+ *  - acquire: this worker is about to hand over shard's first records (or
+ *    holds its lease and reads it): load state (len bytes; NULL, 0 for a
+ *    shard never checkpointed with state) before any of them;
+ *  - save: shard's position is about to be checkpointed: publish whatever
+ *    the state no longer holds (so publishing precedes the checkpoint), then
+ *    append the state to out; a failure skips this checkpoint (retried);
+ *  - release: the lease is gone (taken by another worker, or released):
+ *    forget the shard, whose next holder resumes from its checkpoint;
+ *  - ended: the shard was read to SHARD_END; its last records are in the
+ *    batch just polled.
+ * Strings and bytes are borrowed for the call; ctx for the source's life.
+ */
+typedef struct rt_src_shard_hooks {
+  void *ctx;
+  const char *identity; /* whose states these are: a state saved under another
+                         * identity (another query) is refused at acquire */
+  int (*acquire)(void *ctx, const char *shard, const void *state, size_t len, rt_err *err);
+  int (*save)(void *ctx, const char *shard, rt_buf *out, rt_err *err);
+  void (*release)(void *ctx, const char *shard);
+  void (*ended)(void *ctx, const char *shard);
+} rt_src_shard_hooks;
+
+/*
  * `kinesis "NAME" ...`: implemented by the Kinesis module (rt_src_kinesis.c).
  * Returns 0 and *out (columns data, partition_key, sequence, shard,
  * arrival), or RT_E* with err.
@@ -202,6 +228,10 @@ typedef struct rt_src_kinesis_opts {
   void *state_ctx;
   const rt_clock *clock; /* pacing, backoff and lease times (NULL: the
                           * system's; borrowed, outlives the source) */
+  /* With leases: per-shard state instead of save_state (borrowed, outlives
+   * the source), or NULL. */
+  const rt_src_shard_hooks *shard_hooks;
+  int64_t lease_ms;      /* setting `lease`: failover time of a lease (0: 10 s) */
 } rt_src_kinesis_opts;
 
 int rt_src_kinesis_open(const rt_src_kinesis_opts *opts, rt_source **out,

@@ -20,7 +20,11 @@
  * store writes that state and the positions in one atomic replace, and
  * `from checkpoint` restores it before the first poll, so the records of
  * open windows are neither lost nor counted twice. The DynamoDB stores have
- * no room for it and refuse such a query.
+ * no room for a whole query's state and refuse such a query; with leases, a
+ * query whose state merges across workers (rt_dist.h) keeps one state per
+ * shard instead, through shard_hooks: restored when a shard is acquired,
+ * saved (after its partials are published) when its position is
+ * checkpointed, forgotten when its lease goes.
  * Records of a KPL aggregate carry the sequence "SEQ:SUB" (sub-sequence).
  */
 #include "rt_source.h"
@@ -49,7 +53,7 @@ enum { COL_DATA, COL_PK, COL_SEQ, COL_SHARD, COL_ARRIVAL };
 enum {
   QUEUE_MAX_BYTES = 64 << 20,
   CHECKPOINT_RETRY_MS = 1000,
-  LEASE_TICK_MS = 2500,
+  LEASE_TICK_MS = 2500, /* at most; a quarter of the failover time */
   STATE_MAX_BYTES = 256 << 20, /* operator state in a checkpoint file */
 };
 
@@ -65,6 +69,7 @@ typedef struct position {
   char *shard;      /* owned */
   char *handed;     /* last sequence handed to the query (owned) */
   char *committed;  /* last sequence the query finished (owned) */
+  int live;         /* shard_hooks: acquire() was called, release() not yet */
 } position;
 
 typedef struct src_kinesis {
@@ -106,6 +111,8 @@ typedef struct src_kinesis {
   rt_start from;             /* where new leases start */
   rt_source_save_state_fn save_state; /* the query's operator state, or NULL */
   void *state_ctx;           /* its context (borrowed) */
+  const rt_src_shard_hooks *hooks; /* per-shard state with leases, or NULL (borrowed) */
+  int64_t lease_tick_ms;     /* time between lease rounds */
 } src_kinesis;
 
 /* ---- positions and checkpoints ------------------------------------------ */
@@ -131,7 +138,12 @@ static const char *resume_fn(void *ctx, const char *shard) {
   src_kinesis *s = ctx;
   if (s->ckpt)
     return s->resume ? rt_kin_ckpt_get(s->ckpt, shard) : NULL;
-  if (!s->leases || !(s->resume || atomic_load(&s->started)))
+  /* With leases, a checkpoint in the lease always wins (as in KCL): `from`
+   * only chose the sentinel a new lease starts from. Even before the first
+   * listing is done: a worker started `from trim_horizon` that takes or
+   * steals a lease in its first round resumes where the last holder
+   * stopped, rather than re-reading the shard from its start. */
+  if (!s->leases)
     return NULL;
   pthread_mutex_lock(&s->lease_mu);
   const char *ck = rt_kin_leases_checkpoint_of(s->leases, shard);
@@ -184,7 +196,7 @@ static int lease_round(src_kinesis *s, rt_err *err) {
   if (rc == 0)
     rc = rt_kin_leases_tick(s->leases, rt_clock_mono_ns(s->clock) / 1000000, err);
   pthread_mutex_unlock(&s->lease_mu);
-  s->next_tick_ms = rt_clock_mono_ns(s->clock) / 1000000 + LEASE_TICK_MS;
+  s->next_tick_ms = rt_clock_mono_ns(s->clock) / 1000000 + s->lease_tick_ms;
   return rc;
 }
 
@@ -202,6 +214,36 @@ static int first_lease_round(src_kinesis *s, rt_err *err) {
     long ms = rt_awsj_backoff_ms(attempt, rc == RT_ETHROTTLED ? 1000 : 200, 4000, &rng);
     rt_clock_sleep_ns(s->clock, ms * 1000000LL);
   }
+}
+
+/* ---- per-shard state (shard_hooks) ------------------------------------------ */
+
+/* Makes sure shard's state is loaded before its first record is handed
+ * over: the state saved with the lease's checkpoint, from which the reader
+ * resumed (the lease is ours, so nobody moved it since). */
+static int ensure_live(src_kinesis *s, const char *shard, rt_err *err) {
+  if (!s->hooks)
+    return 0;
+  position *p = pos_get(s, shard);
+  if (p->live)
+    return 0;
+  char *seq = NULL;
+  void *state = NULL;
+  size_t len = 0;
+  rt_err why;
+  rt_err_clear(&why);
+  pthread_mutex_lock(&s->lease_mu);
+  int rc = rt_kin_leases_load_state(s->leases, shard, &seq, &state, &len, &why);
+  pthread_mutex_unlock(&s->lease_mu);
+  if (rc == 0)
+    rc = s->hooks->acquire(s->hooks->ctx, shard, state, len, &why);
+  if (rc != 0)
+    rt_err_set(err, rc, "shard %s: cannot restore its state (%s): %s", shard, rt_errname(rc),
+               why.msg[0] ? why.msg : rt_strerror(rc));
+  p->live = rc == 0;
+  rt_free(seq);
+  rt_free(state);
+  return rc;
 }
 
 /* ---- the reader thread --------------------------------------------------- */
@@ -271,8 +313,11 @@ static int next_chunk(src_kinesis *s) {
   s->cur = c;
   s->cur_i = 0;
   s->kpl.n = s->kpl_i = 0;
-  if (c && c->res.n == 0) /* the reader's end-of-shard marker */
+  if (c && c->res.n == 0) { /* the reader's end-of-shard marker */
     set_str(&pos_get(s, c->shard)->handed, "SHARD_END");
+    if (s->hooks && ensure_live(s, c->shard, NULL) == 0)
+      s->hooks->ended(s->hooks->ctx, c->shard);
+  }
   return c != NULL;
 }
 
@@ -356,6 +401,9 @@ static int kin_poll(void *impl, rt_batch *b, size_t max_rows, rt_err *err) {
   while (rows < max_rows) {
     if ((!s->cur || s->cur_i >= s->cur->res.n) && !next_chunk(s))
       break;
+    int rc = ensure_live(s, s->cur->shard, err);
+    if (rc != 0)
+      return rc;
     rows += take_rows(s, b, max_rows - rows);
   }
   int more = (s->cur && s->cur_i < s->cur->res.n);
@@ -385,6 +433,23 @@ static void kin_stats(void *impl, rt_source_stats *out) {
   pthread_mutex_unlock(&s->mu);
 }
 
+/* Checkpoints shard p at its committed position (lease_mu held). With
+ * shard_hooks, its partials are published first, then the position goes
+ * with the shard's state in one fenced switch: a failover resumes the
+ * state and the position that belong together. */
+static int checkpoint_shard(src_kinesis *s, position *p, rt_err *err) {
+  if (!s->hooks || !p->live)
+    return rt_kin_leases_checkpoint(s->leases, p->shard, p->committed, err);
+  rt_buf st;
+  rt_buf_init(&st, STATE_MAX_BYTES);
+  int rc = s->hooks->save(s->hooks->ctx, p->shard, &st, err);
+  if (rc == 0)
+    rc = rt_kin_leases_checkpoint_state(s->leases, p->shard, p->committed,
+                                        st.data ? st.data : "", st.len, err);
+  rt_buf_free(&st);
+  return rc;
+}
+
 /* Writes each held shard's committed position into its lease (fenced: a
  * lease another worker took is skipped, it re-reads from its checkpoint). */
 static int lease_checkpoints(src_kinesis *s, rt_err *err) {
@@ -396,11 +461,45 @@ static int lease_checkpoints(src_kinesis *s, rt_err *err) {
     if (!p->committed || !rt_kin_leases_held(s->leases, p->shard) ||
         (ck && strcmp(ck, p->committed) == 0))
       continue;
-    int r = rt_kin_leases_checkpoint(s->leases, p->shard, p->committed, err);
+    int r = checkpoint_shard(s, p, err);
     if (r != 0 && r != RT_ECONFLICT)
       rc = r;
   }
   pthread_mutex_unlock(&s->lease_mu);
+  return rc;
+}
+
+/* shard_hooks: the lease is held and p->live. Acquires the held shards that
+ * are not live yet (a shard with no records also gets a state, and its
+ * marks), releases the live ones whose lease went (their positions are
+ * forgotten: the next holder resumes from the lease). Query thread. */
+static int sync_live(src_kinesis *s, rt_err *err) {
+  int rc = 0;
+  pthread_mutex_lock(&s->lease_mu);
+  int n = rt_kin_leases_count_all(s->leases);
+  char **held = rt_xcalloc((size_t)n + 1, sizeof(char *));
+  int nheld = 0;
+  for (int i = 0; i < n; i++) {
+    const char *sh = rt_kin_leases_shard_at(s->leases, i);
+    if (sh && rt_kin_leases_held(s->leases, sh))
+      held[nheld++] = rt_xstrdup(sh);
+  }
+  for (size_t i = 0; i < s->npos; i++) {
+    position *p = &s->pos[i];
+    if (!p->live || rt_kin_leases_held(s->leases, p->shard))
+      continue;
+    s->hooks->release(s->hooks->ctx, p->shard);
+    p->live = 0;
+    set_str(&p->handed, NULL);
+    set_str(&p->committed, NULL);
+  }
+  pthread_mutex_unlock(&s->lease_mu);
+  for (int i = 0; i < nheld; i++) {
+    int r = ensure_live(s, held[i], err);
+    rc = rc ? rc : r;
+    rt_free(held[i]);
+  }
+  rt_free(held);
   return rc;
 }
 
@@ -423,6 +522,11 @@ static int stage_state(src_kinesis *s, rt_err *err) {
 static int kin_commit(void *impl, bool final, rt_err *err) {
   src_kinesis *s = impl;
   int moved = 0;
+  if (s->hooks && s->leases) {
+    int rc = sync_live(s, err);
+    if (rc != 0)
+      return rc;
+  }
   for (size_t i = 0; i < s->npos; i++)
     moved |= s->pos[i].handed &&
              (!s->pos[i].committed || strcmp(s->pos[i].handed, s->pos[i].committed) != 0);
@@ -553,6 +657,12 @@ static int start(src_kinesis *s, const rt_src_kinesis_opts *o, rt_err *err) {
     return rc;
   s->from = o->from;
   s->clock = o->clock;
+  s->hooks = o->shard_hooks;
+  s->lease_tick_ms = o->lease_ms > 0 ? o->lease_ms / 4 : LEASE_TICK_MS;
+  if (s->lease_tick_ms > LEASE_TICK_MS)
+    s->lease_tick_ms = LEASE_TICK_MS;
+  if (s->lease_tick_ms < 100)
+    s->lease_tick_ms = 100;
   s->resume = o->from == RT_START_CHECKPOINT;
   if (!(s->k = rt_kin_new(&cfg, NULL, err)))
     return err && err->code ? err->code : RT_EAUTH;
@@ -564,7 +674,8 @@ static int start(src_kinesis *s, const rt_src_kinesis_opts *o, rt_err *err) {
                       "that only a checkpoint file holds; unset the DynamoDB endpoint "
                       "(checkpoint_dir) or drop `as`", o->app);
   if (leased) {
-    rt_kin_lease_opts lo = {.table = o->app};
+    rt_kin_lease_opts lo = {.table = o->app, .failover_ms = (long)o->lease_ms,
+                            .identity = o->shard_hooks ? o->shard_hooks->identity : NULL};
     if (!(s->leases = rt_kin_leases_new(&cfg, &lo, err)))
       return err && err->code ? err->code : RT_EIO;
     if ((rc = first_lease_round(s, err)) != 0)

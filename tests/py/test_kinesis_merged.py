@@ -1,0 +1,202 @@
+"""Scale-out with one merged, exact result: three `eddy run` workers of one
+application (`as "APP"`, leases and partials in dynalite) run the same
+windowed event-time query over a 6-shard kinesalite stream while the test
+writes 30,000 records; one worker is killed with -9 in the middle. Every
+window every worker wrote (the killed one's included) must equal the answer
+computed here in Python from the records, and what a single process reading
+every shard writes.
+
+Waits are driven by events (rows in the outputs, owners in the lease
+table), never by sleeping a guessed time; the lease failover time is set
+short (`--set lease=2s`) so the failover is quick."""
+
+import collections
+import datetime
+import http.client
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+from services import EDDY_BIN, KinesisClient, Service
+from test_kinesis_reshard import wait_for
+
+T0 = 1767225600000          # 2026-01-01T00:00:00Z, a window boundary
+STEP_MS = 20                # event time between consecutive records
+RECORDS = 30000             # 600 s of event time: 60 windows of 10 s
+DEVICES = 24
+WINDOW_MS = 10000
+APP = "mapp"
+
+QUERY = ('kinesis "m" from trim_horizon%s\n| parse json\n| window 10s on ts\n'
+         '| agg count() as n, sum(v) as s, max(v) as top by device_id\n| into file "%s"\n')
+
+
+def record(i):
+    dev = "d%02d" % (i % DEVICES)
+    return dev, {"device_id": dev, "ts": T0 + i * STEP_MS, "v": (i * 7919) % 1000}
+
+
+def expected():
+    """{(window_start_ms, device): (n, s, top)} computed from the records."""
+    out = {}
+    for i in range(RECORDS):
+        dev, r = record(i)
+        key = (r["ts"] - r["ts"] % WINDOW_MS, dev)
+        n, s, top = out.get(key, (0, 0, -1))
+        out[key] = (n + 1, s + r["v"], max(top, r["v"]))
+    return out
+
+
+# windows that close: the last one holds the newest event time, which no
+# watermark passes
+LAST_CLOSED_END = T0 + (RECORDS * STEP_MS // WINDOW_MS - 1) * WINDOW_MS
+
+
+def ms_of(iso):
+    return int(datetime.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp() * 1000)
+
+
+def windows_of(path):
+    """{(window_start_ms, device): (n, s, top)}, the last row of each (a window emitted
+    again after a failover replaces itself), and the set of window ends seen."""
+    try:
+        with open(path) as f:
+            lines = f.read().split("\n")[:-1]
+    except FileNotFoundError:
+        return {}, set()
+    rows, ends = {}, set()
+    for line in lines:
+        r = json.loads(line)
+        rows[(ms_of(r["window_start"]), r["device_id"])] = (r["n"], r["s"], r["top"])
+        ends.add(ms_of(r["window_end"]))
+    return rows, ends
+
+
+def lease_owners(port, table):
+    """{shard: owner or None} of the lease table in dynalite ({} before it exists)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("POST", "/", body=json.dumps({"TableName": table}), headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": "DynamoDB_20120810.Scan",
+            "X-Amz-Date": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
+            "Authorization": "AWS4-HMAC-SHA256 Credential=test/20261120/us-east-1/dynamodb/"
+                             "aws4_request, SignedHeaders=host, Signature=00"})
+        resp = conn.getresponse()
+        out = json.loads(resp.read() or b"{}")
+    finally:
+        conn.close()
+    if resp.status != 200:
+        return {}
+    return {i["leaseKey"]["S"]: i.get("leaseOwner", {}).get("S") for i in out.get("Items", [])}
+
+
+def write(client, lo, hi):
+    """Puts records lo..hi-1 in order, 500 per call, re-sending what failed."""
+    i = lo
+    while i < hi:
+        batch = [record(j) for j in range(i, min(i + 500, hi))]
+        out = client.put_records("m", [(dev, json.dumps(r).encode()) for dev, r in batch])
+        failed = [k for k, e in enumerate(out["Records"]) if "ErrorCode" in e]
+        # order per shard matters (event time): stop at the first failure, re-send from it
+        i += failed[0] if failed else len(batch)
+
+
+class MergedWorkersTest(unittest.TestCase):
+    def start(self, prog, env, log):
+        with open(log, "w") as f:
+            p = subprocess.Popen([EDDY_BIN, "run", prog, "--set", "lease=2s",
+                                  "--set", "batch=200ms"],
+                                 env=env, stdout=subprocess.DEVNULL, stderr=f)
+        self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
+        self.logs.append(log)
+        return p
+
+    def setUp(self):
+        self.logs = []
+
+    def said(self):
+        """The tail of what every process wrote to stderr."""
+        out = []
+        for log in self.logs:
+            with open(log) as f:
+                out.append("--- %s\n%s" % (os.path.basename(log), f.read()[-2000:]))
+        return "\n".join(out)
+
+    def test_three_workers_one_killed_merge_exactly(self):
+        want = expected()
+        closed = {k: v for k, v in want.items() if k[0] + WINDOW_MS <= LAST_CLOSED_END}
+        with Service("kinesalite") as k, Service("dynalite") as d, \
+                tempfile.TemporaryDirectory() as tmp:
+            env = k.env(AWS_ENDPOINT_URL_DYNAMODB=d.url)
+            client = KinesisClient(k.port)
+            self.addCleanup(client.close)
+            client.create_stream("m", 6)
+            client.wait_active("m")
+
+            outs, workers = [], []
+            for w in range(3):
+                out = os.path.join(tmp, "out%d.jsonl" % w)
+                prog = os.path.join(tmp, "w%d.eddy" % w)
+                with open(prog, "w") as f:
+                    f.write(QUERY % (' as "%s"' % APP, out))
+                outs.append(out)
+                workers.append(self.start(prog, env, os.path.join(tmp, "w%d.log" % w)))
+            # the three split the six shards: two leases each
+            wait_for(lambda: sorted(collections.Counter(
+                lease_owners(d.port, APP).values()).values()) == [2, 2, 2]
+                or any(p.poll() is not None for p in workers), 60, "three workers, 2 leases each")
+            self.assertTrue(all(p.poll() is None for p in workers),
+                            "a worker ended:\n" + self.said())
+
+            # half of the records; once every worker wrote merged windows, kill one
+            write(client, 0, RECORDS // 2)
+            wait_for(lambda: all(windows_of(o)[0] for o in outs), 60, "merged windows")
+            owners = lease_owners(d.port, APP)
+            victim = next(i for i, p in enumerate(workers)
+                          if sum(1 for o in owners.values() if o and ":%d:" % p.pid in o))
+            workers[victim].send_signal(signal.SIGKILL)
+            workers[victim].wait()
+            write(client, RECORDS // 2, RECORDS)
+
+            # the survivors take its leases, and both reach the last window that closes
+            dead = ":%d:" % workers[victim].pid
+            wait_for(lambda: not any(o and dead in o for o in lease_owners(d.port, APP).values()),
+                     60, "the killed worker's leases to move")
+            live = [o for i, o in enumerate(outs) if i != victim]
+            wait_for(lambda: all(LAST_CLOSED_END in windows_of(o)[1] for o in live), 120,
+                     "the survivors to close the last window")
+
+            # one process reading every shard, for comparison
+            single = os.path.join(tmp, "single.jsonl")
+            prog = os.path.join(tmp, "single.eddy")
+            with open(prog, "w") as f:
+                f.write(QUERY % ("", single))
+            one = self.start(prog, env, os.path.join(tmp, "single.log"))
+            wait_for(lambda: LAST_CLOSED_END in windows_of(single)[1] or one.poll() is not None,
+                     120, "the single process to close the last window")
+            for p in [one] + [p for i, p in enumerate(workers) if i != victim]:
+                p.send_signal(signal.SIGINT)
+                self.assertEqual(p.wait(timeout=60), 0)
+            results = [windows_of(o)[0] for o in outs]
+            one_rows = windows_of(single)[0]
+
+        self.assertEqual({k: v for k, v in one_rows.items() if k in closed}, closed,
+                         "the single process differs from the records")
+        for w, rows in enumerate(results):
+            self.assertTrue(rows, "worker %d wrote nothing" % w)
+            done = {k for k in rows if k[0] + WINDOW_MS <= LAST_CLOSED_END}
+            # every window a worker wrote is whole and exact, the killed one's too
+            self.assertEqual({k: rows[k] for k in done}, {k: want[k] for k in done},
+                             "worker %d: a merged window differs" % w)
+            if w != victim:
+                self.assertEqual({k: rows[k] for k in done}, closed,
+                                 "worker %d: windows missing" % w)
+
+
+if __name__ == "__main__":
+    unittest.main()
