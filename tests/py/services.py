@@ -214,9 +214,9 @@ class KinesaliteTestCase(unittest.TestCase):
         cls.tmp.cleanup()
 
 
-def lease_checkpoints(port, table):
-    """{shard: checkpoint sequence} of the KCL-style lease table in dynalite (leases whose
-    checkpoint is still a sentinel such as TRIM_HORIZON are left out)."""
+def scan_items(port, table):
+    """Every item of a DynamoDB table in dynalite, or None when the table does not exist
+    (yet). One Scan page: the test tables are small."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         conn.request("POST", "/", body=json.dumps({"TableName": table}), headers={
@@ -229,10 +229,20 @@ def lease_checkpoints(port, table):
         out = json.loads(resp.read() or b"{}")
     finally:
         conn.close()
-    if resp.status != 200:
-        return {}  # no table yet
-    return {i["leaseKey"]["S"]: i["checkpoint"]["S"] for i in out.get("Items", [])
+    return out.get("Items", []) if resp.status == 200 else None
+
+
+def lease_checkpoints(port, table):
+    """{shard: checkpoint sequence} of the KCL-style lease table in dynalite (leases whose
+    checkpoint is still a sentinel such as TRIM_HORIZON are left out)."""
+    return {i["leaseKey"]["S"]: i["checkpoint"]["S"] for i in scan_items(port, table) or []
             if i.get("checkpoint", {}).get("S", "").isdigit()}
+
+
+def lease_owners(port, table):
+    """{shard: owner or None} of the lease table in dynalite ({} before it exists)."""
+    return {i["leaseKey"]["S"]: i.get("leaseOwner", {}).get("S")
+            for i in scan_items(port, table) or []}
 
 
 def run_eddy(args, env, timeout=120, **kw):

@@ -12,7 +12,6 @@ short (`--set lease=2s`) so the failover is quick."""
 
 import collections
 import datetime
-import http.client
 import json
 import os
 import signal
@@ -21,7 +20,7 @@ import tempfile
 import time
 import unittest
 
-from services import EDDY_BIN, KinesisClient, Service
+from services import EDDY_BIN, KinesisClient, Service, lease_owners
 from test_kinesis_reshard import wait_for
 
 T0 = 1767225600000          # 2026-01-01T00:00:00Z, a window boundary
@@ -74,25 +73,6 @@ def windows_of(path):
         rows[(ms_of(r["window_start"]), r["device_id"])] = (r["n"], r["s"], r["top"])
         ends.add(ms_of(r["window_end"]))
     return rows, ends
-
-
-def lease_owners(port, table):
-    """{shard: owner or None} of the lease table in dynalite ({} before it exists)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("POST", "/", body=json.dumps({"TableName": table}), headers={
-            "Content-Type": "application/x-amz-json-1.0",
-            "X-Amz-Target": "DynamoDB_20120810.Scan",
-            "X-Amz-Date": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
-            "Authorization": "AWS4-HMAC-SHA256 Credential=test/20261120/us-east-1/dynamodb/"
-                             "aws4_request, SignedHeaders=host, Signature=00"})
-        resp = conn.getresponse()
-        out = json.loads(resp.read() or b"{}")
-    finally:
-        conn.close()
-    if resp.status != 200:
-        return {}
-    return {i["leaseKey"]["S"]: i.get("leaseOwner", {}).get("S") for i in out.get("Items", [])}
 
 
 def write(client, lo, hi):
