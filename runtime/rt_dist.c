@@ -26,7 +26,6 @@
 static const char PART_MAGIC[4] = {'E', 'D', 'Q', '1'};
 enum {
   IDLE_MIN_MS = 5000,    /* as rt_pipeline's idle rule */
-  FIRST_READ_MS = 30000, /* a shard just acquired with no record yet: idle after */
   GC_EVERY_MS = 60000,   /* collection runs at most this often */
   PART_MAX_BYTES = 1 << 30,
 };
@@ -48,6 +47,9 @@ typedef struct shard_pipe {
   bool mark_put;        /* mark is meaningful */
   int64_t since_ms;     /* processing time it was acquired */
   int64_t last_rec_ms;  /* processing time of its last record, or 0 */
+  bool at_tip;          /* its reader found it at its tip since its last record */
+  bool have_tip;        /* tip_ms is meaningful */
+  int64_t tip_ms;       /* start (mono ms) of the last such call */
   bool ending;          /* ended(): finish after the batch */
   bool done;            /* finished: every window published or pending */
   int nkeys;            /* group keys of the plan */
@@ -67,6 +69,9 @@ struct rt_dist {
   int shard_col;            /* batch column `shard` */
   int64_t batch_ms;         /* query tick interval */
   int64_t now_ms;           /* processing time of the last batch or tick */
+  bool have_target;         /* the idle target of the last read: */
+  int64_t target;           /* its watermark, */
+  int64_t target_read_ms;   /* and when (mono ms) the marks it came from were read */
   bool have_done;           /* done_end is meaningful */
   int64_t done_end;         /* windows with end <= it were emitted */
   int64_t next_gc_ms;       /* mono ms of the next collection */
@@ -157,23 +162,19 @@ static int64_t idle_ms(const rt_dist *d) {
   return t > IDLE_MIN_MS ? t : IDLE_MIN_MS;
 }
 
-/* The mark sp would publish now. */
+/* The mark sp would publish now. A shard is idle when its reader found it
+ * at its tip after its last record and it had no record for idle_ms (since
+ * it was taken, for a shard that has none): quiet alone is not enough, since
+ * a reader that is slow to answer (a busy server, a loaded machine, the
+ * backlog of a shard just taken over) would have its records overtaken by
+ * the others' watermark and made late. */
 static rt_dist_mark mark_now(const rt_dist *d, const shard_pipe *sp) {
   rt_dist_mark m;
   memset(&m, 0, sizeof(m));
   snprintf(m.shard, sizeof(m.shard), "%s", sp->shard);
   m.has_wm = rt_pipeline_watermark(sp->pipe, &m.wm);
-  /* A shard just taken over may have a backlog that its first GetRecords
-   * answers are slow to bring (a busy server, a loaded machine): were it
-   * idle after the usual few seconds, the others would move it past that
-   * backlog, whose records would then be late. So until its first record it
-   * gets FIRST_READ_MS; a shard that really is empty waits that long once. */
-  if (sp->last_rec_ms)
-    m.idle = d->now_ms - sp->last_rec_ms >= idle_ms(d);
-  else {
-    int64_t first = idle_ms(d) > FIRST_READ_MS ? idle_ms(d) : FIRST_READ_MS;
-    m.idle = d->now_ms - sp->since_ms >= first;
-  }
+  int64_t quiet_since = sp->last_rec_ms ? sp->last_rec_ms : sp->since_ms;
+  m.idle = sp->at_tip && d->now_ms - quiet_since >= idle_ms(d);
   m.done = sp->done;
   return m;
 }
@@ -238,6 +239,7 @@ static int hook_acquire(void *ctx, const char *shard, const void *state, size_t 
   sp->shard = rt_xstrdup(shard);
   sp->nkeys = d->plan->agg->wopts.nkeys;
   sp->since_ms = d->now_ms;
+  rt_log(RT_LOG_DEBUG, "shard %s: acquired, %zu bytes of state", shard, state ? len : 0);
   d->shards = rt_xrealloc(d->shards, (d->nshards + 1) * sizeof(*d->shards));
   d->shards[d->nshards++] = sp;
   return 0;
@@ -256,10 +258,22 @@ static void hook_release(void *ctx, const char *shard) {
   rt_dist *d = ctx;
   for (size_t i = 0; i < d->nshards; i++)
     if (strcmp(d->shards[i]->shard, shard) == 0) {
+      rt_log(RT_LOG_DEBUG, "shard %s: released", shard);
       shard_free(d, d->shards[i]);
       d->shards[i] = d->shards[--d->nshards];
       return;
     }
+}
+
+static void hook_at_tip(void *ctx, const char *shard, int64_t asked_ms) {
+  rt_dist *d = ctx;
+  shard_pipe *sp = shard_find(d, shard);
+  if (!sp)
+    return;
+  sp->at_tip = true;
+  if (!sp->have_tip || asked_ms > sp->tip_ms)
+    sp->tip_ms = asked_ms;
+  sp->have_tip = true;
 }
 
 static void hook_ended(void *ctx, const char *shard) {
@@ -373,7 +387,7 @@ int rt_dist_open(const dsl_plan *plan, const rt_src_kinesis_opts *k, int64_t bat
   snprintf(d->identity, sizeof(d->identity), "eddy-dist-%c%c%c%c:%016llx", PART_MAGIC[0],
            PART_MAGIC[1], PART_MAGIC[2], PART_MAGIC[3], (unsigned long long)plan_hash(plan, k->stream));
   d->hooks = (rt_src_shard_hooks){d, d->identity, hook_acquire, hook_save, hook_release,
-                                  hook_ended};
+                                  hook_ended, hook_at_tip};
   d->shard_col = -1;
   int n;
   const char *const *cols = dsl_plan_source_cols(plan->source.kind, &n);
@@ -435,6 +449,7 @@ static void run_shard(rt_dist *d, shard_pipe *sp, rt_batch *b, int64_t now) {
   if (rt_batch_nrows(d->sb) == 0)
     return;
   sp->last_rec_ms = now;
+  sp->at_tip = false; /* (a tip of this very poll is cleared too: the next one sets it) */
   rt_pipeline_batch(sp->pipe, d->sb, now, on_partial, sp);
 }
 
@@ -532,23 +547,31 @@ static void patch_marks(const rt_dist *d, rt_dist_mark **marks, size_t *nm) {
   }
 }
 
-/* The idle shards this worker holds follow the others up to the idle
- * target, publishing their part of the windows that closes. */
+/* The idle shards this worker holds follow the others, publishing their
+ * part of the windows that closes. Not to the target of the marks just
+ * read, but to that of the previous read, and only a shard whose reader
+ * asked for records after those marks were read (read_ms) and found none:
+ * the records behind a mark had been written before it was read, so such a
+ * shard has handed over every record of its own written by then, and
+ * following cannot make one of them late. Then the marks just read (at
+ * read_ms) give the next target. */
 static int follow_idle(rt_dist *d, const rt_dist_shard *shards, size_t ns,
-                       const rt_dist_mark *marks, size_t nm, rt_err *err) {
-  int64_t target;
-  if (!rt_dist_idle_target(shards, ns, marks, nm, &target))
-    return 0;
+                       const rt_dist_mark *marks, size_t nm, int64_t read_ms, rt_err *err) {
   int rc = 0;
-  for (size_t i = 0; i < d->nshards; i++) {
+  for (size_t i = 0; d->have_target && i < d->nshards; i++) {
     shard_pipe *sp = d->shards[i];
     rt_dist_mark m = mark_now(d, sp);
-    if (!m.idle || m.done || (m.has_wm && m.wm >= target))
+    if (!m.idle || m.done || sp->tip_ms < d->target_read_ms ||
+        (m.has_wm && m.wm >= d->target))
       continue;
-    rt_pipeline_advance_to(sp->pipe, target, d->now_ms, on_partial, sp);
+    rt_log(RT_LOG_DEBUG, "shard %s: idle, follows the others to %lld", sp->shard,
+           (long long)d->target);
+    rt_pipeline_advance_to(sp->pipe, d->target, d->now_ms, on_partial, sp);
     int r = publish(d, sp, err);
     rc = rc ? rc : r;
   }
+  d->have_target = rt_dist_idle_target(shards, ns, marks, nm, &d->target);
+  d->target_read_ms = read_ms;
   return rc;
 }
 
@@ -561,9 +584,10 @@ static int read_complete(rt_dist *d, read_ctx *c) {
   int rc = rt_dist_partials_leases(d->parts, d->app, &shards, &ns, c->err);
   if (rc == 0)
     rc = rt_dist_partials_marks(d->parts, &marks, &nm, c->err);
+  int64_t read_ms = rt_clock_mono_ns(d->clock) / 1000000; /* after the marks came */
   if (rc == 0) {
     patch_marks(d, &marks, &nm);
-    rc = follow_idle(d, shards, ns, marks, nm, c->err);
+    rc = follow_idle(d, shards, ns, marks, nm, read_ms, c->err);
     patch_marks(d, &marks, &nm);
   }
   bool known = rc == 0 && rt_dist_global_watermark(shards, ns, marks, nm, &gwm);
@@ -584,6 +608,8 @@ static int read_complete(rt_dist *d, read_ctx *c) {
     rt_merger_emit(d->merger, 0, true, drop_merged, NULL);
     return rc;
   }
+  rt_log(RT_LOG_DEBUG, "windows (%lld, %lld]: %zu merged", d->have_done ? (long long)d->done_end : -1LL,
+         (long long)gwm, nw);
   rt_merger_emit(d->merger, gwm, true, on_merged, c);
   d->have_done = true;
   d->done_end = gwm;

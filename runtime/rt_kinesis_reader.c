@@ -451,6 +451,8 @@ static void deliver(rt_kin_reader *r, shard *s, rt_kin_get_result *g, rt_kin_rec
     s->due_ns = aligned_due(r, s, s->due_ns);
   if (n && fn)
     fn(ctx, s->id, g);
+  if (!n && s->iterator && g->millis_behind <= 0 && r->o.at_tip)
+    r->o.at_tip(r->o.tip_ctx, s->id, s->last_get_ns);
   if (!s->iterator && fn) { /* read to its end: tell the consumer (SHARD_END) */
     rt_kin_get_result end = {0};
     fn(ctx, s->id, &end);

@@ -66,6 +66,13 @@ typedef struct rt_kin_reader_opts {
    * Called on the reader's thread with take_ctx. */
   int64_t (*next_take_ns)(void *ctx, int64_t t);
   void *take_ctx;
+  /* Optional: called (with tip_ctx, on the reader's thread, in order with
+   * the shard's answers) each time a GetRecords call that started at
+   * asked_ns (monotonic, no later than the real start) found shard_id at
+   * its tip with nothing new: every record the shard held when that call
+   * started has been handed to the records callback before this call. */
+  void (*at_tip)(void *ctx, const char *shard_id, int64_t asked_ns);
+  void *tip_ctx;
   /* The time that paces calls and backoff and schedules listings (NULL: the
    * system's; borrowed, outlives the reader). next_take_ns and the times
    * above are in this clock's monotonic ns. Answers still take real time. */

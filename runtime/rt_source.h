@@ -202,6 +202,10 @@ typedef struct rt_src_shard_hooks {
   int (*save)(void *ctx, const char *shard, rt_buf *out, rt_err *err);
   void (*release)(void *ctx, const char *shard);
   void (*ended)(void *ctx, const char *shard);
+  /* Optional: a GetRecords call started at asked_ms (the source's clock,
+   * monotonic ms) found shard at its tip; called after every record the
+   * shard held then has been handed over (in earlier or this poll's rows). */
+  void (*at_tip)(void *ctx, const char *shard, int64_t asked_ms);
 } rt_src_shard_hooks;
 
 /*

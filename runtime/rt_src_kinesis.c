@@ -57,12 +57,18 @@ enum {
   STATE_MAX_BYTES = 256 << 20, /* operator state in a checkpoint file */
 };
 
-/* One GetRecords answer waiting to be handed over. */
+/* One GetRecords answer waiting to be handed over, or (tip) the news that
+ * a call started at tip_ns found the shard at its tip with nothing new. */
 typedef struct chunk {
   struct chunk *next;
   char *shard;            /* owned */
-  rt_kin_get_result res;  /* owned */
+  rt_kin_get_result res;  /* owned; empty for a tip */
+  bool tip;
+  int64_t tip_ns;
 } chunk;
+
+/* Bytes a chunk counts for in the queue's bound. */
+static size_t chunk_bytes(const chunk *c) { return c->res.data_bytes + (c->res.n + 1) * 64; }
 
 /* Per-shard positions. */
 typedef struct position {
@@ -248,20 +254,44 @@ static int ensure_live(src_kinesis *s, const char *shard, rt_err *err) {
 
 /* ---- the reader thread --------------------------------------------------- */
 
-static void on_records(void *ctx, const char *shard, rt_kin_get_result *res) {
-  src_kinesis *s = ctx;
-  chunk *c = rt_xcalloc(1, sizeof(*c));
-  c->shard = rt_xstrdup(shard);
-  c->res = *res;
-  memset(res, 0, sizeof(*res));
+static void enqueue(src_kinesis *s, chunk *c) {
   pthread_mutex_lock(&s->mu);
   if (s->tail)
     s->tail->next = c;
   else
     s->head = c;
   s->tail = c;
-  s->queued_bytes += c->res.data_bytes + c->res.n * 64;
+  s->queued_bytes += chunk_bytes(c);
   pthread_mutex_unlock(&s->mu);
+}
+
+static void on_records(void *ctx, const char *shard, rt_kin_get_result *res) {
+  src_kinesis *s = ctx;
+  chunk *c = rt_xcalloc(1, sizeof(*c));
+  c->shard = rt_xstrdup(shard);
+  c->res = *res;
+  memset(res, 0, sizeof(*res));
+  enqueue(s, c);
+}
+
+/* The reader's at_tip (shard_hooks only): queued behind the shard's records,
+ * so the query thread learns it after it has taken them. A tip behind a tip
+ * of the same shard replaces it. */
+static void on_tip(void *ctx, const char *shard, int64_t asked_ns) {
+  src_kinesis *s = ctx;
+  pthread_mutex_lock(&s->mu);
+  chunk *t = s->tail;
+  if (t && t->tip && strcmp(t->shard, shard) == 0) {
+    t->tip_ns = asked_ns;
+    pthread_mutex_unlock(&s->mu);
+    return;
+  }
+  pthread_mutex_unlock(&s->mu);
+  chunk *c = rt_xcalloc(1, sizeof(*c));
+  c->shard = rt_xstrdup(shard);
+  c->tip = true;
+  c->tip_ns = asked_ns;
+  enqueue(s, c);
 }
 
 static void *reader_main(void *arg) {
@@ -307,13 +337,16 @@ static int next_chunk(src_kinesis *s) {
     s->head = c->next;
     if (!s->head)
       s->tail = NULL;
-    s->queued_bytes -= c->res.data_bytes + c->res.n * 64;
+    s->queued_bytes -= chunk_bytes(c);
   }
   pthread_mutex_unlock(&s->mu);
   s->cur = c;
   s->cur_i = 0;
   s->kpl.n = s->kpl_i = 0;
-  if (c && c->res.n == 0) { /* the reader's end-of-shard marker */
+  if (c && c->tip) { /* only a shard still ours: a tip never acquires one */
+    if (pos_get(s, c->shard)->live)
+      s->hooks->at_tip(s->hooks->ctx, c->shard, c->tip_ns / 1000000);
+  } else if (c && c->res.n == 0) { /* the reader's end-of-shard marker */
     set_str(&pos_get(s, c->shard)->handed, "SHARD_END");
     if (s->hooks && ensure_live(s, c->shard, NULL) == 0)
       s->hooks->ended(s->hooks->ctx, c->shard);
@@ -695,6 +728,10 @@ static int start(src_kinesis *s, const rt_src_kinesis_opts *o, rt_err *err) {
     ro.owns = owns_fn;
     ro.parent_done = parent_done_fn;
     ro.lease_ctx = s;
+  }
+  if (leased && s->hooks && s->hooks->at_tip) {
+    ro.at_tip = on_tip;
+    ro.tip_ctx = s;
   }
   if (!(s->reader = rt_kin_reader_new(s->k, &ro, err)))
     return err && err->code ? err->code : RT_EIO;

@@ -308,11 +308,22 @@ static void test_missing_stream(void) {
 
 typedef struct counted {
   int records;
+  int tips;              /* at_tip calls */
+  int records_at_tip;    /* records delivered before the last one */
+  int64_t tip_ns;        /* its asked_ns */
 } counted;
 
 static void count_records(void *ctx, const char *shard_id, rt_kin_get_result *res) {
   (void)shard_id;
   ((counted *)ctx)->records += (int)res->n;
+}
+
+static void count_tip(void *ctx, const char *shard_id, int64_t asked_ns) {
+  counted *c = ctx;
+  ASSERT_STR_EQ(shard_id, "shardId-000000000000");
+  c->tips++;
+  c->records_at_tip = c->records;
+  c->tip_ns = asked_ns;
 }
 
 /* Steps the reader (real waits of at most 2 ms) until it has sent `sent`
@@ -345,11 +356,12 @@ static void test_pacing_on_clock(void) {
   make_stream("pace", 1);
   put_n("pace", 0, 25, 5);
   rt_manual_clock *m = rt_manual_clock_new(1000000000LL, rt_wall_ms());
+  counted c = {0};
   rt_kin_reader_opts o = {.stream = "pace", .start = {.type = RT_KIN_TRIM_HORIZON},
-                          .limit = 10, .clock = rt_manual_clock_get(m)};
+                          .limit = 10, .clock = rt_manual_clock_get(m),
+                          .at_tip = count_tip, .tip_ctx = &c};
   rt_kin_reader *r = rt_kin_reader_new(kc, &o, NULL);
   ASSERT(r != NULL);
-  counted c = {0};
   step_until_answered(r, &c, 1); /* iterator, then the first call: due at once */
   ASSERT_EQ(c.records, 10);
   step_idle(r, &c, 20);
@@ -363,9 +375,13 @@ static void test_pacing_on_clock(void) {
   rt_manual_clock_advance(m, 200);
   step_until_answered(r, &c, 3); /* 5 left: the last of the backlog */
   ASSERT_EQ(c.records, 25);
+  ASSERT_EQ(c.tips, 0); /* records came: not known to be at the tip */
   rt_manual_clock_advance(m, 200);
   step_until_answered(r, &c, 4); /* answered with nothing: caught up */
   ASSERT_EQ(c.records, 25);
+  ASSERT_EQ(c.tips, 1); /* at the tip, after every record, as of the call's start */
+  ASSERT_EQ(c.records_at_tip, 25);
+  ASSERT_EQ(c.tip_ns, 1000000000LL + 600 * 1000000LL);
   rt_manual_clock_advance(m, 499);
   step_idle(r, &c, 20);
   ASSERT_EQ(rt_kin_reader_get_stats(r).get_sent, 4); /* idle: 500 ms after an empty answer */
@@ -375,6 +391,7 @@ static void test_pacing_on_clock(void) {
   rt_manual_clock_advance(m, 500);
   step_until_answered(r, &c, 6);
   ASSERT_EQ(c.records, 28); /* in order, each once: counted by the callback */
+  ASSERT_EQ(c.tips, 2);     /* the fifth call: at the tip; the sixth brought 3 */
   rt_kin_reader_stats st = rt_kin_reader_get_stats(r);
   ASSERT_EQ(st.records, 28);
   ASSERT_EQ(st.throttled, 0);
