@@ -150,3 +150,64 @@ bool rt_dedup_check_hash(rt_dedup *d, uint64_t hash, int64_t t) {
 bool rt_dedup_check(rt_dedup *d, rt_value key, int64_t t) {
   return rt_dedup_check_hash(d, rt_value_hash(key), t);
 }
+
+/* ---- checkpoints ---------------------------------------------------------- */
+
+/* Layout, little-endian: u8 seen, u64 now, u64 n, n x (u64 hash, u64 time),
+ * the ring's entries oldest first (a renewed key appears once per keep). */
+static void put64(unsigned char *b, uint64_t v) {
+  for (int i = 0; i < 8; i++)
+    b[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get64(const unsigned char *b) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++)
+    v |= (uint64_t)b[i] << (8 * i);
+  return v;
+}
+
+int rt_dedup_save(const rt_dedup *d, rt_buf *out) {
+  unsigned char b[17];
+  b[0] = d->seen;
+  put64(b + 1, (uint64_t)d->now);
+  put64(b + 9, (uint64_t)d->ring_len);
+  int rc = rt_buf_append(out, b, sizeof(b));
+  for (size_t i = 0; rc == 0 && i < d->ring_len; i++) {
+    const dd_entry *e = &d->ring[(d->ring_head + i) & (d->ring_cap - 1)];
+    put64(b, e->hash);
+    put64(b + 8, (uint64_t)e->time);
+    rc = rt_buf_append(out, b, 16);
+  }
+  return rc;
+}
+
+int rt_dedup_restore(rt_dedup *d, const void *data, size_t len, rt_err *err) {
+  const unsigned char *s = data;
+  if (len < 17 || (len - 17) % 16 != 0 || get64(s + 9) != (len - 17) / 16)
+    return rt_err_set(err, RT_EBADREC, "checkpointed dedup state is malformed");
+  size_t n = (len - 17) / 16;
+  d->seen = s[0] != 0;
+  d->now = (int64_t)get64(s + 1);
+  for (size_t i = 0; i < n; i++) {
+    dd_entry e = {get64(s + 17 + 16 * i), (int64_t)get64(s + 25 + 16 * i)};
+    if (!e.hash) {
+      while (d->ring_len)
+        ring_pop(d);
+      d->seen = false;
+      d->now = 0;
+      return rt_err_set(err, RT_EBADREC, "checkpointed dedup state is malformed");
+    }
+    size_t slot = find_slot(d, e.hash);
+    if (!d->slots[slot].hash) {
+      d->count++;
+      d->slots[slot] = e;
+      if (d->count * 4 > (d->mask + 1) * 3)
+        map_grow(d);
+    } else {
+      d->slots[slot].time = e.time; /* renewed: the later keep wins */
+    }
+    ring_push(d, e);
+  }
+  return 0;
+}

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rt_buf.h"
+#include "rt_err.h"
 #include "rt_value.h"
 
 typedef struct rt_dedup rt_dedup;
@@ -39,6 +41,15 @@ bool rt_dedup_check(rt_dedup *d, rt_value key, int64_t time_ms);
 
 /* Same with a precomputed hash (e.g. of several values). */
 bool rt_dedup_check_hash(rt_dedup *d, uint64_t hash, int64_t time_ms);
+
+/* Checkpoints: rt_dedup_save() appends the remembered keys (hash and kept
+ * time, oldest first) and the newest time seen to out; rt_dedup_restore()
+ * loads such bytes into d, fresh from rt_dedup_new() with the same D, so it
+ * judges the next records as the saved one would have. Save returns 0 or
+ * RT_ETOOBIG (out's cap); restore returns 0 or RT_EBADREC with err
+ * (truncated or malformed bytes; d is then as new). */
+int rt_dedup_save(const rt_dedup *d, rt_buf *out);
+int rt_dedup_restore(rt_dedup *d, const void *data, size_t len, rt_err *err);
 
 /* Number of keys currently remembered. */
 size_t rt_dedup_size(const rt_dedup *d);

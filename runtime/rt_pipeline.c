@@ -32,6 +32,7 @@ struct rt_pipeline {
   bool min_blocked;      /* an active partition has no time yet */
   bool have_pwm;         /* pwm is meaningful */
   int64_t pwm;           /* the partitioned watermark (monotonic) */
+  bool resumed;          /* restored partitions wait for the first now */
   bool have_first;       /* first_ms is meaningful */
   int64_t first_ms;      /* processing time of the first record */
   int64_t last_tick;     /* processing time of the previous tick, or -1 */
@@ -462,12 +463,26 @@ static void part_step(rt_pipeline *p, int k, int64_t t, emit_ctx *e) {
     part_advance(p, e);
 }
 
+/* After a restore, at the first batch or tick: the restored partitions
+ * count as heard from now, and the start grace is over (they hold the
+ * watermark with their saved times, as before the checkpoint). */
+static void part_resume(rt_pipeline *p, int64_t now) {
+  if (!p->resumed)
+    return;
+  p->resumed = false;
+  for (int k = 0; k < p->nparts; k++)
+    p->parts[k].last_ms = now;
+  p->have_first = true;
+  p->first_ms = now - idle_ms(p);
+}
+
 /* Notes the partition of every record about to be added (all are active
  * now, and one not heard from before holds the watermark until its first
  * record is in); fills part[i] for row i of s. */
 static void part_prepass(rt_pipeline *p, rt_batch *b, const selv *s, const rt_value *tv,
                          int *part, int64_t now) {
   const rt_value *col = rt_batch_col(b, p->part_col);
+  part_resume(p, now);
   for (size_t i = 0; i < s->n; i++) {
     int64_t t;
     if (tv && !dsl_value_to_ms(tv[i], &t))
@@ -705,6 +720,7 @@ void rt_pipeline_tick(rt_pipeline *p, int64_t now, rt_pipeline_emit_fn emit, voi
   if (p->last_tick >= 0 && now > p->last_tick)
     p->tick_ms = now - p->last_tick;
   p->last_tick = p->now_ms = now;
+  part_resume(p, now);
   part_min(p, now); /* partitions may have gone idle */
   part_advance(p, &e);
 }
@@ -748,9 +764,14 @@ void rt_pipeline_finish(rt_pipeline *p, int64_t now, rt_pipeline_emit_fn emit, v
 
 /* ---- checkpoints ---------------------------------------------------------- */
 
-/* Layout, little-endian: "EDP1", u32 nops, nops x u64 LIMIT counts, u8
- * exhausted, u8 has window, u64 window bytes, the rt_window_save() bytes. */
-static const char CKPT_MAGIC[4] = {'E', 'D', 'P', '1'};
+/* Layout, little-endian: "EDP2", u32 nops, nops x u64 LIMIT counts, u8
+ * exhausted; per DEDUP op (in op order) u64 bytes and the rt_dedup_save()
+ * bytes; the partitioned watermark: u8 have, u64 wm, u32 partitions, each
+ * u32 name length, the name, u8 has max, u64 max, u8 ended; then u8 has
+ * window, u64 window bytes, the rt_window_save() bytes. "EDP1" (before dedup
+ * and partitions were saved) has neither section and is still read. */
+static const char CKPT_MAGIC[4] = {'E', 'D', 'P', '2'};
+static const char CKPT_MAGIC_V1[4] = {'E', 'D', 'P', '1'};
 
 static int put_u64(rt_buf *out, uint64_t v, int n) {
   unsigned char b[8];
@@ -778,19 +799,12 @@ bool rt_pipeline_stateful(const rt_pipeline *p) {
   return false;
 }
 
-int rt_pipeline_save(const rt_pipeline *p, rt_buf *out) {
-  int rc = rt_buf_append(out, CKPT_MAGIC, 4);
-  rc = rc ? rc : put_u64(out, (uint64_t)p->plan->nops, 4);
-  for (int i = 0; rc == 0 && i < p->plan->nops; i++)
-    rc = put_u64(out, p->seen[i], 8);
-  rc = rc ? rc : put_u64(out, p->exhausted, 1);
-  rc = rc ? rc : put_u64(out, p->win != NULL, 1);
-  if (rc || !p->win)
-    return rc;
+/* Appends a u64 length, then what fn appends, and fills the length in. */
+static int put_sized(rt_buf *out, int (*fn)(const void *, rt_buf *), const void *obj) {
   size_t at = out->len;
-  rc = put_u64(out, 0, 8); /* the window's length, filled in below */
+  int rc = put_u64(out, 0, 8);
   size_t from = out->len;
-  rc = rc ? rc : rt_window_save(p->win, out);
+  rc = rc ? rc : fn(obj, out);
   if (rc == 0) {
     uint64_t n = out->len - from;
     for (int i = 0; i < 8; i++)
@@ -799,10 +813,69 @@ int rt_pipeline_save(const rt_pipeline *p, rt_buf *out) {
   return rc;
 }
 
+static int save_dedup(const void *d, rt_buf *out) { return rt_dedup_save(d, out); }
+static int save_window(const void *w, rt_buf *out) { return rt_window_save(w, out); }
+
+static int save_parts(const rt_pipeline *p, rt_buf *out) {
+  int rc = put_u64(out, p->have_pwm, 1);
+  rc = rc ? rc : put_u64(out, (uint64_t)p->pwm, 8);
+  rc = rc ? rc : put_u64(out, (uint64_t)p->nparts, 4);
+  for (int k = 0; rc == 0 && k < p->nparts; k++) {
+    const wm_part *q = &p->parts[k];
+    rc = put_u64(out, q->len, 4);
+    rc = rc ? rc : rt_buf_append(out, q->name, q->len);
+    rc = rc ? rc : put_u64(out, q->has_max, 1);
+    rc = rc ? rc : put_u64(out, (uint64_t)q->max_t, 8);
+    rc = rc ? rc : put_u64(out, q->ended, 1);
+  }
+  return rc;
+}
+
+int rt_pipeline_save(const rt_pipeline *p, rt_buf *out) {
+  int rc = rt_buf_append(out, CKPT_MAGIC, 4);
+  rc = rc ? rc : put_u64(out, (uint64_t)p->plan->nops, 4);
+  for (int i = 0; rc == 0 && i < p->plan->nops; i++)
+    rc = put_u64(out, p->seen[i], 8);
+  rc = rc ? rc : put_u64(out, p->exhausted, 1);
+  for (int i = 0; rc == 0 && i < p->plan->nops; i++)
+    if (p->dedups[i])
+      rc = put_sized(out, save_dedup, p->dedups[i]);
+  rc = rc ? rc : save_parts(p, out);
+  rc = rc ? rc : put_u64(out, p->win != NULL, 1);
+  if (rc || !p->win)
+    return rc;
+  return put_sized(out, save_window, p->win);
+}
+
+/* Reads the partitioned watermark section into p. */
+static int restore_parts(rt_pipeline *p, const unsigned char **s, const unsigned char *end,
+                         rt_err *err) {
+  uint64_t have, wm, n, len, has_max, max_t, ended;
+  if (!get_u64(s, end, 1, &have) || !get_u64(s, end, 8, &wm) || !get_u64(s, end, 4, &n))
+    return rt_err_set(err, RT_EBADREC, "checkpointed query state is truncated");
+  p->have_pwm = have != 0;
+  p->pwm = (int64_t)wm;
+  for (uint64_t k = 0; k < n; k++) {
+    if (!get_u64(s, end, 4, &len) || (uint64_t)(end - *s) < len)
+      return rt_err_set(err, RT_EBADREC, "checkpointed query state is truncated");
+    int i = part_find(p, (const char *)*s, (size_t)len);
+    *s += len;
+    if (!get_u64(s, end, 1, &has_max) || !get_u64(s, end, 8, &max_t) ||
+        !get_u64(s, end, 1, &ended))
+      return rt_err_set(err, RT_EBADREC, "checkpointed query state is truncated");
+    p->parts[i].has_max = has_max != 0;
+    p->parts[i].max_t = (int64_t)max_t;
+    p->parts[i].ended = ended != 0;
+  }
+  p->resumed = n > 0 || p->have_pwm;
+  return 0;
+}
+
 int rt_pipeline_restore(rt_pipeline *p, const void *data, size_t len, rt_err *err) {
   const unsigned char *s = data, *end = s + len;
   uint64_t nops, v, has_win, wlen;
-  if (len < 4 || memcmp(s, CKPT_MAGIC, 4) != 0)
+  bool v1 = len >= 4 && memcmp(s, CKPT_MAGIC_V1, 4) == 0;
+  if (len < 4 || (!v1 && memcmp(s, CKPT_MAGIC, 4) != 0))
     return rt_err_set(err, RT_EBADREC, "checkpointed query state: bad header");
   s += 4;
   if (!get_u64(&s, end, 4, &nops) || nops != (uint64_t)p->plan->nops)
@@ -812,9 +885,26 @@ int rt_pipeline_restore(rt_pipeline *p, const void *data, size_t len, rt_err *er
       return rt_err_set(err, RT_EBADREC, "checkpointed query state is truncated");
     p->seen[i] = v;
   }
-  if (!get_u64(&s, end, 1, &v) || !get_u64(&s, end, 1, &has_win))
+  if (!get_u64(&s, end, 1, &v))
     return rt_err_set(err, RT_EBADREC, "checkpointed query state is truncated");
   p->exhausted = v != 0;
+  for (int i = 0; !v1 && i < p->plan->nops; i++) {
+    if (!p->dedups[i])
+      continue;
+    if (!get_u64(&s, end, 8, &v) || v > (uint64_t)(end - s))
+      return rt_err_set(err, RT_EBADREC, "checkpointed query state is truncated");
+    int rc = rt_dedup_restore(p->dedups[i], s, (size_t)v, err);
+    if (rc)
+      return rc;
+    s += v;
+  }
+  if (!v1) {
+    int rc = restore_parts(p, &s, end, err);
+    if (rc)
+      return rc;
+  }
+  if (!get_u64(&s, end, 1, &has_win))
+    return rt_err_set(err, RT_EBADREC, "checkpointed query state is truncated");
   if ((has_win != 0) != (p->win != NULL))
     return rt_err_set(err, RT_EINVAL, "checkpointed query state is of a different query");
   if (!p->win)

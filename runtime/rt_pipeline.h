@@ -136,11 +136,13 @@ bool rt_pipeline_exhausted(const rt_pipeline *p);
  * Checkpoints (rt_query with a source that keeps them, DESIGN "operator
  * state"). rt_pipeline_save() appends the pipeline's state to out: the
  * window operator's (rt_window_save: open panes, sessions or running
- * groups, the emitted-up-to point) and each LIMIT's count so far. Dedup
- * state and the per-partition watermark bookkeeping are not saved: after a
- * restore the partitions are learnt again and the "Start" rule above
- * applies (the watermark waits one idle time before it moves), while the window itself still refuses records
- * behind the point it had emitted up to. Returns 0 or RT_ETOOBIG (out's cap).
+ * groups, the emitted-up-to point), each LIMIT's count so far, each DEDUP's
+ * remembered keys (rt_dedup_save), and the partitioned watermark with each
+ * partition's newest event time. After a restore the restored partitions
+ * count as heard from at the first batch or tick, and the "Start" grace is
+ * over: the watermark goes on from where it was, records behind it stay
+ * late, and keys kept before the checkpoint still drop their duplicates.
+ * Returns 0 or RT_ETOOBIG (out's cap).
  *
  * rt_pipeline_restore() loads such bytes into p, freshly made for the same
  * plan and not yet fed. Returns 0, or RT_EBADREC / RT_EINVAL with err when

@@ -352,6 +352,96 @@ static void test_partition_ended(void) {
   kq_close(&q);
 }
 
+/* One batch at now: each record is "SHARD ts id" (shard A or B). */
+static void kq_rows(kq *q, const char *const *rows, int n, int64_t now, wcounts *w) {
+  rt_batch_reset(q->b);
+  for (int i = 0; i < n; i++) {
+    char shard;
+    int ts, id;
+    ASSERT_EQ(sscanf(rows[i], "%c %d %d", &shard, &ts, &id), 3);
+    size_t r = rt_batch_add_row(q->b);
+    char json[64];
+    int len = snprintf(json, sizeof(json), "{\"ts\":%d,\"id\":%d}", ts, id);
+    rt_batch_set_str(q->b, r, q->data_col, json, (size_t)len);
+    rt_batch_set_str(q->b, r, q->shard_col, shard == 'B' ? "shardId-B" : "shardId-A", 9);
+  }
+  rt_pipeline_batch(q->p, q->b, now, collect_windows, w);
+}
+
+/* Ids: shard A 1000 + ts, shard B 2000 + ts, for ts in [t0, t1). */
+static void kq_span(kq *q, int t0, int t1, int64_t now, wcounts *w) {
+  char text[80][40];
+  const char *rows[80];
+  int n = 0;
+  for (int s = 0; s < 2; s++)
+    for (int t = t0; t < t1 && n < 80; t++, n++) {
+      snprintf(text[n], sizeof(text[n]), "%c %d %d", s ? 'B' : 'A', t, (s ? 2000 : 1000) + t);
+      rows[n] = text[n];
+    }
+  kq_rows(q, rows, n, now, w);
+}
+
+/* A checkpoint carries dedup's keys and the partitioned watermark: the
+ * restored pipeline drops a duplicate of a key kept before the checkpoint,
+ * moves its watermark at its first tick (no start grace: both partitions
+ * hold it with their saved times), and a window it had emitted stays shut. */
+static void test_restore_keeps_dedup_and_watermark(void) {
+  static const char *text = "kinesis \"S\" from trim_horizon | parse json\n"
+                            "| dedup id within 1m on ts\n"
+                            "| window 5s on ts watermark 1s | agg count()";
+  kq q;
+  rt_err err;
+  ASSERT_EQ(compile(text, &q.prog, &q.plan, &err), 0);
+  q.p = rt_pipeline_new(q.plan, &err);
+  ASSERT(q.p);
+  q.b = rt_batch_new(rt_pipeline_ncols(q.p));
+  int n;
+  const char *const *cols = dsl_plan_source_cols(DSL_SRC_KINESIS, &n);
+  for (int i = 0; i < n; i++) {
+    if (strcmp(cols[i], "data") == 0)
+      q.data_col = i;
+    if (strcmp(cols[i], "shard") == 0)
+      q.shard_col = i;
+  }
+  wcounts w = {0};
+  int64_t t0 = 1000000;
+  kq_span(&q, 0, 20, t0, &w); /* both shards: 0-19 s */
+  kq_ticks(&q, t0 - 1000, t0 + 6000, &w); /* past the start grace */
+  ASSERT_EQ(w.results, 3);                /* wm 18 s: [0,5) [5,10) [10,15) */
+  ASSERT_NEAR(w.count[3], 0, 0);
+  rt_buf saved;
+  rt_buf_init(&saved, 0);
+  ASSERT_EQ(rt_pipeline_save(q.p, &saved), 0);
+  rt_pipeline_free(&q.p);
+
+  q.p = rt_pipeline_new(q.plan, &err); /* a new process, much later */
+  ASSERT(q.p);
+  ASSERT_EQ(rt_pipeline_restore(q.p, saved.data, saved.len, &err), 0);
+  int64_t t1 = t0 + 3600000;
+  static const char *const more[] = {"A 20 1020", "A 21 1021", "A 22 1022", "A 23 1023",
+                                     "A 24 1005", /* a duplicate of A's 5 s */
+                                     "A 24 1024", "B 20 2020", "B 21 2021", "B 22 2022",
+                                     "B 23 2023", "B 24 2024", "B 3 2103" /* late */};
+  kq_rows(&q, more, 12, t1, &w);
+  rt_pipeline_tick(q.p, t1, collect_windows, &w);
+  ASSERT_EQ(w.results, 4); /* wm 23 s at once: [15,20) closed, 5 + 5 */
+  ASSERT_NEAR(w.count[3], 10, 0);
+  ASSERT_EQ(kq_late(&q), 1);
+  rt_pipeline_finish(q.p, t1, collect_windows, &w);
+  ASSERT_NEAR(w.count[4], 10, 0); /* the duplicate dropped */
+  for (int k = 0; k < 4; k++)
+    ASSERT_NEAR(w.count[k], 10, 0); /* no window reopened or counted twice */
+  ASSERT_NEAR(w.count[5], 0, 0);
+
+  /* a truncated state is refused with a message */
+  rt_pipeline_free(&q.p);
+  q.p = rt_pipeline_new(q.plan, &err);
+  ASSERT(rt_pipeline_restore(q.p, saved.data, 12, &err) < 0);
+  ASSERT(strstr(err.msg, "truncated") || strstr(err.msg, "malformed"));
+  rt_buf_free(&saved);
+  kq_close(&q);
+}
+
 int main(void) {
   TEST_RUN(test_bad_records_counted);
   TEST_RUN(test_agg_select_and_chart);
@@ -361,5 +451,6 @@ int main(void) {
   TEST_RUN(test_partitions_uneven_speeds);
   TEST_RUN(test_partition_idle);
   TEST_RUN(test_partition_ended);
+  TEST_RUN(test_restore_keeps_dedup_and_watermark);
   return test_summary();
 }
