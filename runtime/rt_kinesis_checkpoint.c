@@ -354,13 +354,17 @@ static void delete_orphans(rt_kin_ckpt *c) {
 }
 
 static int ddb_flush_one(rt_kin_ckpt *c, ck_entry *e, rt_err *err) {
+  char ck[128], sub[32]; /* "SEQ:SUB" as KCL keeps it: checkpoint, sub-sequence */
+  int rc = rt_ddb_state_split_seq(e->seq, ck, sizeof(ck), sub, sizeof(sub), err);
+  if (rc != 0)
+    return rc;
   json_t *body = json_pack(
       "{s:s, s:{s:{s:s}}, s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}", "TableName",
       c->table, "Key", "leaseKey", "S", e->shard, "UpdateExpression",
       "SET checkpoint = :c, checkpointSubSequenceNumber = :z, streamName = :s, "
       "leaseOwner = if_not_exists(leaseOwner, :o) ADD leaseCounter :one "
       "REMOVE " RT_DDB_STATE_REMOVE,
-      "ExpressionAttributeValues", ":c", "S", e->seq, ":z", "N", "0", ":s", "S", c->stream,
+      "ExpressionAttributeValues", ":c", "S", ck, ":z", "N", sub, ":s", "S", c->stream,
       ":o", "S", c->owner, ":one", "N", "1");
   return rt_awsj_call(c->ddb, "UpdateItem", body, NULL, err);
 }

@@ -156,7 +156,12 @@ static void take_item(void *ctx, json_t *item) {
   rt_free(e->owner);
   e->owner = owner ? rt_xstrdup(owner) : NULL;
   rt_free(e->checkpoint);
-  e->checkpoint = ck ? rt_xstrdup(ck) : NULL;
+  e->checkpoint = NULL;
+  /* a sequence joins its sub-sequence ("SEQ:SUB"); a sentinel stays as it is */
+  if (ck && ck[0] >= '0' && ck[0] <= '9' && rt_ddb_state_position(item, &e->checkpoint, NULL) != 0)
+    e->checkpoint = NULL;
+  if (!e->checkpoint && ck)
+    e->checkpoint = rt_xstrdup(ck);
   e->seen = 1;
   rt_ddb_state_meta m;
   rt_ddb_state_meta_of(item, &m);
@@ -402,9 +407,15 @@ int rt_kin_leases_checkpoint(rt_kin_leases *l, const char *shard, const char *se
   lease *e = find(l, shard);
   if (!e || !mine(l, e))
     return rt_err_set(err, RT_ENOTFOUND, "this worker holds no lease on %s", shard);
-  json_t *v = json_pack("{s:{s:s}, s:{s:s}}", ":ck", "S", seq, ":zero", "N", "0");
+  char ck[128], sub[32];
+  if (strcmp(seq, "SHARD_END") == 0 || (seq[0] < '0' || seq[0] > '9'))
+    snprintf(ck, sizeof(ck), "%s", seq), snprintf(sub, sizeof(sub), "0");
+  else if (rt_ddb_state_split_seq(seq, ck, sizeof(ck), sub, sizeof(sub), err) != 0)
+    return RT_EINVAL;
+  json_t *v = json_pack("{s:{s:s}, s:{s:s}, s:{s:s}}", ":ck", "S", ck, ":sub", "N", sub, ":zero",
+                        "N", "0");
   int rc = fenced_update(l, e,
-                         "checkpoint = :ck, checkpointSubSequenceNumber = :zero, "
+                         "checkpoint = :ck, checkpointSubSequenceNumber = :sub, "
                          "ownerSwitchesSinceCheckpoint = :zero REMOVE " RT_DDB_STATE_REMOVE,
                          v, 1, 0, err);
   if (rc == 0) {

@@ -69,6 +69,15 @@ static shard *find(rt_kin_reader *r, const char *id) {
   return NULL;
 }
 
+/* Positions s at checkpoint ck: after "SEQ"; at "SEQ:SUB" (a KPL aggregate
+ * cut after its user record SUB: the consumer skips the ones it counted). */
+static void resume_at(shard *s, const char *ck) {
+  const char *colon = strchr(ck, ':');
+  s->pos_type = colon ? RT_KIN_AT_SEQUENCE_NUMBER : RT_KIN_AFTER_SEQUENCE_NUMBER;
+  rt_free(s->pos_seq);
+  s->pos_seq = colon ? rt_xstrndup(ck, (size_t)(colon - ck)) : rt_xstrdup(ck);
+}
+
 /* The start position of a shard first seen at startup. */
 static void initial_position(rt_kin_reader *r, shard *s, int closed) {
   const char *ck = r->o.resume ? r->o.resume(r->o.resume_ctx, s->id) : NULL;
@@ -77,8 +86,7 @@ static void initial_position(rt_kin_reader *r, shard *s, int closed) {
       s->st = SH_DONE;
       return;
     }
-    s->pos_type = RT_KIN_AFTER_SEQUENCE_NUMBER;
-    set_str(&s->pos_seq, ck);
+    resume_at(s, ck);
     return;
   }
   s->pos_type = r->o.start.type;
@@ -93,7 +101,8 @@ static void initial_position(rt_kin_reader *r, shard *s, int closed) {
 static void children_follow_parents(rt_kin_reader *r) {
   for (size_t i = 0; i < r->n; i++) {
     shard *s = &r->sh[i];
-    if (s->st == SH_DONE || s->pos_type == RT_KIN_AFTER_SEQUENCE_NUMBER)
+    if (s->st == SH_DONE || s->pos_type == RT_KIN_AFTER_SEQUENCE_NUMBER ||
+        s->pos_type == RT_KIN_AT_SEQUENCE_NUMBER)
       continue;
     shard *p = find(r, s->parent), *a = find(r, s->adjacent);
     if ((p && p->st != SH_DONE) || (a && a->st != SH_DONE))
@@ -239,8 +248,7 @@ static void reposition(rt_kin_reader *r, shard *s) {
     s->st = SH_DONE;
     return;
   }
-  s->pos_type = RT_KIN_AFTER_SEQUENCE_NUMBER;
-  set_str(&s->pos_seq, ck);
+  resume_at(s, ck);
 }
 
 static int owned(rt_kin_reader *r, const shard *s) {

@@ -31,8 +31,10 @@
 
 #include <stdint.h>
 
-/* Returns the sequence number to resume shard_id after (a checkpoint), or
- * NULL to use the start position. Borrowed for the call. */
+/* Returns the checkpoint to resume shard_id from, or NULL to use the start
+ * position: "SEQ" resumes after record SEQ; "SEQ:SUB" (a KPL aggregate cut
+ * after its user record SUB) at record SEQ, whose counted user records the
+ * consumer skips. Borrowed for the call. */
 typedef const char *(*rt_kin_resume_fn)(void *ctx, const char *shard_id);
 
 /* Reader options; zero fields take the defaults. */

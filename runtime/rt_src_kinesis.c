@@ -57,14 +57,20 @@ enum {
   STATE_MAX_BYTES = 256 << 20, /* operator state in a checkpoint file */
 };
 
-/* One GetRecords answer waiting to be handed over, or (tip) the news that
- * a call started at tip_ns found the shard at its tip with nothing new. */
+/* What the reader thread queues for the query thread, in order per shard. */
+typedef enum chunk_kind {
+  CHUNK_RECORDS, /* a GetRecords answer (empty: the shard was read to its end) */
+  CHUNK_TIP,     /* a call started at tip_ns found the shard at its tip */
+  CHUNK_RESUME,  /* the shard resumes inside a KPL aggregate (resume "SEQ:SUB") */
+} chunk_kind;
+
 typedef struct chunk {
   struct chunk *next;
+  chunk_kind kind;
   char *shard;            /* owned */
-  rt_kin_get_result res;  /* owned; empty for a tip */
-  bool tip;
-  int64_t tip_ns;
+  rt_kin_get_result res;  /* owned (CHUNK_RECORDS) */
+  int64_t tip_ns;         /* CHUNK_TIP */
+  char *resume;           /* CHUNK_RESUME: "SEQ:SUB" (owned) */
 } chunk;
 
 /* Bytes a chunk counts for in the queue's bound. */
@@ -75,6 +81,8 @@ typedef struct position {
   char *shard;      /* owned */
   char *handed;     /* last sequence handed to the query (owned) */
   char *committed;  /* last sequence the query finished (owned) */
+  char *skip_seq;   /* resumed inside this KPL aggregate: its user records up to */
+  uint32_t skip_sub;/* skip_sub were counted before; skipped when it comes (owned) */
   int live;         /* shard_hooks: acquire() was called, release() not yet */
 } position;
 
@@ -140,10 +148,26 @@ static void set_str(char **dst, const char *v) {
   *dst = c;
 }
 
+static void enqueue(src_kinesis *s, chunk *c);
+
+/* A resume inside a KPL aggregate ("SEQ:SUB"): queued before the records the
+ * reader reads from there, so the query thread skips the user records the
+ * checkpoint counted. Returns ck. */
+static const char *note_resume(src_kinesis *s, const char *shard, const char *ck) {
+  if (ck && strchr(ck, ':')) {
+    chunk *c = rt_xcalloc(1, sizeof(*c));
+    c->kind = CHUNK_RESUME;
+    c->shard = rt_xstrdup(shard);
+    c->resume = rt_xstrdup(ck);
+    enqueue(s, c);
+  }
+  return ck;
+}
+
 static const char *resume_fn(void *ctx, const char *shard) {
   src_kinesis *s = ctx;
   if (s->ckpt)
-    return s->resume ? rt_kin_ckpt_get(s->ckpt, shard) : NULL;
+    return s->resume ? note_resume(s, shard, rt_kin_ckpt_get(s->ckpt, shard)) : NULL;
   /* With leases, a checkpoint in the lease always wins (as in KCL): `from`
    * only chose the sentinel a new lease starts from. Even before the first
    * listing is done: a worker started `from trim_horizon` that takes or
@@ -159,7 +183,7 @@ static const char *resume_fn(void *ctx, const char *shard) {
   if (usable) /* copied: the query thread's checkpoints replace the string */
     memcpy(s->resume_buf, ck, strlen(ck) + 1);
   pthread_mutex_unlock(&s->lease_mu);
-  return usable ? s->resume_buf : NULL;
+  return usable ? note_resume(s, shard, s->resume_buf) : NULL;
 }
 
 static int owns_fn(void *ctx, const char *shard) {
@@ -281,7 +305,7 @@ static void on_tip(void *ctx, const char *shard, int64_t asked_ns) {
   src_kinesis *s = ctx;
   pthread_mutex_lock(&s->mu);
   chunk *t = s->tail;
-  if (t && t->tip && strcmp(t->shard, shard) == 0) {
+  if (t && t->kind == CHUNK_TIP && strcmp(t->shard, shard) == 0) {
     t->tip_ns = asked_ns;
     pthread_mutex_unlock(&s->mu);
     return;
@@ -289,7 +313,7 @@ static void on_tip(void *ctx, const char *shard, int64_t asked_ns) {
   pthread_mutex_unlock(&s->mu);
   chunk *c = rt_xcalloc(1, sizeof(*c));
   c->shard = rt_xstrdup(shard);
-  c->tip = true;
+  c->kind = CHUNK_TIP;
   c->tip_ns = asked_ns;
   enqueue(s, c);
 }
@@ -324,13 +348,28 @@ static void *reader_main(void *arg) {
 /* ---- poll ------------------------------------------------------------------ */
 
 /* Takes the next chunk off the queue into s->cur; 0 when there is none. */
+static void chunk_free(chunk **cp) {
+  chunk *c = *cp;
+  if (!c)
+    return;
+  rt_kin_get_result_clear(&c->res);
+  rt_free(c->shard);
+  rt_free(c->resume);
+  rt_free(c);
+  *cp = NULL;
+}
+
+/* Takes a CHUNK_RESUME's "SEQ:SUB" into the shard's position. */
+static void take_resume(src_kinesis *s, const chunk *c) {
+  position *p = pos_get(s, c->shard);
+  const char *colon = strchr(c->resume, ':');
+  rt_free(p->skip_seq);
+  p->skip_seq = rt_xstrndup(c->resume, (size_t)(colon - c->resume));
+  p->skip_sub = (uint32_t)strtoul(colon + 1, NULL, 10);
+}
+
 static int next_chunk(src_kinesis *s) {
-  if (s->cur) {
-    rt_kin_get_result_clear(&s->cur->res);
-    rt_free(s->cur->shard);
-    rt_free(s->cur);
-    s->cur = NULL;
-  }
+  chunk_free(&s->cur);
   pthread_mutex_lock(&s->mu);
   chunk *c = s->head;
   if (c) {
@@ -343,9 +382,11 @@ static int next_chunk(src_kinesis *s) {
   s->cur = c;
   s->cur_i = 0;
   s->kpl.n = s->kpl_i = 0;
-  if (c && c->tip) { /* only a shard still ours: a tip never acquires one */
+  if (c && c->kind == CHUNK_TIP) { /* only a shard still ours: a tip never acquires one */
     if (pos_get(s, c->shard)->live)
       s->hooks->at_tip(s->hooks->ctx, c->shard, c->tip_ns / 1000000);
+  } else if (c && c->kind == CHUNK_RESUME) {
+    take_resume(s, c);
   } else if (c && c->res.n == 0) { /* the reader's end-of-shard marker */
     set_str(&pos_get(s, c->shard)->handed, "SHARD_END");
     if (s->hooks && ensure_live(s, c->shard, NULL) == 0)
@@ -375,29 +416,57 @@ static void emit_user(src_kinesis *s, rt_batch *b, const rt_kin_record *r) {
   emit(s, b, r, u->data, u->len, u->partition_key, u->pk_len, seq);
 }
 
-/* Hands over up to max_rows rows from the current record on; returns rows. */
+/* The first record of a shard resumed inside a KPL aggregate: how many of
+ * its user records the checkpoint counted (0 for any other record). The
+ * skip is used once: the resume reads from that very record on. */
+static size_t counted_before(position *p, const rt_kin_record *r, size_t nsubs) {
+  if (!p->skip_seq)
+    return 0;
+  size_t n = strcmp(p->skip_seq, r->sequence) == 0 ? (size_t)p->skip_sub + 1 : 0;
+  rt_free(p->skip_seq);
+  p->skip_seq = NULL;
+  return n < nsubs ? n : nsubs;
+}
+
+/*
+ * Hands over up to max_rows rows from the current record on; returns rows.
+ * A KPL aggregate may be cut by the end of a batch: the shard's position is
+ * then "SEQ:SUB", the aggregate and its last user record handed over, as
+ * KCL's (sequence, sub-sequence) checkpoints, so a resume counts none twice.
+ * A cut never falls right after user record 0, so that a lease's
+ * checkpointSubSequenceNumber 0 keeps meaning "the whole record".
+ */
 static size_t take_rows(src_kinesis *s, rt_batch *b, size_t max_rows) {
   size_t rows = 0;
+  position *p = pos_get(s, s->cur->shard);
   while (rows < max_rows && s->cur_i < s->cur->res.n) {
     const rt_kin_record *r = &s->cur->res.records[s->cur_i];
     if (s->kpl_i == 0 && s->kpl.n == 0) {
       rt_err err;
       int rc = rt_kpl_decode(r->data, r->data_len, &s->kpl, &err);
-      if (rc == 0) {
+      size_t skip = counted_before(p, r, rc > 0 ? s->kpl.n : 1);
+      if (rc == 0 && !skip) {
         emit(s, b, r, r->data, r->data_len, r->partition_key, strlen(r->partition_key),
              r->sequence);
         rows++;
       } else if (rc < 0) {
         s->st.bad++;
+      } else if (rc > 0) {
+        s->kpl_i = skip;
       }
     }
-    while (rows < max_rows && s->kpl_i < s->kpl.n) {
+    while (s->kpl_i < s->kpl.n &&
+           (rows < max_rows || (s->kpl_i > 0 && s->kpl.v[s->kpl_i - 1].sub_sequence == 0))) {
       emit_user(s, b, r);
       rows++;
     }
-    if (s->kpl_i < s->kpl.n)
-      break; /* the batch is full in the middle of an aggregate */
-    set_str(&pos_get(s, s->cur->shard)->handed, r->sequence);
+    if (s->kpl_i < s->kpl.n) { /* the batch is full in the middle of an aggregate */
+      char pos[192];
+      snprintf(pos, sizeof(pos), "%s:%u", r->sequence, s->kpl.v[s->kpl_i - 1].sub_sequence);
+      set_str(&p->handed, pos);
+      break;
+    }
+    set_str(&p->handed, r->sequence);
     s->cur_i++;
     s->kpl.n = s->kpl_i = 0;
   }
@@ -615,6 +684,7 @@ static void kin_close(void *impl) {
     rt_free(s->pos[i].shard);
     rt_free(s->pos[i].handed);
     rt_free(s->pos[i].committed);
+    rt_free(s->pos[i].skip_seq);
   }
   rt_free(s->pos);
   rt_free(s->stream);

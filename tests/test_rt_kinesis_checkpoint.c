@@ -92,6 +92,7 @@ static void test_dynamodb_store(void) {
   rt_kin_ckpt_set(c, "shardId-000000000001", "77");
   ASSERT_EQ(rt_kin_ckpt_flush(c, &err), 0);
   rt_kin_ckpt_set(c, "shardId-000000000001", "78");
+  rt_kin_ckpt_set(c, "shardId-000000000002", "80:3"); /* a KPL aggregate cut after sub 3 */
   ASSERT_EQ(rt_kin_ckpt_flush(c, &err), 0);
   ASSERT_EQ(rt_kin_ckpt_flush(c, &err), 0); /* nothing dirty: no call */
   rt_kin_ckpt_free(&c);
@@ -106,11 +107,18 @@ static void test_dynamodb_store(void) {
                     json_object_get(item, "checkpointSubSequenceNumber"), "N")), "0");
   ASSERT(json_object_get(item, "leaseOwner") != NULL);
   json_decref(item);
+  item = get_item(d, "sensor-app", "shardId-000000000002"); /* KCL's layout */
+  ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(item, "checkpoint"), "S")),
+                "80");
+  ASSERT_STR_EQ(json_string_value(json_object_get(
+                    json_object_get(item, "checkpointSubSequenceNumber"), "N")), "3");
+  json_decref(item);
   put_item(d, "sensor-app", "shardId-000000000005", "99", "other-stream");
   put_item(d, "sensor-app", "shardId-000000000006", "TRIM_HORIZON", "sensors");
 
   ASSERT_EQ(rt_kin_ckpt_open(&cfg, "sensor-app", "sensors", NULL, &c, &err), 0);
   ASSERT_STR_EQ(rt_kin_ckpt_get(c, "shardId-000000000001"), "78");
+  ASSERT_STR_EQ(rt_kin_ckpt_get(c, "shardId-000000000002"), "80:3");
   ASSERT(rt_kin_ckpt_get(c, "shardId-000000000000") != NULL);
   ASSERT(rt_kin_ckpt_get(c, "shardId-000000000005") == NULL); /* another stream's */
   ASSERT(rt_kin_ckpt_get(c, "shardId-000000000006") == NULL); /* a KCL sentinel */

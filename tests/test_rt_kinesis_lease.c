@@ -4,6 +4,8 @@
  * a worker that lost a lease can no longer checkpoint it (fencing), and
  * released leases are free at once.
  */
+#include "rt_aws_json.h"
+#include "rt_dynamodb.h"
 #include "rt_kinesis_lease.h"
 #include "rt_mem.h"
 #include "test.h"
@@ -24,6 +26,25 @@ static rt_kin_leases *worker(const char *name, long failover_ms) {
     fprintf(stderr, "%s\n", err.msg);
   ASSERT(l != NULL);
   return l;
+}
+
+/* The raw lease item's checkpoint and checkpointSubSequenceNumber ("ck/sub"). */
+static void raw_checkpoint(const char *shard, char *out, size_t n) {
+  rt_aws_config cfg;
+  memset(&cfg, 0, sizeof(cfg));
+  snprintf(cfg.region, sizeof(cfg.region), "us-east-1");
+  snprintf(cfg.dynamodb_endpoint, sizeof(cfg.dynamodb_endpoint), "%s", ddb.url);
+  cfg.dynamodb_endpoint_set = 1;
+  rt_awsj *d = rt_ddb_new(&cfg, NULL);
+  json_t *body = json_pack("{s:s, s:{s:{s:s}}, s:b}", "TableName", "lease-app", "Key",
+                           "leaseKey", "S", shard, "ConsistentRead", 1);
+  json_t *res = NULL;
+  ASSERT_EQ(rt_awsj_call(d, "GetItem", body, &res, NULL), 0);
+  json_t *item = json_object_get(res, "Item");
+  snprintf(out, n, "%s/%s", rt_awsj_str(json_object_get(item, "checkpoint"), "S"),
+           rt_awsj_str(json_object_get(item, "checkpointSubSequenceNumber"), "N"));
+  json_decref(res);
+  rt_awsj_free(&d);
 }
 
 static void four_shards(rt_kin_shards *s) {
@@ -74,7 +95,10 @@ static void test_leases(void) {
   for (size_t i = 0; i < shards.n; i++)
     if (rt_kin_leases_held(a, shards.v[i].shard_id))
       a_shard = shards.v[i].shard_id;
-  ASSERT_EQ(rt_kin_leases_checkpoint(a, a_shard, "12345", &err), 0);
+  ASSERT_EQ(rt_kin_leases_checkpoint(a, a_shard, "12345:3", &err), 0); /* KPL: sub 3 */
+  char raw[64];
+  raw_checkpoint(a_shard, raw, sizeof(raw)); /* as KCL keeps it */
+  ASSERT_STR_EQ(raw, "12345/3");
   const char *b_shard = NULL;
   for (size_t i = 0; i < shards.n; i++)
     if (rt_kin_leases_held(b, shards.v[i].shard_id))
@@ -88,7 +112,7 @@ static void test_leases(void) {
     ASSERT_EQ(rt_kin_leases_tick(b, clock_ms, &err), 0);
   }
   ASSERT_EQ(rt_kin_leases_count_held(b), 4);
-  ASSERT_STR_EQ(rt_kin_leases_checkpoint_of(b, a_shard), "12345");
+  ASSERT_STR_EQ(rt_kin_leases_checkpoint_of(b, a_shard), "12345:3");
   ASSERT_EQ(rt_kin_leases_checkpoint(a, a_shard, "99999", &err), RT_ECONFLICT);
   ASSERT(!rt_kin_leases_held(a, a_shard));
   clock_ms += 100;

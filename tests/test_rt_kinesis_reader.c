@@ -3,7 +3,8 @@
  * bounded reads (`from trim_horizon until now`) with exact counts and per-key
  * order, KPL de-aggregation and bad aggregates, tailing `from latest`,
  * parents before children across a split, checkpoints resumed by `from
- * checkpoint`, and a missing stream.
+ * checkpoint`, a KPL aggregate cut by a batch counted once across a resume,
+ * and a missing stream.
  */
 #include "rt_clock.h"
 #include "rt_batch.h"
@@ -264,6 +265,99 @@ static void test_checkpoint_resume(void) {
   rmdir(dir);
 }
 
+/* Puts one KPL aggregate of user records "{"k":I%3,"i":I}", I in [first, first+n). */
+static void put_aggregate(const char *stream, int first, int n) {
+  rt_kpl_agg *a = rt_kpl_agg_new(0);
+  for (int i = first; i < first + n; i++) {
+    char pk[16], data[48];
+    snprintf(pk, sizeof(pk), "key-%d", i % 3);
+    snprintf(data, sizeof(data), "{\"k\":%d,\"i\":%d}", i % 3, i);
+    ASSERT_EQ(rt_kpl_agg_add(a, pk, NULL, data, strlen(data)), 0);
+  }
+  rt_buf out;
+  rt_buf_init(&out, 0);
+  char pk[257], ehk[40];
+  ASSERT_EQ(rt_kpl_agg_finish(a, &out, pk, ehk), 0);
+  put_raw(stream, pk, out.data, out.len);
+  rt_buf_free(&out);
+  rt_kpl_agg_free(&a);
+}
+
+static void copy_position(void *ctx, const char *partition, const char *position) {
+  (void)partition;
+  snprintf(ctx, 192, "%s", position);
+}
+
+/* Polls up to max_rows rows (waiting for the first), marking each "i" in
+ * counts; returns the rows and the shard's position after them in pos. */
+static size_t poll_marking(rt_source *src, size_t max_rows, int *counts, char pos[192]) {
+  rt_batch *b = rt_batch_new(5);
+  size_t n = 0;
+  for (int64_t end = rt_mono_ns() + 20000000000LL; n == 0 && rt_mono_ns() < end;) {
+    rt_batch_reset(b);
+    ASSERT(rt_source_poll(src, b, max_rows, NULL) >= 0);
+    n = rt_batch_nrows(b);
+    for (size_t row = 0; row < n; row++)
+      counts[field(&rt_batch_col(b, 0)[row], "\"i\":")]++;
+    if (n == 0)
+      usleep(20000);
+  }
+  rt_batch_free(&b);
+  rt_source_positions(src, copy_position, pos);
+  return n;
+}
+
+/*
+ * A KPL aggregate cut by the end of a batch: the position is KCL's
+ * (sequence, sub-sequence) of the last user record handed over, never right
+ * after user record 0 (its checkpointSubSequenceNumber would read as the
+ * whole record), and a resume `from checkpoint` skips exactly the user
+ * records counted before: each one is counted once across the restart.
+ */
+static void test_aggregate_cut_resumes_exactly(void) {
+  make_stream("cut", 1);
+  put_aggregate("cut", 0, 7);
+  put_aggregate("cut", 7, 7);
+  put_n("cut", 14, 3, 3);
+  char dir[] = "/tmp/eddy-cut-XXXXXX";
+  ASSERT(mkdtemp(dir) != NULL);
+  int counts[17] = {0};
+  char pos[192];
+  rt_source *src = open_src("cut", RT_START_TRIM_HORIZON, 1, "cutapp", dir);
+  /* 8 rows asked: the first aggregate (7) and the second's user records 0
+   * and 1, since a cut after 0 is not made */
+  ASSERT_EQ(poll_marking(src, 8, counts, pos), 9);
+  ASSERT(strstr(pos, ":1") != NULL && pos[strlen(pos) - 2] == ':');
+  ASSERT_EQ(rt_source_commit(src, true, NULL), 0);
+  ASSERT_EQ(poll_marking(src, 3, counts, pos), 3); /* user records 2..4 */
+  ASSERT(strcmp(pos + strlen(pos) - 2, ":4") == 0);
+  ASSERT_EQ(rt_source_commit(src, true, NULL), 0);
+  rt_source_free(&src);
+
+  src = open_src("cut", RT_START_CHECKPOINT, 1, "cutapp", dir);
+  rt_batch *b = rt_batch_new(5);
+  rt_err err;
+  int rc = 0;
+  for (int64_t end = rt_mono_ns() + 20000000000LL; rc != RT_EEOF && rt_mono_ns() < end;) {
+    rt_batch_reset(b);
+    rc = rt_source_poll(src, b, 64, &err);
+    ASSERT(rc >= 0 || rc == RT_EEOF);
+    for (size_t row = 0; row < rt_batch_nrows(b); row++)
+      counts[field(&rt_batch_col(b, 0)[row], "\"i\":")]++;
+    if (rc == 0)
+      usleep(20000);
+  }
+  ASSERT_EQ(rc, RT_EEOF);
+  for (int i = 0; i < 17; i++)
+    ASSERT_EQ(counts[i], 1);
+  rt_batch_free(&b);
+  rt_source_free(&src);
+  char path[256];
+  snprintf(path, sizeof(path), "%s/cutapp.cut.checkpoint.json", dir);
+  unlink(path);
+  rmdir(dir);
+}
+
 /* `from "TIME"`: AT_TIMESTAMP between two puts; and past the last record,
  * where kinesalite never answers, the reader falls back to LATEST. */
 static void test_from_timestamp(void) {
@@ -409,6 +503,7 @@ int main(void) {
   TEST_RUN(test_tail_latest_sees_new);
   TEST_RUN(test_split_parents_first);
   TEST_RUN(test_checkpoint_resume);
+  TEST_RUN(test_aggregate_cut_resumes_exactly);
   TEST_RUN(test_from_timestamp);
   rt_awsj_free(&kc);
   server_stop(&srv);
