@@ -426,6 +426,34 @@ void rt_dist_free(rt_dist **dp) {
 
 const rt_src_shard_hooks *rt_dist_hooks(rt_dist *d) { return &d->hooks; }
 
+/* ---- the observer's source ------------------------------------------------------ */
+
+static int observer_poll(void *impl, rt_batch *b, size_t max_rows, rt_err *err) {
+  (void)impl, (void)b, (void)max_rows, (void)err;
+  return 0;
+}
+
+static void observer_stats(void *impl, rt_source_stats *out) {
+  (void)impl;
+  memset(out, 0, sizeof(*out));
+}
+
+static void observer_close(void *impl) { (void)impl; }
+
+static const rt_source_ops observer_ops = {
+    .kind = "kinesis", .poll = observer_poll, .stats = observer_stats, .close = observer_close};
+
+rt_source *rt_dist_observer_source(const rt_dist *d, const char *stream) {
+  int n;
+  const char *const *cols = dsl_plan_source_cols(d->plan->source.kind, &n);
+  rt_source *src = rt_source_new(&observer_ops, NULL, n, cols);
+  char what[320];
+  snprintf(what, sizeof(what), "kinesis %.120s as %.120s: observer of its workers' merged result",
+           stream, d->app);
+  rt_source_set_description(src, what);
+  return src;
+}
+
 /* ---- records ----------------------------------------------------------------- */
 
 static bool same_str(rt_value v, const char *s) {

@@ -60,6 +60,15 @@ void rt_dist_free(rt_dist **d);
  * while d lives). */
 const rt_src_shard_hooks *rt_dist_hooks(rt_dist *d);
 
+/*
+ * An observer (setting `role observer`): instead of the Kinesis source, a
+ * source with the same columns that reads nothing and never ends, so the
+ * query takes no lease and holds no shard while rt_dist_tick() reads and
+ * emits the merged windows the application's workers publish elsewhere
+ * (from the oldest still in the table). Caller owns it (rt_source_free).
+ */
+rt_source *rt_dist_observer_source(const rt_dist *d, const char *stream);
+
 /* Runs the rows of b through the pipelines of their shards (column
  * `shard`); what they close waits to be published. now_ms is the
  * processing time. */

@@ -123,6 +123,16 @@ static int open_source(rt_query *q, rt_err *err) {
   int rc = rt_dist_open(q->plan, &k, q->o.batch_ms, q->o.clock, &q->dist, err);
   if (rc != 0)
     return rc;
+  if (k.observe && k.app && k.app[0]) { /* reads no shard: the workers publish, rt_dist reads */
+    if (!q->dist)
+      return rt_err_set(err, RT_EINVAL,
+                        "role observer shows the merged result of an application's workers: "
+                        "it needs an endless `kinesis \"%s\" ... as \"APP\"` with a DynamoDB "
+                        "endpoint and an event-time window (or %%set role worker)",
+                        k.stream ? k.stream : "S");
+    q->src = rt_dist_observer_source(q->dist, k.stream);
+    return 0;
+  }
   if (q->dist) /* state per shard, merged across workers */
     k.shard_hooks = rt_dist_hooks(q->dist);
   else if (k.app && rt_pipeline_stateful(q->pipe)) {

@@ -33,6 +33,7 @@ enum { MAX_EXT_SETTINGS = 8 };
 typedef struct rt_settings {
   int64_t batch_ms, refresh_ms, clock_ms;
   int64_t lease_ms; /* `lease`: failover time of a scaled-out app's leases (0: 10 s) */
+  bool observe;     /* `role observer`: watch a scaled-out app's merged result */
   bool unpaced; /* `pace off`: demo sources do not wait for their rate */
   char region[128], endpoint[512], dynamodb_endpoint[512], checkpoint_dir[1024], dir[1024];
 } rt_settings;
@@ -243,6 +244,14 @@ int rt_runtime_set(rt_runtime *rt, const char *name, const char *value, rt_err *
     return set_duration(&s->refresh_ms, name, v, err);
   if (strcmp(name, "lease") == 0)
     return set_duration(&s->lease_ms, name, v, err);
+  if (strcmp(name, "role") == 0) {
+    if (strcmp(v, "worker") != 0 && strcmp(v, "observer") != 0)
+      return rt_err_set(err, RT_EINVAL,
+                        "role wants worker (read shards and merge) or observer (only show "
+                        "the merged result of workers elsewhere), not \"%s\"", v);
+    s->observe = strcmp(v, "observer") == 0;
+    return 0;
+  }
   if (strcmp(name, "pace") == 0) {
     if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
       return rt_err_set(err, RT_EINVAL, "pace wants on or off, not \"%s\"", v);
@@ -293,6 +302,8 @@ int rt_runtime_get(rt_runtime *rt, const char *name, char *out, size_t outsz) {
     snprintf(out, outsz, "%lldms", (long long)s->refresh_ms);
   else if (strcmp(name, "lease") == 0)
     snprintf(out, outsz, "%lldms", (long long)(s->lease_ms ? s->lease_ms : 10000));
+  else if (strcmp(name, "role") == 0)
+    snprintf(out, outsz, "%s", s->observe ? "observer" : "worker");
   else if (strcmp(name, "clock") == 0)
     snprintf(out, outsz, "%s", s->clock_ms ? rt_time_format_ms(s->clock_ms, tbuf) : "off");
   else if (strcmp(name, "pace") == 0)
@@ -328,6 +339,7 @@ static const struct {
     {"endpoint", "Kinesis endpoint URL"},
     {"dynamodb_endpoint", "DynamoDB endpoint URL"},
     {"lease", "lease failover time of a scaled-out app"},
+    {"role", "of a scaled-out app: worker, or observer (reads no shard)"},
     {"checkpoint_dir", "where checkpoints are written"},
     {"dir", "where relative file paths start"},
     {"clock", "fixed processing time (tests, replays)"},
@@ -495,7 +507,8 @@ static int run_query(rt_runtime *rt, cell_ctx *c, int i, int qindex, const rt_ex
                              .dynamodb_endpoint = s->dynamodb_endpoint[0] ? s->dynamodb_endpoint
                                                                            : NULL,
                              .checkpoint_dir = s->checkpoint_dir[0] ? s->checkpoint_dir : NULL,
-                             .clock = rt->clock, .lease_ms = s->lease_ms};
+                             .clock = rt->clock, .lease_ms = s->lease_ms,
+                             .observe = s->observe};
   pthread_mutex_lock(&rt->mu);
   uint64_t id = ++rt->next_id;
   pthread_mutex_unlock(&rt->mu);

@@ -236,6 +236,8 @@ typedef struct rt_src_kinesis_opts {
    * the source), or NULL. */
   const rt_src_shard_hooks *shard_hooks;
   int64_t lease_ms;      /* setting `lease`: failover time of a lease (0: 10 s) */
+  bool observe;          /* setting `role observer`: show the merged result of an
+                          * application's workers without being one (rt_dist.h) */
 } rt_src_kinesis_opts;
 
 int rt_src_kinesis_open(const rt_src_kinesis_opts *opts, rt_source **out,

@@ -150,6 +150,13 @@ static void test_settings(void) {
   ASSERT_EQ(rt_runtime_set(rt, "region", "\"eu-west-1\"", &err), 0);
   ASSERT_EQ(rt_runtime_get(rt, "region", v, sizeof(v)), 0);
   ASSERT_STR_EQ(v, "eu-west-1");
+  ASSERT_EQ(rt_runtime_get(rt, "role", v, sizeof(v)), 0);
+  ASSERT_STR_EQ(v, "worker");
+  ASSERT_EQ(rt_runtime_set(rt, "role", "watcher", &err), RT_EINVAL);
+  ASSERT(strstr(err.msg, "role wants worker (read shards and merge) or observer"));
+  ASSERT_EQ(rt_runtime_set(rt, "role", "observer", &err), 0);
+  ASSERT_EQ(rt_runtime_get(rt, "role", v, sizeof(v)), 0);
+  ASSERT_STR_EQ(v, "observer");
   ASSERT_EQ(rt_runtime_set(rt, "colour", "red", &err), RT_ENOTFOUND);
   ASSERT(strstr(err.msg, "unknown setting colour (settings: batch, refresh,"));
   ASSERT_EQ(rt_runtime_get(rt, "colour", v, sizeof(v)), RT_ENOTFOUND);
@@ -158,6 +165,11 @@ static void test_settings(void) {
   ASSERT_EQ(exec(rt, "m", "%set refresh 2s", &s, &err), 0);
   ASSERT(strstr(s.text.data, "refresh = 2000ms"));
   ASSERT(exec(rt, "m", "%set batch 1ms", &s, &err) < 0);
+  /* an observer watches an application's merged windows: a query without
+   * any is refused, saying what it needs */
+  ASSERT_EQ(exec(rt, "m", "%set dynamodb_endpoint \"http://127.0.0.1:1\"", &s, &err), 0);
+  ASSERT(exec(rt, "o", "kinesis \"s\" as \"app\" | parse json", &s, &err) < 0);
+  ASSERT(strstr(err.msg, "role observer shows the merged result of an application's workers"));
   rt_runtime_free(&rt);
   sink_free(&s);
 }

@@ -4,7 +4,8 @@ windowed event-time query over a 6-shard kinesalite stream while the test
 writes 30,000 records; one worker is killed with -9 in the middle. Every
 window every worker wrote (the killed one's included) must equal the answer
 computed here in Python from the records, and what a single process reading
-every shard writes.
+every shard writes; so must an observer (`--set role=observer`), which
+holds no lease and reads no shard, only the windows the workers publish.
 
 Waits are driven by events (rows in the outputs, owners in the lease
 table), never by sleeping a guessed time; the lease failover time is set
@@ -87,10 +88,10 @@ def write(client, lo, hi):
 
 
 class MergedWorkersTest(unittest.TestCase):
-    def start(self, prog, env, log):
+    def start(self, prog, env, log, *extra):
         with open(log, "w") as f:
             p = subprocess.Popen([EDDY_BIN, "run", prog, "--set", "lease=2s",
-                                  "--set", "batch=200ms"],
+                                  "--set", "batch=200ms", *extra],
                                  env=env, stdout=subprocess.DEVNULL, stderr=f)
         self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
         self.logs.append(log)
@@ -126,12 +127,22 @@ class MergedWorkersTest(unittest.TestCase):
                     f.write(QUERY % (' as "%s"' % APP, out))
                 outs.append(out)
                 workers.append(self.start(prog, env, os.path.join(tmp, "w%d.log" % w)))
-            # the three split the six shards: two leases each
+            # and an observer of the application, started with them
+            watched = os.path.join(tmp, "observer.jsonl")
+            prog = os.path.join(tmp, "observer.eddy")
+            with open(prog, "w") as f:
+                f.write(QUERY % (' as "%s"' % APP, watched))
+            observer = self.start(prog, env, os.path.join(tmp, "observer.log"),
+                                  "--set", "role=observer")
+            # the three split the six shards: two leases each; the observer takes none
             wait_for(lambda: sorted(collections.Counter(
                 lease_owners(d.port, APP).values()).values()) == [2, 2, 2]
-                or any(p.poll() is not None for p in workers), 60, "three workers, 2 leases each")
-            self.assertTrue(all(p.poll() is None for p in workers),
+                or any(p.poll() is not None for p in workers + [observer]), 60,
+                "three workers, 2 leases each")
+            self.assertTrue(all(p.poll() is None for p in workers + [observer]),
                             "a worker ended:\n" + self.said())
+            self.assertFalse([o for o in lease_owners(d.port, APP).values()
+                              if o and ":%d:" % observer.pid in o], "the observer took a lease")
 
             # half of the records; once every worker wrote merged windows, kill one
             write(client, 0, RECORDS // 2)
@@ -148,8 +159,8 @@ class MergedWorkersTest(unittest.TestCase):
             wait_for(lambda: not any(o and dead in o for o in lease_owners(d.port, APP).values()),
                      60, "the killed worker's leases to move")
             live = [o for i, o in enumerate(outs) if i != victim]
-            wait_for(lambda: all(LAST_CLOSED_END in windows_of(o)[1] for o in live), 120,
-                     "the survivors to close the last window")
+            wait_for(lambda: all(LAST_CLOSED_END in windows_of(o)[1] for o in live + [watched]),
+                     120, "the survivors and the observer to close the last window")
 
             # one process reading every shard, for comparison
             single = os.path.join(tmp, "single.jsonl")
@@ -159,15 +170,18 @@ class MergedWorkersTest(unittest.TestCase):
             one = self.start(prog, env, os.path.join(tmp, "single.log"))
             wait_for(lambda: LAST_CLOSED_END in windows_of(single)[1] or one.poll() is not None,
                      120, "the single process to close the last window")
-            for p in [one] + [p for i, p in enumerate(workers) if i != victim]:
+            for p in [one, observer] + [p for i, p in enumerate(workers) if i != victim]:
                 p.send_signal(signal.SIGINT)
                 self.assertEqual(p.wait(timeout=60), 0)
             results = [windows_of(o)[0] for o in outs]
+            seen = windows_of(watched)[0]
             said = self.said()
             one_rows = windows_of(single)[0]
 
         self.assertEqual({k: v for k, v in one_rows.items() if k in closed}, closed,
                          "the single process differs from the records")
+        self.assertEqual({k: v for k, v in seen.items() if k in closed}, closed,
+                         "the observer differs from the records\n" + said)
         for w, rows in enumerate(results):
             self.assertTrue(rows, "worker %d wrote nothing" % w)
             done = {k for k in rows if k[0] + WINDOW_MS <= LAST_CLOSED_END}
