@@ -283,6 +283,10 @@ int rt_aws_chain_resolve(const rt_aws_chain_in *in, rt_aws_creds_value *out, rt_
   rt_aws_creds_value_wipe(out);
   visit v = {.n = 0};
   int rc = profile_creds(in, in->profile, 1, &v, out, err);
+  rt_aws_step step = RT_AWS_STEP_NONE;
+  if (rc != 0 && rc != RT_ENOTFOUND && rt_aws_chain_pick(in, &step, NULL) == 0 &&
+      step == RT_AWS_STEP_IMDS) /* the last resort failed: nothing found */
+    rc = rt_aws__prefix(err, RT_ENOTFOUND, "instance metadata");
   if (rc != 0)
     rt_aws_creds_value_wipe(out);
   return rc;

@@ -109,10 +109,11 @@ int rt_aws_chain_pick(const rt_aws_chain_in *in, rt_aws_step *step, rt_err *err)
  */
 int rt_aws_chain_resolve(const rt_aws_chain_in *in, rt_aws_creds_value *out, rt_err *err);
 
-/* --- Parsers (exposed for tests) ----------------------------------------- */
+/* --- Parsers (exposed for tests) ----------------------------------------- *
+ * Each wipes *out first and fills the keys and expiry (source stays ""). */
 
 /* An STS answer (AssumeRole / AssumeRoleWithWebIdentity, XML) with HTTP
- * status: credentials into *out (source untouched), or the STS error's
+ * status: credentials into *out, or the STS error's
  * Code and Message as RT_EAUTH / RT_EINVAL / RT_ESERVER / RT_EPROTO. */
 int rt_aws_sts_parse(const char *xml, size_t len, long status, rt_aws_creds_value *out,
                      rt_err *err);

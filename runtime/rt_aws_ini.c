@@ -63,6 +63,7 @@ static int section_is(const char *text, const char *section) {
 typedef struct ini_scan {
   int in_section; /* inside [section] */
   int in_sub;     /* inside its nested "sub =" block */
+  const char *bad; /* what is wrong with the line, NULL when it is fine */
 } ini_scan;
 
 /* One line: returns the value when it is key's (pointer into line), else NULL. */
@@ -74,13 +75,18 @@ static char *ini_line(char *line, ini_scan *st, const char *section, const char 
     return NULL;
   if (*s == '[') {
     char *end = strchr(s, ']');
-    if (end)
-      *end = '\0';
+    if (!end) {
+      st->bad = "a section header without \"]\"";
+      return NULL;
+    }
+    *end = '\0';
     st->in_section = section_is(s + 1, section);
     st->in_sub = 0;
     return NULL;
   }
   char *eq = strchr(s, '=');
+  if (!eq && !indented) /* indented: a continuation line, allowed */
+    st->bad = "a line that is neither a [section] nor a key = value";
   if (!st->in_section || !eq)
     return NULL;
   *eq = '\0';
@@ -100,10 +106,13 @@ int rt_aws__ini_get(const char *path, const char *section, const char *sub, cons
   char *line = NULL;
   size_t cap = 0;
   ini_scan st = {0};
-  int rc = 0;
+  int rc = 0, lineno = 0;
   while (rc == 0 && getline(&line, &cap, f) >= 0) {
+    lineno++;
     char *v = ini_line(line, &st, section, sub, key);
-    if (v)
+    if (st.bad)
+      rc = rt_err_set(err, RT_EINVAL, "%s, line %d: %s", path, lineno, st.bad);
+    else if (v)
       rc = rt_aws__copy(out, outsz, v, key, err) == 0 ? 1 : RT_ETOOBIG;
   }
   free(line);

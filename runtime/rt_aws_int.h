@@ -29,7 +29,8 @@ int rt_aws__copy(char *out, size_t outsz, const char *s, const char *what, rt_er
  * Looks key up in [section] of the INI file at path (NULL or missing file:
  * not found). With sub non-NULL, looks in the nested sub-section "sub ="
  * instead. Returns 1 with out filled, 0 when not found, RT_ETOOBIG when the
- * value does not fit.
+ * value does not fit, RT_EINVAL naming the file and line of a malformed line
+ * met before the key (as the AWS CLI, which refuses such a file).
  */
 int rt_aws__ini_get(const char *path, const char *section, const char *sub, const char *key,
                     char *out, size_t outsz, rt_err *err);

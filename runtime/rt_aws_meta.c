@@ -18,6 +18,7 @@ enum { IMDS_CONNECT_MS = 1000, IMDS_TIMEOUT_MS = 2000 };
 
 int rt_aws_meta_parse(const char *text, size_t len, const char *what, rt_aws_creds_value *out,
                       rt_err *err) {
+  rt_aws_creds_value_wipe(out);
   json_error_t je;
   json_t *o = json_loadb(text, len, 0, &je);
   if (!json_is_object(o)) { /* never quote the text: it may hold a secret */

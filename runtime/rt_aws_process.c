@@ -23,6 +23,7 @@ extern char **environ;
 enum { PROCESS_MAX_OUT = 64 * 1024 };
 
 int rt_aws_process_parse(const char *text, size_t len, rt_aws_creds_value *out, rt_err *err) {
+  rt_aws_creds_value_wipe(out);
   json_error_t je;
   json_t *o = json_loadb(text, len, 0, &je);
   const char *w = "credential_process output";

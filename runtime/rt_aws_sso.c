@@ -51,6 +51,7 @@ int rt_aws_sso_parse_cache(const char *text, size_t len, char *token, size_t tok
 }
 
 int rt_aws_sso_parse_role(const char *text, size_t len, rt_aws_creds_value *out, rt_err *err) {
+  rt_aws_creds_value_wipe(out);
   json_error_t je;
   json_t *o = json_loadb(text, len, 0, &je);
   json_t *rc_ = json_object_get(o, "roleCredentials");
@@ -179,10 +180,12 @@ int rt_aws__sso(const rt_aws_chain_in *in, const char *profile, rt_aws_creds_val
   rt_aws_http_req rq = {.method = "GET", .url = url.data, .headers = headers};
   long status = 0;
   rc = rt_aws__http(&rq, &resp, &status, err);
-  if (rc == 0 && (status == 401 || status == 403))
+  if (rc == 0 && status == 401) /* UnauthorizedException: the token */
     rc = rt_err_set(err, RT_EAUTH, "profile %s: the IAM Identity Center portal refused the "
-                    "cached token (HTTP %ld): run `aws sso login --profile %s`", profile,
-                    status, profile);
+                    "cached token: run `aws sso login --profile %s`", profile, profile);
+  else if (rc == 0 && status == 403) /* ForbiddenException: the assignment */
+    rc = rt_err_set(err, RT_EAUTH, "profile %s: IAM Identity Center gives no access to "
+                    "account %s role %s", profile, c.account, c.role);
   else if (rc == 0 && status != 200)
     rc = rt_err_set(err, status >= 500 ? RT_ESERVER : RT_EINVAL,
                     "profile %s: GetRoleCredentials for account %s role %s answered %ld",

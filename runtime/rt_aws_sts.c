@@ -72,6 +72,7 @@ static int sts_error_code(const char *code, long status) {
 
 int rt_aws_sts_parse(const char *xml, size_t len, long status, rt_aws_creds_value *out,
                      rt_err *err) {
+  rt_aws_creds_value_wipe(out);
   char code[96] = "", msg[160] = "", expiry[64] = "";
   if (status != 200) {
     xml_text(xml, len, "Code", code, sizeof(code));
