@@ -190,4 +190,14 @@ int rt_aws_creds_describe_all(rt_buf *out);
  * renewals done and failed, and whether the last renewal of any failed. */
 void rt_aws_creds_totals(uint64_t *refreshes, uint64_t *failures, int *failing);
 
+/*
+ * What %aws and `eddy run --verbose` show: profile, region, the Kinesis,
+ * DynamoDB and STS endpoints, and where the credentials come from (the
+ * shared provider's source, expiry, renewals and last failure), resolving
+ * them if no client holds them yet. Never a secret. A credentials failure is
+ * shown as text, not returned. Appends to out; returns 0, or the
+ * configuration's error (a bad endpoint, a value too long).
+ */
+int rt_aws_describe(const rt_aws_settings *session, rt_buf *out, rt_err *err);
+
 #endif

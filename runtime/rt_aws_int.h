@@ -99,6 +99,10 @@ typedef struct rt_aws_role {
   const char *profile;      /* whose sts endpoint_url applies */
 } rt_aws_role;
 
+/* STS's endpoint for profile (see rt_aws_creds.h) into out[outsz]. */
+int rt_aws__sts_endpoint(const rt_aws_chain_in *in, const char *profile, char *out,
+                         size_t outsz, rt_err *err);
+
 /* STS AssumeRole signed with *src, or AssumeRoleWithWebIdentity (unsigned)
  * when role->web_token_file is set and src is NULL. */
 int rt_aws__sts_assume(const rt_aws_chain_in *in, const rt_aws_role *role,

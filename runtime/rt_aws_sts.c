@@ -101,8 +101,8 @@ int rt_aws_sts_parse(const char *xml, size_t len, long status, rt_aws_creds_valu
 
 /* STS's endpoint: env (STS, then global) > the profile's services section >
  * regional. */
-static int sts_endpoint(const rt_aws_chain_in *in, const char *profile, char *out, size_t outsz,
-                        rt_err *err) {
+int rt_aws__sts_endpoint(const rt_aws_chain_in *in, const char *profile, char *out,
+                         size_t outsz, rt_err *err) {
   int use_cfg = !rt_aws__env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
   const char *v = use_cfg ? rt_aws__env("AWS_ENDPOINT_URL_STS") : NULL;
   if (!v && use_cfg)
@@ -168,7 +168,7 @@ static int sts_body(const rt_aws_role *role, rt_buf *b, rt_err *err) {
 int rt_aws__sts_assume(const rt_aws_chain_in *in, const rt_aws_role *role,
                        const rt_aws_creds_value *src, rt_aws_creds_value *out, rt_err *err) {
   char url[RT_AWS_URL_MAX], scope[RT_AWS_REGION_MAX + 16];
-  int rc = sts_endpoint(in, role->profile, url, sizeof(url), err);
+  int rc = rt_aws__sts_endpoint(in, role->profile, url, sizeof(url), err);
   if (rc != 0)
     return rc;
   snprintf(scope, sizeof(scope), "aws:amz:%s:sts",
