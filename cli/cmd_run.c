@@ -29,7 +29,7 @@ typedef struct run_ctx {
   atomic_int failed;      /* a query failed */
   atomic_bool done;       /* the signal thread may exit */
   rt_runtime *rt;         /* the session */
-  bool verbose;           /* --verbose: the AWS configuration, renewals */
+  bool verbose;           /* --verbose: the AWS configuration first */
 } run_ctx;
 
 static void print_update(void *ud, const rt_query_info *q, const rt_update *u) {
@@ -70,7 +70,7 @@ static void print_end(void *ud, const rt_query_info *q, const rt_query_stats *st
     fprintf(stderr, "eddy run: query %llu: %llu records, %llu bad, %llu late\n",
             (unsigned long long)q->id, (unsigned long long)st->records_in,
             (unsigned long long)st->bad, (unsigned long long)st->late);
-  if (c->verbose && st->cred_renewals)
+  if (st->cred_renewals)
     fprintf(stderr, "eddy run: query %llu: AWS credentials renewed %llu times%s\n",
             (unsigned long long)q->id, (unsigned long long)st->cred_renewals,
             st->cred_failing ? " (the last renewal failed; see above)" : "");

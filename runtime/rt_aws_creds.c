@@ -46,6 +46,8 @@ struct rt_aws_creds {
   pthread_cond_t cv;          /* wakes the refresher (stop) */
   rt_aws_creds_value cur;     /* the credentials served */
   atomic_uint_fast64_t gen;   /* moves with cur */
+  atomic_int renewing;        /* a renewal is in flight */
+  atomic_uint_fast64_t reader_waits; /* rt_aws_creds_current found the lock taken */
   rt_aws_creds_status st;     /* for %aws */
   int stop;                   /* the refresher must exit */
   int thread_started;
@@ -55,6 +57,8 @@ struct rt_aws_creds {
 
 static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
 static rt_aws_creds *reg_head; /* live shared providers */
+static atomic_uint_fast64_t renewals_done;   /* in this process, ever */
+static atomic_uint_fast64_t renewals_failed; /* in this process, ever */
 
 /* FNV-1a over the configuration and the environment the chain reads. */
 static uint64_t fingerprint(const rt_aws_chain_in *in) {
@@ -134,21 +138,27 @@ static void renew(rt_aws_creds *p, int *failures) {
   rt_aws_creds_value *v = rt_xcalloc(1, sizeof(*v));
   rt_err err;
   rt_err_clear(&err);
+  atomic_store(&p->renewing, 1);
+  int64_t t0 = rt_mono_ns();
   int rc = rt_aws_chain_resolve(&in, v, &err);
   int64_t now = rt_wall_ms();
   pthread_mutex_lock(&p->mu);
+  p->st.last_renewal_ms = (double)(rt_mono_ns() - t0) / 1e6;
   if (rc == 0) {
     install(p, v, now);
     p->st.refreshes++;
+    atomic_fetch_add(&renewals_done, 1);
     *failures = 0;
   } else {
     p->st.failures++;
+    atomic_fetch_add(&renewals_failed, 1);
     snprintf(p->st.last_error, sizeof(p->st.last_error), "%s", err.msg);
     int64_t back = RETRY_MIN_MS << (*failures < 6 ? *failures : 6);
     p->st.next_refresh_ms = now + (back < RETRY_MAX_MS ? back : RETRY_MAX_MS);
     ++*failures;
   }
   pthread_mutex_unlock(&p->mu);
+  atomic_store(&p->renewing, 0);
   if (rc != 0)
     rt_log(RT_LOG_WARN, "AWS credentials of profile %s: renewal failed (the current ones are "
            "kept until they expire): %s", p->profile, err.msg);
@@ -300,8 +310,13 @@ void rt_aws_creds_release(rt_aws_creds **pp) {
 
 uint64_t rt_aws_creds_generation(const rt_aws_creds *p) { return atomic_load(&p->gen); }
 
+int rt_aws_creds_renewing(const rt_aws_creds *p) { return atomic_load(&p->renewing); }
+
 uint64_t rt_aws_creds_current(rt_aws_creds *p, rt_aws_creds_value *out) {
-  pthread_mutex_lock(&p->mu);
+  if (pthread_mutex_trylock(&p->mu) != 0) { /* counted: the proof nobody waits long */
+    atomic_fetch_add(&p->reader_waits, 1);
+    pthread_mutex_lock(&p->mu);
+  }
   *out = p->cur;
   uint64_t g = atomic_load(&p->gen);
   pthread_mutex_unlock(&p->mu);
@@ -311,6 +326,7 @@ uint64_t rt_aws_creds_current(rt_aws_creds *p, rt_aws_creds_value *out) {
 void rt_aws_creds_status_get(rt_aws_creds *p, rt_aws_creds_status *st) {
   pthread_mutex_lock(&p->mu);
   *st = p->st;
+  st->reader_waits = atomic_load(&p->reader_waits);
   pthread_mutex_unlock(&p->mu);
 }
 
@@ -336,15 +352,14 @@ int rt_aws_creds_describe_all(rt_buf *out) {
 }
 
 void rt_aws_creds_totals(uint64_t *refreshes, uint64_t *failures, int *failing) {
-  *refreshes = *failures = 0;
+  *refreshes = atomic_load(&renewals_done);
+  *failures = atomic_load(&renewals_failed);
   *failing = 0;
   pthread_mutex_lock(&reg_mu);
   for (rt_aws_creds *p = reg_head; p; p = p->next) {
-    rt_aws_creds_status st;
-    rt_aws_creds_status_get(p, &st);
-    *refreshes += st.refreshes;
-    *failures += st.failures;
-    *failing |= st.last_error[0] != '\0';
+    pthread_mutex_lock(&p->mu);
+    *failing |= p->st.last_error[0] != '\0';
+    pthread_mutex_unlock(&p->mu);
   }
   pthread_mutex_unlock(&reg_mu);
 }

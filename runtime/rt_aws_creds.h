@@ -168,6 +168,9 @@ uint64_t rt_aws_creds_generation(const rt_aws_creds *p);
  * Never waits for a renewal (the lock is held only for the copy). */
 uint64_t rt_aws_creds_current(rt_aws_creds *p, rt_aws_creds_value *out);
 
+/* True while a renewal is in flight (lock-free; for benchmarks and status). */
+int rt_aws_creds_renewing(const rt_aws_creds *p);
+
 /* A provider's state for %aws and status lines; never a secret. */
 typedef struct rt_aws_creds_status {
   char source[256];      /* where the current credentials came from */
@@ -177,6 +180,9 @@ typedef struct rt_aws_creds_status {
   uint64_t refreshes;    /* renewals that succeeded */
   uint64_t failures;     /* renewals that failed (retried with backoff) */
   char last_error[256];  /* the last failure's message, "" after a success */
+  double last_renewal_ms; /* how long the last renewal took (0: none yet) */
+  uint64_t reader_waits; /* copies of the credentials that found the lock taken
+                          * (held only for a copy, never across a renewal) */
 } rt_aws_creds_status;
 
 /* Fills *st with p's state. */
@@ -186,8 +192,9 @@ void rt_aws_creds_status_get(rt_aws_creds *p, rt_aws_creds_status *st);
  * refreshes") to out; returns how many. */
 int rt_aws_creds_describe_all(rt_buf *out);
 
-/* Totals over the live providers (for %queries and the chart footer):
- * renewals done and failed, and whether the last renewal of any failed. */
+/* Renewals done and failed in this process so far (never decreasing), and
+ * whether the last renewal of a live provider failed (for %queries, the
+ * chart footer and `eddy run`). */
 void rt_aws_creds_totals(uint64_t *refreshes, uint64_t *failures, int *failing);
 
 /*
