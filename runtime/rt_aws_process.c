@@ -91,8 +91,8 @@ static int read_all(int fd, rt_buf *b) {
 
 int rt_aws__process(const char *profile, const char *cmd, rt_aws_creds_value *out,
                     rt_err *err) {
-  pid_t pid;
-  int fd;
+  pid_t pid = 0;
+  int fd = -1;
   int rc = spawn(cmd, &pid, &fd, err);
   if (rc != 0)
     return rc;
