@@ -39,9 +39,6 @@ struct rt_awsj {
   const char *target;                 /* X-Amz-Target prefix */
   const char *content_type;           /* JSON 1.1 (Kinesis) or 1.0 (DynamoDB) */
   rt_aws_creds *creds;                /* the shared provider (a reference) */
-  uint64_t creds_gen;                 /* its generation copied below */
-  char *key, *secret;                 /* signing credentials, copied per change */
-  char *token_header;                 /* "X-Amz-Security-Token: ..." or NULL */
   rt_awsj_opts opts;                  /* with defaults filled in */
   rt_awsj_req *sync;                  /* request used by the blocking calls */
 };
@@ -59,38 +56,43 @@ struct rt_awsj_req {
   char err_type[96];              /* AWS error type of the last failure */
   double elapsed_ms;              /* duration of the last transfer */
   char curl_msg[CURL_ERROR_SIZE]; /* libcurl's detail for transport errors */
+  uint64_t creds_gen;             /* the provider's generation copied below */
+  char *key, *secret;             /* signing credentials, copied when they change */
+  char *token_header;             /* "X-Amz-Security-Token: ..." or NULL */
 };
 
-/* Frees the copied credentials (wiping the secret). */
-static void creds_drop(rt_awsj *c) {
-  rt_free(c->key);
-  if (c->secret) {
-    OPENSSL_cleanse(c->secret, strlen(c->secret));
-    rt_free(c->secret);
+/* Frees a request's copy of the credentials (wiping the secrets). */
+static void creds_drop(rt_awsj_req *r) {
+  rt_free(r->key);
+  if (r->secret) {
+    OPENSSL_cleanse(r->secret, strlen(r->secret));
+    rt_free(r->secret);
   }
-  if (c->token_header) {
-    OPENSSL_cleanse(c->token_header, strlen(c->token_header));
-    rt_free(c->token_header);
+  if (r->token_header) {
+    OPENSSL_cleanse(r->token_header, strlen(r->token_header));
+    rt_free(r->token_header);
   }
-  c->key = c->secret = c->token_header = NULL;
+  r->key = r->secret = r->token_header = NULL;
 }
 
-/* Copies the provider's credentials when they changed since the last copy:
- * the per-request read that lets a renewal reach running queries. Never
- * waits for a renewal (rt_aws_creds_current holds its lock only to copy). */
-static void creds_sync(rt_awsj *c) {
-  if (c->key && rt_aws_creds_generation(c->creds) == c->creds_gen)
+/* Copies the provider's credentials into the request when they changed
+ * since its last copy: the per-request read that lets a renewal reach
+ * running queries. Per request, not per client, since a client's requests
+ * may live on different threads. Never waits for a renewal
+ * (rt_aws_creds_current holds its lock only to copy). */
+static void creds_sync(rt_awsj_req *r) {
+  if (r->key && rt_aws_creds_generation(r->c->creds) == r->creds_gen)
     return;
   rt_aws_creds_value *v = rt_xmalloc(sizeof(*v));
-  c->creds_gen = rt_aws_creds_current(c->creds, v);
-  creds_drop(c);
-  c->key = rt_xstrdup(v->access_key);
-  c->secret = rt_xstrdup(v->secret_key);
+  r->creds_gen = rt_aws_creds_current(r->c->creds, v);
+  creds_drop(r);
+  r->key = rt_xstrdup(v->access_key);
+  r->secret = rt_xstrdup(v->secret_key);
   if (v->session_token[0]) {
     rt_buf b;
     rt_buf_init(&b, 0);
     rt_buf_printf(&b, "X-Amz-Security-Token: %s", v->session_token);
-    c->token_header = rt_buf_take(&b, NULL);
+    r->token_header = rt_buf_take(&b, NULL);
   }
   rt_aws_creds_value_wipe(v);
   rt_free(v);
@@ -115,7 +117,6 @@ rt_awsj *rt_awsj_new(const rt_aws_config *cfg, rt_awsj_service service, const rt
   c->target = SERVICES[ddb].target;
   c->content_type = SERVICES[ddb].content_type;
   c->creds = creds;
-  creds_sync(c);
   if (opts)
     c->opts = *opts;
   if (c->opts.timeout_ms <= 0)
@@ -133,7 +134,6 @@ void rt_awsj_free(rt_awsj **cp) {
     return;
   rt_awsj *c = *cp;
   rt_awsj_req_free(&c->sync);
-  creds_drop(c);
   rt_aws_creds_release(&c->creds);
   rt_free(c);
   curl_global_cleanup();
@@ -170,6 +170,7 @@ void rt_awsj_req_free(rt_awsj_req **rp) {
   curl_slist_free_all(r->headers);
   rt_free(r->body);
   rt_buf_free(&r->resp);
+  creds_drop(r);
   rt_free(r);
   *rp = NULL;
 }
@@ -233,16 +234,16 @@ int rt_awsj_req_prepare(rt_awsj_req *r, const char *action, const char *json_bod
   r->err_type[0] = r->curl_msg[0] = '\0';
   r->elapsed_ms = 0;
 
-  creds_sync(r->c); /* the credentials of this request: renewed ones reach it here */
-  curl_easy_setopt(r->easy, CURLOPT_USERNAME, r->c->key);
-  curl_easy_setopt(r->easy, CURLOPT_PASSWORD, r->c->secret);
+  creds_sync(r); /* the credentials of this request: renewed ones reach it here */
+  curl_easy_setopt(r->easy, CURLOPT_USERNAME, r->key);
+  curl_easy_setopt(r->easy, CURLOPT_PASSWORD, r->secret);
   char target[96];
   snprintf(target, sizeof(target), "X-Amz-Target: %s.%s", r->c->target, action);
   curl_slist_free_all(r->headers);
   r->headers = curl_slist_append(NULL, r->c->content_type);
   r->headers = curl_slist_append(r->headers, target);
-  if (r->c->token_header)
-    r->headers = curl_slist_append(r->headers, r->c->token_header);
+  if (r->token_header)
+    r->headers = curl_slist_append(r->headers, r->token_header);
   if (!r->headers)
     return rt_err_set(err, RT_EIO, "libcurl could not build headers");
   curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
