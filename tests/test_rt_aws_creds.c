@@ -436,6 +436,35 @@ static void test_assume_role_signed_with_source(void) {
   unlink_home(".aws/credentials");
 }
 
+/* STS's endpoint from the profile's services section when no variable names one. */
+static void test_sts_endpoint_from_services_section(void) {
+  clear_env();
+  unsetenv("AWS_ENDPOINT_URL_STS");
+  char cfg[1024];
+  snprintf(cfg, sizeof(cfg),
+           "[profile dev]\nrole_arn = arn:aws:iam::1:role/Dev\nsource_profile = base\n"
+           "services = local\n"
+           "[services local]\nkinesis =\n  endpoint_url = http://127.0.0.1:1\n"
+           "sts =\n  endpoint_url = %s/\n", srv_url);
+  write_home(".aws/config", cfg);
+  write_home(".aws/credentials", "[base]\naws_access_key_id = AKIDSOURCE\n"
+                                 "aws_secret_access_key = s\n");
+  rt_aws_creds_value v;
+  rt_err err;
+  ASSERT_EQ(chain("dev", 0, &v, &err), 0);
+  ASSERT(strncmp(v.access_key, "ASIASTSA", 8) == 0);
+  setenv("AWS_PROFILE", "dev", 1); /* %aws names it */
+  rt_buf out;
+  rt_buf_init(&out, 0);
+  ASSERT_EQ(rt_aws_describe(NULL, &out, &err), 0);
+  char want[128];
+  snprintf(want, sizeof(want), "sts          %s\n", srv_url);
+  ASSERT(strstr(out.data, want) != NULL);
+  ASSERT(strstr(out.data, "credentials  assume-role arn:aws:iam::1:role/Dev via profile dev\n"));
+  rt_buf_free(&out);
+  unlink_home(".aws/credentials");
+}
+
 static void test_sso(void) {
   clear_env();
   write_home(".aws/config",
@@ -583,6 +612,7 @@ int main(void) {
   server_start();
   TEST_RUN(test_web_identity);
   TEST_RUN(test_assume_role_signed_with_source);
+  TEST_RUN(test_sts_endpoint_from_services_section);
   TEST_RUN(test_sso);
   TEST_RUN(test_container_and_imds);
   TEST_RUN(test_provider_refreshes);
