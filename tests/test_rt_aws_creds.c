@@ -89,6 +89,7 @@ static void server_start(void) {
     dup2(out[1], 1);
     close(in[1]);
     close(out[0]);
+    execl("/usr/bin/python3", "python3", script, "3600", (char *)NULL); /* Debian's */
     execlp("python3", "python3", script, "3600", (char *)NULL);
     _exit(127);
   }
