@@ -29,6 +29,7 @@ typedef struct run_ctx {
   atomic_int failed;      /* a query failed */
   atomic_bool done;       /* the signal thread may exit */
   rt_runtime *rt;         /* the session */
+  bool verbose;           /* --verbose: the AWS configuration first */
 } run_ctx;
 
 static void print_update(void *ud, const rt_query_info *q, const rt_update *u) {
@@ -69,6 +70,10 @@ static void print_end(void *ud, const rt_query_info *q, const rt_query_stats *st
     fprintf(stderr, "eddy run: query %llu: %llu records, %llu bad, %llu late\n",
             (unsigned long long)q->id, (unsigned long long)st->records_in,
             (unsigned long long)st->bad, (unsigned long long)st->late);
+  if (st->cred_renewals)
+    fprintf(stderr, "eddy run: query %llu: AWS credentials renewed %llu times%s\n",
+            (unsigned long long)q->id, (unsigned long long)st->cred_renewals,
+            st->cred_failing ? " (the last renewal failed; see above)" : "");
   if (st->throttled || st->retried)
     fprintf(stderr, "eddy run: query %llu: %llu calls throttled, %llu retried after errors\n",
             (unsigned long long)q->id, (unsigned long long)st->throttled,
@@ -118,14 +123,22 @@ static char *read_file(const char *path, size_t *len) {
 }
 
 static int usage(void) {
-  fprintf(stderr, "usage: eddy run FILE.eddy [--set NAME=VALUE ...]\n"
-                  "  runs the program until its sources end or Ctrl-C; prints results\n");
+  fprintf(stderr, "usage: eddy run FILE.eddy [--verbose] [--set NAME=VALUE ...]\n"
+                  "  runs the program until its sources end or Ctrl-C; prints results\n"
+                  "  --verbose: print the AWS profile, region, endpoints and where the\n"
+                  "  credentials come from (as %%aws) on stderr before running\n");
   return 2;
 }
 
-/* Applies --set NAME=VALUE options; returns 0 or 2. */
-static int apply_sets(rt_runtime *rt, int argc, char **argv) {
+/* Applies --set NAME=VALUE options (and notes --verbose); returns 0 or 2. */
+static int apply_sets(run_ctx *c, int argc, char **argv) {
+  rt_runtime *rt = c->rt;
   for (int i = 2; i < argc; i += 2) { /* pairs: --set NAME=VALUE */
+    if (strcmp(argv[i], "--verbose") == 0) {
+      c->verbose = true;
+      i--;
+      continue;
+    }
     char *eq = i + 1 < argc && strcmp(argv[i], "--set") == 0 ? strchr(argv[i + 1], '=') : NULL;
     if (!eq)
       return usage();
@@ -138,6 +151,19 @@ static int apply_sets(rt_runtime *rt, int argc, char **argv) {
     }
   }
   return 0;
+}
+
+/* --verbose: what %aws shows, on stderr, before anything runs. */
+static void print_aws(run_ctx *c) {
+  rt_buf b;
+  rt_buf_init(&b, 0);
+  rt_err err;
+  rt_err_clear(&err);
+  if (rt_runtime_aws(c->rt, &b, &err) == 0)
+    fprintf(stderr, "eddy run: AWS\n%s", b.data ? b.data : "");
+  else
+    fprintf(stderr, "eddy run: AWS configuration: %s\n", err.msg);
+  rt_buf_free(&b);
 }
 
 static int run_program(run_ctx *c, const char *path, const char *src, size_t len) {
@@ -176,7 +202,9 @@ int cli_run(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   run_ctx c = {.rt = rt_runtime_new()};
   pthread_mutex_init(&c.out_mu, NULL);
-  int status = apply_sets(c.rt, argc, argv);
+  int status = apply_sets(&c, argc, argv);
+  if (status == 0 && c.verbose)
+    print_aws(&c);
   pthread_t sig;
   bool sig_started = status == 0 && pthread_create(&sig, NULL, signal_main, &c) == 0;
   if (status == 0)

@@ -228,6 +228,8 @@ static void make_footer(const kl_disp *d, const rt_query_info *q, const rt_err *
     n += (size_t)snprintf(out + n, outsz - n, " \xc2\xb7 %llu partial window%s %s",
                           (unsigned long long)d->partial, d->partial == 1 ? "" : "s",
                           d->chart ? "not drawn" : "(stopped early)");
+  if (d->have_stats && st->cred_failing && n < outsz)
+    n += (size_t)snprintf(out + n, outsz - n, " \xc2\xb7 AWS credentials renewal failing (%%aws)");
   if (d->have_stats && st->state >= RT_QUERY_DONE && n < outsz)
     n += (size_t)snprintf(out + n, outsz - n, " \xc2\xb7 %s", rt_query_state_name(st->state));
   if (err && n < outsz)

@@ -517,7 +517,7 @@ static int parse_let(dsl_parse_ctx *p, dsl_stmt *st) {
 /* ------------------------------------------------------------------- magics */
 
 static const char *const magic_names[] = {"queries", "stop",   "set",  "streams",
-                                          "describe", "create", "help", NULL};
+                                          "describe", "create", "help", "aws", NULL};
 
 static bool is_space(int c) { return c == ' ' || c == '\t' || c == '\r'; }
 
@@ -650,8 +650,8 @@ static int parse_magic(dsl_parse_ctx *p, dsl_stmt *st) {
                            p->src + start, sug);
     return dsl__error_at(p, RT_ESYNTAX, start - 1, nlen + 1,
                          "unknown magic `%%%.*s`; the magics are %%queries, "
-                         "%%stop, %%set, %%streams, %%describe, %%create and "
-                         "%%help",
+                         "%%stop, %%set, %%streams, %%describe, %%create, "
+                         "%%aws and %%help",
                          nlen, p->src + start);
   }
   int rest = at;

@@ -10,6 +10,7 @@
  */
 #include "rt_aws_json.h"
 
+#include "rt_aws_creds.h"
 #include "rt_buf.h"
 #include "rt_hash.h"
 #include "rt_mem.h"
@@ -37,8 +38,7 @@ struct rt_awsj {
   const char *label;                  /* "Kinesis" or "DynamoDB", for messages */
   const char *target;                 /* X-Amz-Target prefix */
   const char *content_type;           /* JSON 1.1 (Kinesis) or 1.0 (DynamoDB) */
-  char *key, *secret;                 /* signing credentials */
-  char *token_header;                 /* "X-Amz-Security-Token: ..." or NULL */
+  rt_aws_creds *creds;                /* the shared provider (a reference) */
   rt_awsj_opts opts;                  /* with defaults filled in */
   rt_awsj_req *sync;                  /* request used by the blocking calls */
 };
@@ -56,16 +56,57 @@ struct rt_awsj_req {
   char err_type[96];              /* AWS error type of the last failure */
   double elapsed_ms;              /* duration of the last transfer */
   char curl_msg[CURL_ERROR_SIZE]; /* libcurl's detail for transport errors */
+  uint64_t creds_gen;             /* the provider's generation copied below */
+  char *key, *secret;             /* signing credentials, copied when they change */
+  char *token_header;             /* "X-Amz-Security-Token: ..." or NULL */
 };
+
+/* Frees a request's copy of the credentials (wiping the secrets). */
+static void creds_drop(rt_awsj_req *r) {
+  rt_free(r->key);
+  if (r->secret) {
+    OPENSSL_cleanse(r->secret, strlen(r->secret));
+    rt_free(r->secret);
+  }
+  if (r->token_header) {
+    OPENSSL_cleanse(r->token_header, strlen(r->token_header));
+    rt_free(r->token_header);
+  }
+  r->key = r->secret = r->token_header = NULL;
+}
+
+/* Copies the provider's credentials into the request when they changed
+ * since its last copy: the per-request read that lets a renewal reach
+ * running queries. Per request, not per client, since a client's requests
+ * may live on different threads. Never waits for a renewal
+ * (rt_aws_creds_current holds its lock only to copy). */
+static void creds_sync(rt_awsj_req *r) {
+  if (r->key && rt_aws_creds_generation(r->c->creds) == r->creds_gen)
+    return;
+  rt_aws_creds_value *v = rt_xmalloc(sizeof(*v));
+  r->creds_gen = rt_aws_creds_current(r->c->creds, v);
+  creds_drop(r);
+  r->key = rt_xstrdup(v->access_key);
+  r->secret = rt_xstrdup(v->secret_key);
+  if (v->session_token[0]) {
+    rt_buf b;
+    rt_buf_init(&b, 0);
+    rt_buf_printf(&b, "X-Amz-Security-Token: %s", v->session_token);
+    r->token_header = rt_buf_take(&b, NULL);
+  }
+  rt_aws_creds_value_wipe(v);
+  rt_free(v);
+}
 
 rt_awsj *rt_awsj_new(const rt_aws_config *cfg, rt_awsj_service service, const rt_awsj_opts *opts,
                      rt_err *err) {
-  const char *key, *secret;
   int ddb = service == RT_AWSJ_SERVICE_DYNAMODB;
   const char *endpoint = ddb ? cfg->dynamodb_endpoint : cfg->kinesis_endpoint;
-  if (rt_aws_credentials(cfg, endpoint, &key, &secret, err) != 0)
+  rt_aws_creds *creds = NULL;
+  if (rt_aws_creds_get(cfg, endpoint, &creds, err) != 0)
     return NULL;
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    rt_aws_creds_release(&creds);
     rt_err_set(err, RT_EIO, "libcurl could not be initialized");
     return NULL;
   }
@@ -75,14 +116,7 @@ rt_awsj *rt_awsj_new(const rt_aws_config *cfg, rt_awsj_service service, const rt
   c->label = SERVICES[ddb].label;
   c->target = SERVICES[ddb].target;
   c->content_type = SERVICES[ddb].content_type;
-  c->key = rt_xstrdup(key);
-  c->secret = rt_xstrdup(secret);
-  if (cfg->session_token[0]) {
-    rt_buf b;
-    rt_buf_init(&b, 0);
-    rt_buf_printf(&b, "X-Amz-Security-Token: %s", cfg->session_token);
-    c->token_header = rt_buf_take(&b, NULL);
-  }
+  c->creds = creds;
   if (opts)
     c->opts = *opts;
   if (c->opts.timeout_ms <= 0)
@@ -100,12 +134,7 @@ void rt_awsj_free(rt_awsj **cp) {
     return;
   rt_awsj *c = *cp;
   rt_awsj_req_free(&c->sync);
-  rt_free(c->key);
-  if (c->secret) {
-    OPENSSL_cleanse(c->secret, strlen(c->secret));
-    rt_free(c->secret);
-  }
-  rt_free(c->token_header);
+  rt_aws_creds_release(&c->creds);
   rt_free(c);
   curl_global_cleanup();
   *cp = NULL;
@@ -141,6 +170,7 @@ void rt_awsj_req_free(rt_awsj_req **rp) {
   curl_slist_free_all(r->headers);
   rt_free(r->body);
   rt_buf_free(&r->resp);
+  creds_drop(r);
   rt_free(r);
   *rp = NULL;
 }
@@ -168,8 +198,6 @@ static int easy_setup(rt_awsj_req *r, rt_err *err) {
   CURL *e = r->easy;
   curl_easy_setopt(e, CURLOPT_URL, c->url);
   curl_easy_setopt(e, CURLOPT_AWS_SIGV4, c->sigv4);
-  curl_easy_setopt(e, CURLOPT_USERNAME, c->key);
-  curl_easy_setopt(e, CURLOPT_PASSWORD, c->secret);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->opts.timeout_ms);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->opts.connect_timeout_ms);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -206,13 +234,16 @@ int rt_awsj_req_prepare(rt_awsj_req *r, const char *action, const char *json_bod
   r->err_type[0] = r->curl_msg[0] = '\0';
   r->elapsed_ms = 0;
 
+  creds_sync(r); /* the credentials of this request: renewed ones reach it here */
+  curl_easy_setopt(r->easy, CURLOPT_USERNAME, r->key);
+  curl_easy_setopt(r->easy, CURLOPT_PASSWORD, r->secret);
   char target[96];
   snprintf(target, sizeof(target), "X-Amz-Target: %s.%s", r->c->target, action);
   curl_slist_free_all(r->headers);
   r->headers = curl_slist_append(NULL, r->c->content_type);
   r->headers = curl_slist_append(r->headers, target);
-  if (r->c->token_header)
-    r->headers = curl_slist_append(r->headers, r->c->token_header);
+  if (r->token_header)
+    r->headers = curl_slist_append(r->headers, r->token_header);
   if (!r->headers)
     return rt_err_set(err, RT_EIO, "libcurl could not build headers");
   curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);

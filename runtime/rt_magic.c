@@ -5,6 +5,7 @@
 #include "rt_magic.h"
 
 #include "dsl.h"
+#include "rt_aws_creds.h"
 #include "rt_buf.h"
 #include "rt_kinesis_magic.h"
 #include "rt_result.h"
@@ -114,6 +115,15 @@ static int magic_kinesis(rt_runtime *rt, const dsl_stmt *st, const char *src, rt
   return rt_kin_magic_create(r, e, stream, (int)st->u.magic.args[2]->u.num, out, err);
 }
 
+int rt_runtime_aws(rt_runtime *rt, rt_buf *out, rt_err *err) {
+  rt_aws_settings set;
+  memset(&set, 0, sizeof(set));
+  rt_runtime_get(rt, "region", set.region, sizeof(set.region));
+  rt_runtime_get(rt, "endpoint", set.endpoint, sizeof(set.endpoint));
+  rt_runtime_get(rt, "dynamodb_endpoint", set.dynamodb_endpoint, sizeof(set.dynamodb_endpoint));
+  return rt_aws_describe(&set, out, err);
+}
+
 static const char *kind_title(dsl_word_kind kind) {
   static const char *const titles[] = {"keywords", "sources", "stages",
                                        "functions", "aggregates", "magics"};
@@ -160,6 +170,8 @@ int rt_magic_run(rt_runtime *rt, const dsl_stmt *st, const char *src, const rt_e
     rc = magic_kinesis(rt, st, src, &out, err);
   else if (strcmp(name, "help") == 0)
     rc = magic_help(st, src, &out, err);
+  else if (strcmp(name, "aws") == 0)
+    rc = rt_runtime_aws(rt, &out, err);
   else
     rc = rt_err_set_at(err, RT_EUNSUPPORTED, src, st->u.magic.name_span.off,
                        st->u.magic.name_span.len, "%%%s is not available here", name);

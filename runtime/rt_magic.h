@@ -1,7 +1,7 @@
 /*
  * rt_magic: the magics the runtime session serves, to the kernel and to
- * `eddy run` alike: %set, %stop, %queries, %streams, %describe, %create and
- * %help. Their text goes to the caller through rt_exec_opts.on_text. The
+ * `eddy run` alike: %set, %stop, %queries, %streams, %describe, %create, %aws
+ * and %help. Their text goes to the caller through rt_exec_opts.on_text. The
  * caller's on_magic sees every magic first (rt_runtime.h) and may serve one
  * its own way (the kernel shows %queries as an HTML table).
  */

@@ -7,6 +7,7 @@
 
 #include "dsl_eval.h"
 #include "dsl_plan_int.h"
+#include "rt_aws_creds.h"
 #include "rt_dist.h"
 #include "rt_log.h"
 #include "rt_mem.h"
@@ -278,6 +279,9 @@ static void refresh_stats(rt_query *q, bool rates) {
   else
     rt_pipeline_get_stats(q->pipe, &ps);
   int64_t now = mono_ms(q);
+  uint64_t renewals, cred_failures;
+  int cred_failing;
+  rt_aws_creds_totals(&renewals, &cred_failures, &cred_failing); /* shared AWS credentials */
   pthread_mutex_lock(&q->mu);
   q->st.records_in = ss.records;
   q->st.bytes_in = ss.bytes;
@@ -287,6 +291,8 @@ static void refresh_stats(rt_query *q, bool rates) {
   q->st.duplicates = ps.duplicates;
   q->st.throttled = ss.throttled;
   q->st.retried = ss.retried;
+  q->st.cred_renewals = renewals;
+  q->st.cred_failing = cred_failing != 0;
   q->st.elapsed_ms = now - q->start_mono_ms;
   if (rates && now > q->rate_at) {
     double dt = (double)(now - q->rate_at) / 1000.0;

@@ -384,7 +384,9 @@ rt_result *rt_runtime_queries(rt_runtime *rt) {
       snprintf(lag, sizeof(lag), "-");
     else
       snprintf(lag, sizeof(lag), "%lldms", (long long)s->lag_ms);
-    const char *state = rt_query_state_name(s->state);
+    const char *state = s->cred_failing && s->state == RT_QUERY_RUNNING
+                            ? "running, AWS credentials renewal failing (%aws)"
+                            : rt_query_state_name(s->state);
     rt_value row[9] = {rt_number((double)rows[i].id),
                        rt_string(rows[i].cell, strlen(rows[i].cell)),
                        rt_string(rows[i].source, strlen(rows[i].source)),

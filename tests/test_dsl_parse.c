@@ -606,6 +606,10 @@ static void test_magics(void) {
   ASSERT_STR_EQ(d->u.magic.args[0]->u.field.text, "s-1");
   ASSERT_EQ(p->stmts[9].u.magic.args[0]->kind, DSL_EX_NUMBER);
   dsl_program_free(&p);
+  dsl_program *aws = parse_ok("%aws\n");
+  ASSERT_STR_EQ(aws->stmts[0].u.magic.name, "aws");
+  ASSERT_EQ(aws->stmts[0].u.magic.nargs, 0);
+  dsl_program_free(&aws);
 }
 
 /* ----------------------------------------------------------------- errors */
@@ -727,7 +731,7 @@ static void test_words(void) {
   ASSERT_EQ(kinds[DSL_WORD_STAGE], 15);
   ASSERT_EQ(kinds[DSL_WORD_FUNCTION], 13);
   ASSERT_EQ(kinds[DSL_WORD_AGGREGATE], 13);
-  ASSERT_EQ(kinds[DSL_WORD_MAGIC], 7);
+  ASSERT_EQ(kinds[DSL_WORD_MAGIC], 8);
 
   const dsl_word *win = dsl_word_lookup("window", 6);
   ASSERT(win != NULL);

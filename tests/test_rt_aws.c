@@ -4,6 +4,7 @@
  * the developer's own settings never leak in.
  */
 #include "rt_aws.h"
+#include "rt_aws_creds.h"
 #include "test.h"
 
 #include <stdio.h>
@@ -23,6 +24,7 @@ static void clear_env(void) {
   for (size_t i = 0; i < sizeof(VARS) / sizeof(VARS[0]); i++)
     unsetenv(VARS[i]);
   setenv("HOME", home, 1);
+  setenv("AWS_EC2_METADATA_DISABLED", "true", 1); /* no 1 s wait on a metadata service */
 }
 
 static void write_file(const char *name, const char *text) {
@@ -53,13 +55,20 @@ static void test_defaults_without_anything(void) {
   ASSERT_STR_EQ(c.kinesis_endpoint, "https://kinesis.us-east-1.amazonaws.com");
   ASSERT_STR_EQ(c.dynamodb_endpoint, "https://dynamodb.us-east-1.amazonaws.com");
   ASSERT_EQ(c.dynamodb_endpoint_set, 0);
-  const char *k, *s;
-  ASSERT_EQ(rt_aws_credentials(&c, c.kinesis_endpoint, &k, &s, &err), RT_EAUTH);
+  rt_aws_creds *p = NULL;
+  ASSERT_EQ(rt_aws_creds_get(&c, c.kinesis_endpoint, &p, &err), RT_EAUTH);
+  ASSERT(p == NULL);
   ASSERT(strstr(err.msg, "AWS_ACCESS_KEY_ID") != NULL);
-  ASSERT_EQ(rt_aws_credentials(&c, "http://127.0.0.1:4567", &k, &s, &err), 0);
-  ASSERT_STR_EQ(k, "local");
-  ASSERT_EQ(rt_aws_credentials(&c, "http://localhost/", &k, &s, &err), 0);
-  ASSERT_EQ(rt_aws_credentials(&c, "http://127.0.0.10:1", &k, &s, &err), RT_EAUTH);
+  const char *loopback[] = {"http://127.0.0.1:4567", "http://localhost/"};
+  for (int i = 0; i < 2; i++) {
+    ASSERT_EQ(rt_aws_creds_get(&c, loopback[i], &p, &err), 0);
+    rt_aws_creds_value v;
+    rt_aws_creds_current(p, &v);
+    ASSERT_STR_EQ(v.access_key, "local");
+    rt_aws_creds_release(&p);
+    ASSERT(p == NULL);
+  }
+  ASSERT_EQ(rt_aws_creds_get(&c, "http://127.0.0.10:1", &p, &err), RT_EAUTH);
 }
 
 static void test_environment(void) {

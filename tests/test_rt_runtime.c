@@ -255,6 +255,34 @@ static void test_magics_served_by_the_runtime(void) {
   sink_free(&ms.s);
 }
 
+/* %aws shows where requests go and where credentials come from, never a secret. */
+static void test_aws_magic(void) {
+  setenv("AWS_ACCESS_KEY_ID", "AKIAMAGICTEST", 1);
+  setenv("AWS_SECRET_ACCESS_KEY", "never-shown-secret", 1);
+  setenv("AWS_SESSION_TOKEN", "never-shown-token", 1);
+  rt_runtime *rt = rt_runtime_new();
+  sink s;
+  sink_init(&s);
+  rt_err err;
+  ASSERT_EQ(exec(rt, "a", "%set region eu-north-1\n%set endpoint \"http://127.0.0.1:4567\"\n%aws",
+                 &s, &err), 0);
+  ASSERT(strstr(s.text.data, "region       eu-north-1\n") != NULL);
+  ASSERT(strstr(s.text.data, "kinesis      http://127.0.0.1:4567\n") != NULL);
+  ASSERT(strstr(s.text.data, "sts          ") != NULL);
+  ASSERT(strstr(s.text.data, "credentials  environment\n") != NULL);
+  ASSERT(strstr(s.text.data, "never-shown") == NULL);
+  rt_buf b;
+  rt_buf_init(&b, 0);
+  ASSERT_EQ(rt_runtime_aws(rt, &b, &err), 0); /* what `eddy run --verbose` prints */
+  ASSERT(strstr(b.data, "profile      ") != NULL && strstr(b.data, "never-shown") == NULL);
+  rt_buf_free(&b);
+  unsetenv("AWS_ACCESS_KEY_ID");
+  unsetenv("AWS_SECRET_ACCESS_KEY");
+  unsetenv("AWS_SESSION_TOKEN");
+  rt_runtime_free(&rt);
+  sink_free(&s);
+}
+
 /* Real time a query may take to do what its clock asks: only a hung
  * query runs out of it, a slow machine never does. */
 #define PATIENCE_MS 30000
@@ -399,6 +427,7 @@ int main(void) {
   TEST_RUN(test_bad_cell_runs_nothing);
   TEST_RUN(test_settings);
   TEST_RUN(test_magics_served_by_the_runtime);
+  TEST_RUN(test_aws_magic);
   TEST_RUN(test_background_list_and_stop);
   TEST_RUN(test_interrupt_waiting_cell);
   TEST_RUN(test_interrupt_callback);

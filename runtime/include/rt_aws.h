@@ -9,16 +9,19 @@
  *
  * Order, first match wins:
  *   profile:     session > AWS_PROFILE > "default"
- *   credentials: profile named by the session (files only) > AWS_ACCESS_KEY_ID +
- *                AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN) > credentials file
- *                [PROFILE] > config file [profile PROFILE] / [default]
+ *   credentials: the AWS CLI's chain (environment, assume role, web
+ *                identity, IAM Identity Center, the files' static keys,
+ *                credential_process, container, instance metadata; see
+ *                runtime/rt_aws_creds.h). rt_aws_resolve() fills the keys
+ *                only when the chain ends at static keys (environment or
+ *                files); every other source is resolved, and kept fresh,
+ *                by the transport's shared provider when a client starts.
  *   region:      session > AWS_REGION > AWS_DEFAULT_REGION > config file
  *                `region` > "us-east-1"
  *   endpoint:    session > AWS_ENDPOINT_URL_<SERVICE> > AWS_ENDPOINT_URL >
  *                config file `endpoint_url` > https://<service>.<region>.amazonaws.com
  *                (AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true skips env and file)
  * Files: AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE, else $HOME/.aws/...
- * Not supported: SSO, assume-role, credential_process, instance metadata.
  */
 #ifndef EDDY_RT_AWS_H
 #define EDDY_RT_AWS_H
@@ -32,6 +35,7 @@ enum {
   RT_AWS_TOKEN_MAX = 4096,
   RT_AWS_URL_MAX = 512,
   RT_AWS_NAME_MAX = 128,
+  RT_AWS_PATH_MAX = 1024,
 };
 
 /* Per-session overrides; empty strings mean "not set". Plain struct, filled by
@@ -54,29 +58,25 @@ typedef struct rt_aws_config {
   int dynamodb_endpoint_set;                 /* 1 when configured (session, env or
                                                 file), 0 for the regional default */
   char profile[RT_AWS_NAME_MAX];             /* the profile consulted */
-  char cred_source[64];                      /* "environment", "credentials file", ... */
+  int profile_explicit;                      /* named by the session (skips env keys) */
+  char config_file[RT_AWS_PATH_MAX];         /* the config file's path, "" if none */
+  char creds_file[RT_AWS_PATH_MAX];          /* the credentials file's path, "" if none */
+  char cred_source[64];                      /* the chain's step: "environment",
+                                                "credentials file", "sso", "assume-role",
+                                                ..., "none" */
 } rt_aws_config;
 
 /*
  * Resolves the configuration into *out (fully overwritten) from the session
- * overrides (may be NULL), the environment and the shared files. Missing
- * credentials are not an error here (cred_source is then "none"): see
- * rt_aws_credentials(). Returns 0; RT_ETOOBIG when a value does not fit;
+ * overrides (may be NULL), the environment and the shared files, without
+ * network or processes. Missing credentials are not an error here
+ * (cred_source is then "none"); a chain that ends at another source leaves
+ * the keys empty and names the source in cred_source. Returns 0; RT_ETOOBIG when a value does not fit;
  * RT_EINVAL on an endpoint that is not http:// or https://. Missing or
  * unreadable files are skipped. err (may be NULL) gets a message naming the
  * source of the bad value.
  */
 int rt_aws_resolve(rt_aws_config *out, const rt_aws_settings *session, rt_err *err);
-
-/*
- * The key and secret to sign requests to endpoint with: *key and *secret
- * point into cfg (borrowed). With no credentials configured and a loopback
- * endpoint (kinesalite and dynalite only check that a signature is present)
- * placeholder credentials "local"/"local" are returned. Returns 0, or RT_EAUTH
- * with a message saying which variables or files to set.
- */
-int rt_aws_credentials(const rt_aws_config *cfg, const char *endpoint, const char **key,
-                       const char **secret, rt_err *err);
 
 /* True when url's host is 127.0.0.1, localhost or [::1]. */
 int rt_aws_is_loopback(const char *url);

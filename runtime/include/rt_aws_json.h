@@ -76,9 +76,14 @@ typedef struct rt_awsj_req rt_awsj_req; /* one in-flight request and its easy ha
 
 /*
  * Makes a client for service at its endpoint in cfg (copied; cfg may go
- * away). opts may be NULL. Returns NULL with err set (RT_EAUTH when there
- * are no credentials for a non-loopback endpoint, RT_EIO when libcurl cannot
- * start). Caller frees with rt_awsj_free().
+ * away). opts may be NULL. The client signs with cfg's static keys, or else
+ * with the process's shared credentials provider for cfg's profile
+ * (runtime/rt_aws_creds.h), which the first client resolves (blocking:
+ * STS, SSO, instance metadata...) and keeps fresh; every request reads the
+ * provider's current credentials. Returns NULL with err set (RT_EAUTH when
+ * there are no credentials for a non-loopback endpoint, the chain's error
+ * when a source fails, RT_EIO when libcurl cannot start). Caller frees with
+ * rt_awsj_free().
  */
 rt_awsj *rt_awsj_new(const rt_aws_config *cfg, rt_awsj_service service, const rt_awsj_opts *opts,
                      rt_err *err);

@@ -112,6 +112,11 @@ typedef struct rt_query_stats {
   int64_t elapsed_ms;      /* since start */
   uint64_t throttled;      /* source calls the server throttled (then retried) */
   uint64_t retried;        /* source calls retried after server/network errors */
+  uint64_t cred_renewals;  /* AWS credentials renewed in this process so far
+                            * (all shared providers, never decreasing) */
+  bool cred_failing;       /* the last renewal of shared AWS credentials failed
+                            * (retried with backoff; the old ones are used while
+                            * valid); %aws says why */
 } rt_query_stats;
 
 /*

@@ -152,6 +152,13 @@ int rt_runtime_stop_cell(rt_runtime *rt, const char *cell);
  * forever). Returns 0 or RT_ETIMEDOUT. */
 int rt_runtime_wait(rt_runtime *rt, uint64_t id, int64_t timeout_ms);
 
+/* Appends what %aws shows to out: profile, region, the endpoints and where
+ * the credentials come from (source, expiry, renewals), with the session's
+ * region and endpoints on top; never a secret. Resolves the credentials if
+ * no query holds them yet (blocking: STS, SSO, instance metadata). Returns
+ * 0, or RT_EINVAL / RT_ETOOBIG for a bad configuration, with err. */
+int rt_runtime_aws(rt_runtime *rt, rt_buf *out, rt_err *err);
+
 /* One line of %queries. */
 typedef struct rt_query_row {
   uint64_t id;
