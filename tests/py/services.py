@@ -1,10 +1,17 @@
-"""Test services: kinesalite and dynalite on 127.0.0.1, and a tiny Kinesis client.
+"""Test services: two Kinesis servers (kinesalite, kinesis-mock) and dynalite
+on 127.0.0.1, and a tiny Kinesis client.
 
 Start a server with ``with Service("kinesalite") as svc: ...``. The node
 process prints its port on stdout and exits when its stdin closes, so even a
 test that dies cannot leak it. ``KinesisClient`` speaks Kinesis JSON 1.1 with
-http.client; kinesalite only checks that an Authorization header is present,
-so the signature is a placeholder (stdlib only: Debian's python3, no pip).
+http.client; both Kinesis servers only check that an Authorization header is
+present, so the signature is a placeholder (stdlib only: Debian's python3, no
+pip). kinesis-mock reads the account from its access key id (a 12-digit id
+names the account, anything else is 000000000000).
+
+Every Kinesis end-to-end test class runs against both servers: write it for
+``self.KINESIS`` (or derive from KinesisServerTestCase) and decorate it with
+``@on_each_kinesis_server``, which adds a copy named ``<Class>OnKinesisMock``.
 
 Environment: EDDY_BIN (the eddy binary), EDDY_SOURCE_DIR (the source tree).
 """
@@ -15,6 +22,7 @@ import os
 import select
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -34,11 +42,27 @@ def require_node(package):
         raise RuntimeError("node_modules/%s is missing (scripts/setup runs npm ci)" % package)
 
 
-class Service:
-    """A kinesalite or dynalite process bound to 127.0.0.1 on a free port."""
+KINESIS_SERVERS = ("kinesalite", "kinesis-mock")
+NODE_PACKAGE = {"kinesis-mock": "kinesis-local"}  # the npm package of each server
 
-    def __init__(self, name, port=0, timeout=15.0):
-        require_node(name)
+
+def on_each_kinesis_server(cls):
+    """Class decorator: cls runs against kinesalite (its KINESIS), and a subclass
+    <Class>OnKinesisMock, added to cls's module, runs the same tests against
+    kinesis-mock. A test that cannot run on one server skips there, saying why."""
+    mock = type(cls.__name__ + "OnKinesisMock", (cls,), {"KINESIS": "kinesis-mock"})
+    mock.__module__ = cls.__module__
+    mock.__qualname__ = mock.__name__
+    setattr(sys.modules[cls.__module__], mock.__name__, mock)
+    return cls
+
+
+class Service:
+    """A kinesalite, kinesis-mock or dynalite process on a free loopback port.
+    kinesis-mock takes a few seconds to start: share one per test class."""
+
+    def __init__(self, name, port=0, timeout=40.0):
+        require_node(NODE_PACKAGE.get(name, name))
         script = os.path.join(SOURCE_DIR, "tests", "services", "serve.js")
         self.name = name
         self.proc = subprocess.Popen(
@@ -87,7 +111,8 @@ class Service:
             if k.startswith("AWS_"):
                 del env[k]
         env.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_REGION="us-east-1")
-        key = "AWS_ENDPOINT_URL_KINESIS" if self.name == "kinesalite" else "AWS_ENDPOINT_URL_DYNAMODB"
+        key = ("AWS_ENDPOINT_URL_DYNAMODB" if self.name == "dynalite"
+               else "AWS_ENDPOINT_URL_KINESIS")
         env[key] = self.url
         env.update(extra)
         return env
@@ -106,10 +131,12 @@ class KinesisError(Exception):
 
 
 class KinesisClient:
-    """Kinesis JSON 1.1 over one keep-alive connection, unsigned (placeholder auth)."""
+    """Kinesis JSON 1.1 over one keep-alive connection, unsigned (placeholder auth).
+    access_key is the id named in the Authorization header (kinesis-mock's account)."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=10.0):
+    def __init__(self, port, host="127.0.0.1", timeout=10.0, access_key="test"):
         self.conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        self.access_key = access_key
 
     def close(self):
         self.conn.close()
@@ -120,7 +147,8 @@ class KinesisClient:
             "Content-Type": "application/x-amz-json-1.1",
             "X-Amz-Target": "Kinesis_20131202." + action,
             "X-Amz-Date": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
-            "Authorization": "AWS4-HMAC-SHA256 Credential=test/20261120/us-east-1/kinesis/"
+            "Authorization": "AWS4-HMAC-SHA256 Credential=" + self.access_key +
+                             "/20261120/us-east-1/kinesis/"
                              "aws4_request, SignedHeaders=content-type;host;x-amz-date;"
                              "x-amz-target, Signature=00",
         }
@@ -195,14 +223,17 @@ class KinesisClient:
         return {s["ShardId"]: self.read_shard(name, s["ShardId"]) for s in self.list_shards(name)}
 
 
-class KinesaliteTestCase(unittest.TestCase):
-    """A test class sharing one kinesalite: cls.svc, cls.env (eddy's environment pointed
-    at it), cls.client (a KinesisClient) and cls.tmp (a temporary directory), all
-    stopped or removed after the class's last test."""
+class KinesisServerTestCase(unittest.TestCase):
+    """A test class sharing one Kinesis server (cls.KINESIS, kinesalite unless
+    on_each_kinesis_server made the kinesis-mock copy): cls.svc, cls.env (eddy's
+    environment pointed at it), cls.client (a KinesisClient) and cls.tmp (a temporary
+    directory), all stopped or removed after the class's last test."""
+
+    KINESIS = "kinesalite"
 
     @classmethod
     def setUpClass(cls):
-        cls.svc = Service("kinesalite")
+        cls.svc = Service(cls.KINESIS)
         cls.env = cls.svc.env()
         cls.client = KinesisClient(cls.svc.port)
         cls.tmp = tempfile.TemporaryDirectory()
@@ -212,6 +243,9 @@ class KinesaliteTestCase(unittest.TestCase):
         cls.client.close()
         cls.svc.stop()
         cls.tmp.cleanup()
+
+
+KinesaliteTestCase = KinesisServerTestCase  # the name older tests use
 
 
 def lease_checkpoints(port, table):
