@@ -155,8 +155,8 @@ int rt_kin_split_shard(rt_awsj *k, const char *stream, const char *shard,
 int rt_kin_merge_shards(rt_awsj *k, const char *stream, const char *shard,
                         const char *adjacent_shard, rt_err *err);
 
-/* UpdateShardCount to shards open shards (UNIFORM_SCALING: the service closes
- * every open shard and opens new ones; not in kinesalite). */
+/* UpdateShardCount to shards open shards (UNIFORM_SCALING: the service splits
+ * and merges shards to reach it; not in kinesalite). */
 int rt_kin_update_shard_count(rt_awsj *k, const char *stream, int shards, rt_err *err);
 
 /* --- Reading --------------------------------------------------------------- */
