@@ -147,6 +147,9 @@ class RecoveryTest(unittest.TestCase):
         # 25,000 records, read through a proxy that holds every GetRecords
         # answer after the first (10,000 records) until the test is done with
         # run 1, so the kill lands mid-read however fast or slow the machine.
+        if self.KINESIS == "kinesis-mock":
+            self.skipTest("kinesis-mock stores plain PutRecords at a few hundred records a "
+                          "second: the 25,000 Kinesis records full answers need take minutes")
         self.stream = "recb"
         with Service(self.KINESIS) as svc, Service("dynalite") as ddb, \
                 tempfile.TemporaryDirectory() as tmp:
