@@ -65,7 +65,8 @@ static rt_awsj *client_for(const char *url) {
   snprintf(cfg.region, sizeof(cfg.region), "us-east-1");
   snprintf(cfg.kinesis_endpoint, sizeof(cfg.kinesis_endpoint), "%s", url);
   rt_err err;
-  rt_awsj_opts opts = {.timeout_ms = 5000};
+  /* a bound, not a claim: kinesis-mock takes seconds over a 2.7 MB PutRecords */
+  rt_awsj_opts opts = {.timeout_ms = 30000};
   rt_awsj *k = rt_kin_new(&cfg, &opts, &err);
   ASSERT(k != NULL);
   return k;
