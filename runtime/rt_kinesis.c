@@ -30,6 +30,61 @@ rt_awsj *rt_kin_new(const rt_aws_config *cfg, const rt_awsj_opts *opts, rt_err *
   return rt_awsj_new(cfg, RT_AWSJ_SERVICE_KINESIS, opts, err);
 }
 
+/* --- Stream names and ARNs ------------------------------------------------- */
+
+int rt_kin_is_arn(const char *stream) { return stream && strncmp(stream, "arn:", 4) == 0; }
+
+/* The NAME of arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME, or NULL when
+ * arn is not of that form (every part present). */
+static const char *arn_stream_name(const char *arn) {
+  const char *p = arn;
+  for (int part = 0; part < 5; part++) { /* arn, partition, service, region, account */
+    const char *colon = strchr(p, ':');
+    if (!colon || (part != 0 && colon == p))
+      return NULL;
+    if (part == 2 && strncmp(p, "kinesis:", 8) != 0)
+      return NULL;
+    p = colon + 1;
+  }
+  if (strncmp(p, "stream/", 7) != 0 || !p[7] || strchr(p + 7, '/') || strchr(p + 7, ':'))
+    return NULL;
+  return p + 7;
+}
+
+const char *rt_kin_stream_name(const char *stream) {
+  const char *name = rt_kin_is_arn(stream) ? arn_stream_name(stream) : NULL;
+  return name ? name : stream;
+}
+
+int rt_kin_check_stream(const char *stream, rt_err *err) {
+  if (!stream || !stream[0])
+    return rt_err_set(err, RT_EINVAL, "no stream name");
+  if (rt_kin_is_arn(stream) && !arn_stream_name(stream))
+    return rt_err_set(err, RT_EINVAL,
+                      "\"%s\" is not a Kinesis stream ARN "
+                      "(arn:aws:kinesis:REGION:ACCOUNT:stream/NAME)", stream);
+  return 0;
+}
+
+/* Names the stream in a request body: StreamARN for an ARN, else StreamName. */
+static int set_stream(json_t *body, const char *stream, rt_err *err) {
+  int rc = rt_kin_check_stream(stream, err);
+  if (rc == 0)
+    json_object_set_new(body, rt_kin_is_arn(stream) ? "StreamARN" : "StreamName",
+                        json_string(stream));
+  return rc;
+}
+
+/* A request body naming stream, or NULL with err set (a bad ARN). */
+static json_t *stream_body(const char *stream, rt_err *err) {
+  json_t *body = json_object();
+  if (set_stream(body, stream, err) != 0) {
+    json_decref(body);
+    return NULL;
+  }
+  return body;
+}
+
 /* --- ListShards ----------------------------------------------------------- */
 
 void rt_kin_shards_clear(rt_kin_shards *s) {
@@ -54,7 +109,10 @@ int rt_kin_list_shards_prepare(rt_awsj_req *r, const char *stream, const char *n
   if (next_token) { /* NextToken alone: never with StreamName (AWS rejects it) */
     json_object_set_new(body, "NextToken", json_string(next_token));
   } else {
-    json_object_set_new(body, "StreamName", json_string(stream ? stream : ""));
+    if (set_stream(body, stream, err) != 0) {
+      json_decref(body);
+      return err ? err->code : RT_EINVAL;
+    }
     if (exclusive_start_shard_id)
       json_object_set_new(body, "ExclusiveStartShardId",
                           json_string(exclusive_start_shard_id));
@@ -117,7 +175,16 @@ int rt_kin_list_shards(rt_awsj *k, const char *stream, rt_kin_shards *out, rt_er
 /* --- Streams --------------------------------------------------------------- */
 
 int rt_kin_create_stream(rt_awsj *k, const char *stream, int shards, rt_err *err) {
-  json_t *body = json_pack("{s:s, s:i}", "StreamName", stream, "ShardCount", shards);
+  if (rt_kin_is_arn(stream))
+    return rt_err_set(err, RT_EINVAL, "CreateStream takes a stream name, not an ARN (%s)",
+                      stream);
+  json_t *body = stream_body(stream, err);
+  if (!body)
+    return err ? err->code : RT_EINVAL;
+  if (shards > 0)
+    json_object_set_new(body, "ShardCount", json_integer(shards));
+  else
+    json_object_set_new(body, "StreamModeDetails", json_pack("{s:s}", "StreamMode", "ON_DEMAND"));
   return rt_awsj_call(k, "CreateStream", body, NULL, err);
 }
 
@@ -127,10 +194,11 @@ static int64_t seconds_to_ms(json_t *v) {
 
 int rt_kin_describe_stream(rt_awsj *k, const char *stream, rt_kin_stream_info *info,
                            rt_err *err) {
-  json_t *out;
+  json_t *out, *body = stream_body(stream, err);
   memset(info, 0, sizeof(*info));
-  int rc = rt_awsj_call(k, "DescribeStreamSummary", json_pack("{s:s}", "StreamName", stream),
-                        &out, err);
+  if (!body)
+    return err ? err->code : RT_EINVAL;
+  int rc = rt_awsj_call(k, "DescribeStreamSummary", body, &out, err);
   if (rc != 0)
     return rc;
   json_t *d = json_object_get(out, "StreamDescriptionSummary");
@@ -145,6 +213,8 @@ int rt_kin_describe_stream(rt_awsj *k, const char *stream, rt_kin_stream_info *i
   info->open_shards = (int)json_integer_value(json_object_get(d, "OpenShardCount"));
   info->retention_hours = (int)json_integer_value(json_object_get(d, "RetentionPeriodHours"));
   info->created_ms = seconds_to_ms(json_object_get(d, "StreamCreationTimestamp"));
+  const char *mode = rt_awsj_str(json_object_get(d, "StreamModeDetails"), "StreamMode");
+  snprintf(info->mode, sizeof(info->mode), "%s", mode ? mode : "PROVISIONED");
   json_decref(out);
   return 0;
 }
@@ -207,16 +277,31 @@ int rt_kin_list_streams(rt_awsj *k, rt_kin_names *names, rt_err *err) {
 
 int rt_kin_split_shard(rt_awsj *k, const char *stream, const char *shard,
                        const char *new_starting_hash_key, rt_err *err) {
-  json_t *body = json_pack("{s:s, s:s, s:s}", "StreamName", stream, "ShardToSplit", shard,
-                           "NewStartingHashKey", new_starting_hash_key);
+  json_t *body = stream_body(stream, err);
+  if (!body)
+    return err ? err->code : RT_EINVAL;
+  json_object_set_new(body, "ShardToSplit", json_string(shard));
+  json_object_set_new(body, "NewStartingHashKey", json_string(new_starting_hash_key));
   return rt_awsj_call(k, "SplitShard", body, NULL, err);
 }
 
 int rt_kin_merge_shards(rt_awsj *k, const char *stream, const char *shard,
                         const char *adjacent_shard, rt_err *err) {
-  json_t *body = json_pack("{s:s, s:s, s:s}", "StreamName", stream, "ShardToMerge", shard,
-                           "AdjacentShardToMerge", adjacent_shard);
+  json_t *body = stream_body(stream, err);
+  if (!body)
+    return err ? err->code : RT_EINVAL;
+  json_object_set_new(body, "ShardToMerge", json_string(shard));
+  json_object_set_new(body, "AdjacentShardToMerge", json_string(adjacent_shard));
   return rt_awsj_call(k, "MergeShards", body, NULL, err);
+}
+
+int rt_kin_update_shard_count(rt_awsj *k, const char *stream, int shards, rt_err *err) {
+  json_t *body = stream_body(stream, err);
+  if (!body)
+    return err ? err->code : RT_EINVAL;
+  json_object_set_new(body, "TargetShardCount", json_integer(shards));
+  json_object_set_new(body, "ScalingType", json_string("UNIFORM_SCALING"));
+  return rt_awsj_call(k, "UpdateShardCount", body, NULL, err);
 }
 
 /* --- GetShardIterator --------------------------------------------------------- */
@@ -239,10 +324,13 @@ const char *rt_kin_iter_type_name(rt_kin_iter_type t) {
 
 int rt_kin_get_iterator_prepare(rt_awsj_req *r, const char *stream, const char *shard,
                                 const rt_kin_position *pos, rt_err *err) {
-  json_t *body = json_pack("{s:s, s:s, s:s}", "StreamName", stream, "ShardId", shard,
-                           "ShardIteratorType", rt_kin_iter_type_name(pos->type));
-  if (!body)
+  if (!shard)
     return rt_err_set(err, RT_EINVAL, "GetShardIterator needs a stream and a shard");
+  json_t *body = stream_body(stream, err);
+  if (!body)
+    return err ? err->code : RT_EINVAL;
+  json_object_set_new(body, "ShardId", json_string(shard));
+  json_object_set_new(body, "ShardIteratorType", json_string(rt_kin_iter_type_name(pos->type)));
   if (pos->type == RT_KIN_AT_SEQUENCE_NUMBER || pos->type == RT_KIN_AFTER_SEQUENCE_NUMBER) {
     if (!pos->sequence || !pos->sequence[0]) {
       json_decref(body);
@@ -288,9 +376,12 @@ int rt_kin_get_iterator(rt_awsj *k, const char *stream, const char *shard,
 void rt_kin_get_result_clear(rt_kin_get_result *g) {
   rt_free(g->records);
   rt_free(g->next_iterator);
-  for (size_t i = 0; i < g->n_children; i++)
-    rt_free(g->child_shards[i]);
-  rt_free(g->child_shards);
+  for (size_t i = 0; i < g->n_children; i++) {
+    rt_free(g->children[i].shard_id);
+    rt_free(g->children[i].parents[0]);
+    rt_free(g->children[i].parents[1]);
+  }
+  rt_free(g->children);
   rt_free(g->pool);
   memset(g, 0, sizeof(*g));
   g->millis_behind = -1;
@@ -364,11 +455,19 @@ static void children_from_json(rt_kin_get_result *g, json_t *arr) {
   size_t n = json_array_size(arr);
   if (n == 0)
     return;
-  g->child_shards = rt_xcalloc(n, sizeof(char *));
+  g->children = rt_xcalloc(n, sizeof(*g->children));
   for (size_t i = 0; i < n; i++) {
-    const char *id = rt_awsj_str(json_array_get(arr, i), "ShardId");
-    if (id)
-      g->child_shards[g->n_children++] = rt_xstrdup(id);
+    json_t *o = json_array_get(arr, i), *parents = json_object_get(o, "ParentShards");
+    const char *id = rt_awsj_str(o, "ShardId");
+    if (!id)
+      continue;
+    rt_kin_child *c = &g->children[g->n_children++];
+    c->shard_id = rt_xstrdup(id);
+    for (size_t p = 0, np = 0; p < json_array_size(parents) && np < 2; p++) {
+      const char *pid = json_string_value(json_array_get(parents, p));
+      if (pid)
+        c->parents[np++] = rt_xstrdup(pid);
+    }
   }
 }
 
@@ -456,11 +555,13 @@ static int check_entries(const rt_kin_put_entry *e, size_t n, rt_err *err) {
 int rt_kin_put_records_prepare(rt_awsj_req *r, const char *stream, const rt_kin_put_entry *e,
                                size_t n, rt_err *err) {
   int rc = check_entries(e, n, err);
+  if (rc == 0)
+    rc = rt_kin_check_stream(stream, err);
   if (rc != 0)
     return rc;
   rt_buf b;
   rt_buf_init(&b, 0);
-  rt_buf_puts(&b, "{\"StreamName\":");
+  rt_buf_puts(&b, rt_kin_is_arn(stream) ? "{\"StreamARN\":" : "{\"StreamName\":");
   json_quote(&b, stream);
   rt_buf_puts(&b, ",\"Records\":[");
   for (size_t i = 0; i < n; i++) {

@@ -94,7 +94,8 @@ int rt_kin_magic_describe(const char *region, const char *endpoint, const char *
   if (rc == 0)
     rc = rt_kin_list_shards(k, stream, &shards, err);
   if (rc == 0) {
-    rt_buf_printf(out, "stream %s: %s, %d open shards, retention %d h\n", stream, info.status,
+    rt_buf_printf(out, "stream %s: %s, %s%d open shards, retention %d h\n", stream,
+                  info.status, strcmp(info.mode, "ON_DEMAND") == 0 ? "on-demand, " : "",
                   info.open_shards, info.retention_hours);
     if (info.arn[0])
       rt_buf_printf(out, "arn: %s\n", info.arn);

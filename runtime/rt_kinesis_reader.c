@@ -110,38 +110,59 @@ static void children_follow_parents(rt_kin_reader *r) {
   }
 }
 
+/* Adds a shard we do not know yet, waiting for its parents; a new shard
+ * found after the start is a child: read it all (TRIM_HORIZON). */
+static shard *add_shard(rt_kin_reader *r, const char *id, const char *parent,
+                        const char *adjacent) {
+  if (r->n == r->cap) {
+    /* transfers refer to shards by index (CURLOPT_PRIVATE), so it may move */
+    r->cap = r->cap ? r->cap * 2 : 16;
+    r->sh = rt_xrealloc(r->sh, r->cap * sizeof(*r->sh));
+  }
+  shard *s = &r->sh[r->n++];
+  memset(s, 0, sizeof(*s));
+  s->id = rt_xstrdup(id);
+  s->parent = dup_or_null(parent);
+  s->adjacent = dup_or_null(adjacent);
+  s->behind_ms = -1;
+  s->st = SH_WAIT_PARENTS;
+  s->pos_type = RT_KIN_TRIM_HORIZON;
+  s->req = rt_awsj_req_new(r->k);
+  return s;
+}
+
 /* Adds shards ListShards reports that we do not know yet. */
 static void merge_shards(rt_kin_reader *r, const rt_kin_shards *list, int first) {
   for (size_t i = 0; i < list->n; i++) {
     const rt_kin_shard *ls = &list->v[i];
     if (find(r, ls->shard_id))
       continue;
-    if (r->n == r->cap) {
-      /* transfers refer to shards by index (CURLOPT_PRIVATE), so it may move */
-      r->cap = r->cap ? r->cap * 2 : 16;
-      r->sh = rt_xrealloc(r->sh, r->cap * sizeof(*r->sh));
-    }
-    shard *s = &r->sh[r->n++];
-    memset(s, 0, sizeof(*s));
-    s->id = rt_xstrdup(ls->shard_id);
-    s->parent = dup_or_null(ls->parent_shard_id);
-    s->adjacent = dup_or_null(ls->adjacent_parent_shard_id);
-    s->behind_ms = -1;
-    s->st = SH_WAIT_PARENTS;
-    s->req = rt_awsj_req_new(r->k);
+    shard *s = add_shard(r, ls->shard_id, ls->parent_shard_id, ls->adjacent_parent_shard_id);
     if (first)
       initial_position(r, s, ls->ending_sequence != NULL);
-    else
-      s->pos_type = RT_KIN_TRIM_HORIZON; /* a child: read it all */
   }
   if (first)
     children_follow_parents(r);
+}
+
+/* Adds the children a shard's last answer names; returns how many it named
+ * (known or new). */
+static size_t learn_children(rt_kin_reader *r, const rt_kin_get_result *g) {
+  for (size_t i = 0; i < g->n_children; i++) {
+    const rt_kin_child *c = &g->children[i];
+    if (find(r, c->shard_id))
+      continue;
+    add_shard(r, c->shard_id, c->parents[0], c->parents[1]);
+    r->st.children_learned++;
+  }
+  return g->n_children;
 }
 
 static int list_shards(rt_kin_reader *r, int first, rt_err *err) {
   rt_kin_shards list = {0};
   int rc = rt_kin_list_shards(r->k, r->stream, &list, err);
   int64_t now = now_ns(r);
+  r->st.lists++;
   if (rc == 0) {
     merge_shards(r, &list, first);
     r->next_list_ns = now + r->o.list_interval_ms * 1000000LL;
@@ -449,8 +470,16 @@ static void deliver(rt_kin_reader *r, shard *s, rt_kin_get_result *g, rt_kin_rec
   s->st = s->iterator ? SH_READY : SH_DONE;
   if (r->o.until_ms > 0 && (at_until || (n == 0 && g->millis_behind <= 0)))
     s->st = SH_DONE;
-  if (s->st == SH_DONE)
-    r->next_list_ns = now; /* a closed shard: look for its children now */
+  /* a closed shard: take its children from the answer (this may move r->sh,
+   * so s is found again by index), or look for them with ListShards now */
+  if (!s->iterator) {
+    size_t idx = (size_t)(s - r->sh);
+    if (learn_children(r, g) == 0)
+      r->next_list_ns = now;
+    s = &r->sh[idx];
+  } else if (s->st == SH_DONE) {
+    r->next_list_ns = now;
+  }
   /* the 5 calls/s limit counts from call starts: a shard that is behind
    * calls again as soon as busy_ms have passed since its last call began */
   s->due_ns = n ? s->last_get_ns + r->o.busy_ms * 1000000LL : now + r->o.idle_ms * 1000000LL;

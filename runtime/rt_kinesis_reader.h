@@ -17,7 +17,10 @@
  * is re-read periodically and whenever a shard closes; a child starts (at
  * TRIM_HORIZON) only after every parent it has (ParentShardId,
  * AdjacentParentShardId) is DONE, so per-key order survives splits and merges
- * whether or not the server sends ChildShards (kinesalite does not).
+ * whether or not the server sends ChildShards. When the answer that ends a
+ * shard names its children (ChildShards: AWS, kinesis-mock), they are added
+ * at once with the parents named there; otherwise (kinesalite) the end of a
+ * shard triggers a ListShards right away.
  *
  * The reader owns no thread: call rt_kin_reader_step() in a loop (the Kinesis
  * source does it on its background thread). Results are handed to a callback
@@ -97,6 +100,8 @@ typedef struct rt_kin_reader_stats {
   uint64_t retried;       /* server/network errors retried */
   uint64_t expired;       /* iterators renewed after expiry */
   uint64_t trimmed;       /* resume points lost to retention (data loss) */
+  uint64_t lists;         /* ListShards listings made (each may be several pages) */
+  uint64_t children_learned; /* shards first learned from a ChildShards answer */
   int64_t lag_ms;         /* max MillisBehindLatest over open shards, -1 while
                              one of them has not answered a GetRecords yet */
   int shards_active;      /* shards not DONE */

@@ -784,7 +784,9 @@ static int start(src_kinesis *s, const rt_src_kinesis_opts *o, rt_err *err) {
     if ((rc = first_lease_round(s, err)) != 0)
       return rc;
   } else if (o->app && o->app[0]) {
-    rc = rt_kin_ckpt_open(&cfg, o->app, o->stream, o->checkpoint_dir, &s->ckpt, err);
+    /* a stream named by its ARN shares its name's checkpoints */
+    rc = rt_kin_ckpt_open(&cfg, o->app, rt_kin_stream_name(o->stream), o->checkpoint_dir,
+                          &s->ckpt, err);
     if (rc == 0)
       rc = restore_state(s, o, err);
     if (rc != 0)

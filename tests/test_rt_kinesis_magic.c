@@ -1,6 +1,8 @@
 /*
- * Tests of the %streams and %describe texts against kinesalite, including a
- * split (closed parent, two children) and a missing stream.
+ * Tests of the %streams and %describe texts against the Kinesis server of
+ * this run, including a split (closed parent, two children), a missing
+ * stream, and (kinesis-mock) a stream described by its ARN and an on-demand
+ * stream.
  */
 #include "rt_kinesis.h"
 #include "rt_kinesis_magic.h"
@@ -43,6 +45,22 @@ static void test_magics(void) {
   ASSERT(strstr(out.data, "shardId-000000000000   closed") != NULL);
   ASSERT(strstr(out.data, "  0.0% ..  25.0%") != NULL);
   ASSERT(strstr(out.data, " 25.0% .. 100.0%") != NULL);
+
+  rt_kin_stream_info info;
+  ASSERT_EQ(rt_kin_describe_stream(k, "alerts", &info, NULL), 0);
+  rt_buf_clear(&out);
+  if (server_is(&srv, "kinesalite")) { /* it wants StreamName */
+    ASSERT(rt_kin_magic_describe(NULL, srv.url, info.arn, &out, &err) < 0);
+  } else {
+    ASSERT_EQ(rt_kin_magic_describe(NULL, srv.url, info.arn, &out, &err), 0);
+    ASSERT(strstr(out.data, ": ACTIVE, 2 open shards, retention 24 h") != NULL);
+    ASSERT(strstr(out.data, "shardId-000000000000   closed") != NULL);
+    ASSERT_EQ(rt_kin_create_stream(k, "od", 0, NULL), 0);
+    ASSERT_EQ(rt_kin_wait_active(k, "od", 5000, NULL), 0);
+    rt_buf_clear(&out);
+    ASSERT_EQ(rt_kin_magic_describe(NULL, srv.url, "od", &out, &err), 0);
+    ASSERT(strstr(out.data, "stream od: ACTIVE, on-demand, ") != NULL);
+  }
 
   ASSERT_EQ(rt_kin_magic_describe(NULL, srv.url, "nope", &out, &err), RT_ENOTFOUND);
   ASSERT(strstr(err.msg, "no stream \"nope\"") != NULL);

@@ -1,8 +1,11 @@
 /*
- * Tests of the shard reader and the Kinesis source against kinesalite:
+ * Tests of the shard reader and the Kinesis source against the Kinesis server
+ * of this run (kinesalite or kinesis-mock, test_rt_kinesis_server.h):
  * bounded reads (`from trim_horizon until now`) with exact counts and per-key
  * order, KPL de-aggregation and bad aggregates, tailing `from latest`,
- * parents before children across a split, checkpoints resumed by `from
+ * parents before children across a split, children learned from ChildShards
+ * (kinesis-mock) or ListShards (kinesalite), UpdateShardCount while reading
+ * (kinesis-mock), a stream named by its ARN, checkpoints resumed by `from
  * checkpoint`, a KPL aggregate cut by a batch counted once across a resume,
  * and a missing stream.
  */
@@ -493,6 +496,138 @@ static void test_pacing_on_clock(void) {
   rt_manual_clock_free(&m);
 }
 
+/* ---- children, UpdateShardCount, ARNs: every record exactly once ------- */
+
+enum { MAX_I = 2048 };
+
+/* Which records (by their "i") a reader delivered, and how often. */
+typedef struct tally {
+  int n, dups;
+  unsigned char hits[MAX_I];
+} tally;
+
+static void tally_records(void *ctx, const char *shard_id, rt_kin_get_result *res) {
+  (void)shard_id;
+  tally *t = ctx;
+  for (size_t j = 0; j < res->n; j++) {
+    const char *p = strstr((const char *)res->records[j].data, "\"i\":");
+    ASSERT(p != NULL);
+    int i = atoi(p + 4);
+    ASSERT(i >= 0 && i < MAX_I);
+    t->dups += t->hits[i]++ > 0;
+    t->n++;
+  }
+}
+
+/* Steps r until t has want records (at most 30 s of real time). */
+static void read_until(rt_kin_reader *r, tally *t, int want) {
+  for (int64_t end = rt_mono_ns() + 30000000000LL; t->n < want && rt_mono_ns() < end;) {
+    rt_err err;
+    int rc = rt_kin_reader_step(r, 1, 50, tally_records, t, &err);
+    if (rc != 0)
+      fprintf(stderr, "%s\n", err.msg);
+    ASSERT_EQ(rc, 0);
+  }
+  ASSERT_EQ(t->n, want);
+  ASSERT_EQ(t->dups, 0);
+}
+
+/* A shard split under a running reader that lists shards only at start
+ * (list interval of an hour): on kinesis-mock the parent's last answer names
+ * its children (ChildShards) and the reader reads them without listing again;
+ * kinesalite sends none, so the reader lists at the parent's end. */
+static void test_children_from_answers(void) {
+  make_stream("cs", 1);
+  put_n("cs", 0, 40, 8);
+  rt_kin_reader_opts o = {.stream = "cs", .start = {.type = RT_KIN_TRIM_HORIZON},
+                          .list_interval_ms = 3600000};
+  rt_kin_reader *r = rt_kin_reader_new(kc, &o, NULL);
+  ASSERT(r != NULL);
+  tally t = {0};
+  read_until(r, &t, 40);
+  ASSERT_EQ(rt_kin_split_shard(kc, "cs", "shardId-000000000000",
+                               "170141183460469231731687303715884105728", NULL), 0);
+  ASSERT_EQ(rt_kin_wait_active(kc, "cs", 5000, NULL), 0);
+  put_n("cs", 40, 60, 8);
+  read_until(r, &t, 100);
+  rt_kin_reader_stats st = rt_kin_reader_get_stats(r);
+  if (server_is(&srv, "kinesis-mock")) {
+    ASSERT_EQ(st.children_learned, 2);
+    ASSERT_EQ(st.lists, 1);
+  } else {
+    ASSERT_EQ(st.children_learned, 0);
+    ASSERT(st.lists >= 2);
+  }
+  rt_kin_reader_free(&r);
+}
+
+/* UpdateShardCount 2 -> 3 -> 2 while a reader reads, with records put before,
+ * during and after each change: every record comes out exactly once.
+ * kinesalite has no UpdateShardCount (UnknownOperationException). */
+static void test_update_shard_count(void) {
+  make_stream("usc", 2);
+  rt_err err;
+  if (server_is(&srv, "kinesalite")) {
+    ASSERT(rt_kin_update_shard_count(kc, "usc", 3, &err) < 0);
+    ASSERT(strstr(err.msg, "UnknownOperationException") != NULL);
+    return;
+  }
+  put_n("usc", 0, 100, 16);
+  rt_kin_reader_opts o = {.stream = "usc", .start = {.type = RT_KIN_TRIM_HORIZON}};
+  rt_kin_reader *r = rt_kin_reader_new(kc, &o, NULL);
+  ASSERT(r != NULL);
+  tally t = {0};
+  read_until(r, &t, 100);
+  int total = 100;
+  const int targets[] = {3, 2};
+  for (int step = 0; step < 2; step++) {
+    int rc = rt_kin_update_shard_count(kc, "usc", targets[step], &err);
+    if (rc)
+      fprintf(stderr, "%s\n", err.msg);
+    ASSERT_EQ(rc, 0);
+    put_n("usc", total, 50, 16); /* while UPDATING */
+    ASSERT_EQ(rt_kin_wait_active(kc, "usc", 5000, NULL), 0);
+    put_n("usc", total + 50, 50, 16);
+    total += 100;
+    read_until(r, &t, total);
+  }
+  rt_kin_stream_info info;
+  ASSERT_EQ(rt_kin_describe_stream(kc, "usc", &info, NULL), 0);
+  ASSERT_EQ(info.open_shards, 2);
+  for (int i = 0; i < total; i++)
+    ASSERT_EQ(t.hits[i], 1);
+  rt_kin_reader_free(&r);
+}
+
+/* The source reads a stream named by its ARN (StreamARN in every request):
+ * kinesis-mock answers; kinesalite wants StreamName and says so. */
+static void test_stream_arn(void) {
+  make_stream("arns", 2);
+  put_n("arns", 0, 30, 6);
+  rt_kin_stream_info info;
+  ASSERT_EQ(rt_kin_describe_stream(kc, "arns", &info, NULL), 0);
+  ASSERT(strncmp(info.arn, "arn:aws:kinesis:us-east-1:", 26) == 0);
+  ASSERT_STR_EQ(rt_kin_stream_name(info.arn), "arns");
+  rt_src_kinesis_opts so = {.stream = info.arn, .from = RT_START_TRIM_HORIZON,
+                            .until_now = 1, .endpoint = srv.url, .region = "us-east-1"};
+  rt_source *src = NULL;
+  rt_err err;
+  int rc = rt_src_kinesis_open(&so, &src, &err);
+  if (server_is(&srv, "kinesalite")) {
+    ASSERT(rc < 0);
+    ASSERT(strstr(err.msg, "StreamName") != NULL || strstr(err.msg, "Validation") != NULL);
+    return;
+  }
+  ASSERT_EQ(rc, 0);
+  seen s = {0};
+  ASSERT_EQ(drain(src, &s, 0), RT_EEOF);
+  ASSERT_EQ(s.n, 30);
+  rt_source_free(&src);
+  so.stream = "arn:aws:kinesis:us-east-1:000000000000:nostream/arns";
+  ASSERT_EQ(rt_src_kinesis_open(&so, &src, &err), RT_EINVAL);
+  ASSERT(strstr(err.msg, "is not a Kinesis stream ARN") != NULL);
+}
+
 int main(void) {
   server_start(&srv);
   kc = client_for(srv.url);
@@ -505,6 +640,9 @@ int main(void) {
   TEST_RUN(test_checkpoint_resume);
   TEST_RUN(test_aggregate_cut_resumes_exactly);
   TEST_RUN(test_from_timestamp);
+  TEST_RUN(test_children_from_answers);
+  TEST_RUN(test_update_shard_count);
+  TEST_RUN(test_stream_arn);
   rt_awsj_free(&kc);
   server_stop(&srv);
   return test_summary();

@@ -58,6 +58,27 @@ enum {
  */
 rt_awsj *rt_kin_new(const rt_aws_config *cfg, const rt_awsj_opts *opts, rt_err *err);
 
+/* --- Stream names and ARNs ------------------------------------------------ */
+
+/*
+ * Wherever a function below takes a stream, it takes a name ("sensors") or a
+ * stream ARN ("arn:aws:kinesis:us-east-1:123456789012:stream/sensors"), and
+ * the request names it as StreamName or StreamARN accordingly (kinesalite
+ * knows only StreamName; AWS and kinesis-mock take both). A string that
+ * starts with "arn:" but is not a Kinesis stream ARN is refused (RT_EINVAL).
+ */
+
+/* Does stream start with "arn:" (is it meant as an ARN)? */
+int rt_kin_is_arn(const char *stream);
+
+/* 0 if stream is a non-empty name or a well-formed stream ARN, else RT_EINVAL
+ * with err saying what an ARN looks like. */
+int rt_kin_check_stream(const char *stream, rt_err *err);
+
+/* The stream's name: NAME of a stream ARN, else stream itself (for file
+ * names and messages). Borrowed: points into stream. */
+const char *rt_kin_stream_name(const char *stream);
+
 /* --- Stream and shard metadata ------------------------------------------- */
 
 /* One shard, as ListShards reports it. Strings are owned by the list. */
@@ -84,6 +105,7 @@ void rt_kin_shards_clear(rt_kin_shards *s);
 /* DescribeStreamSummary's answer. */
 typedef struct rt_kin_stream_info {
   char status[32];      /* CREATING, ACTIVE, UPDATING, DELETING */
+  char mode[16];        /* StreamModeDetails: PROVISIONED or ON_DEMAND */
   char arn[256];
   int open_shards;
   int retention_hours;
@@ -111,7 +133,9 @@ int rt_kin_list_shards_parse(rt_awsj_req *r, CURLcode cc, rt_kin_shards *out, rt
 /* Every shard of stream (open and closed), following NextToken pages. */
 int rt_kin_list_shards(rt_awsj *k, const char *stream, rt_kin_shards *out, rt_err *err);
 
-/* CreateStream with shards provisioned shards. RT_EEXIST when it exists. */
+/* CreateStream: shards > 0 provisioned shards, shards <= 0 an on-demand
+ * stream (the server picks its shards). RT_EEXIST when it exists; RT_EINVAL
+ * for an ARN (CreateStream takes only a name). */
 int rt_kin_create_stream(rt_awsj *k, const char *stream, int shards, rt_err *err);
 
 /* DescribeStreamSummary. RT_ENOTFOUND when there is no such stream. */
@@ -130,6 +154,10 @@ int rt_kin_split_shard(rt_awsj *k, const char *stream, const char *shard,
                        const char *new_starting_hash_key, rt_err *err);
 int rt_kin_merge_shards(rt_awsj *k, const char *stream, const char *shard,
                         const char *adjacent_shard, rt_err *err);
+
+/* UpdateShardCount to shards open shards (UNIFORM_SCALING: the service splits
+ * and merges shards to reach it; not in kinesalite). */
+int rt_kin_update_shard_count(rt_awsj *k, const char *stream, int shards, rt_err *err);
 
 /* --- Reading --------------------------------------------------------------- */
 
@@ -172,13 +200,19 @@ typedef struct rt_kin_record {
   int64_t arrival_ms; /* ApproximateArrivalTimestamp */
 } rt_kin_record;
 
+/* A child shard named by a GetRecords answer at its shard's end. */
+typedef struct rt_kin_child {
+  char *shard_id;
+  char *parents[2]; /* ParentShards: one after a split, two after a merge (else NULL) */
+} rt_kin_child;
+
 /* GetRecords' answer (caller-allocated; clear with rt_kin_get_result_clear()). */
 typedef struct rt_kin_get_result {
   rt_kin_record *records;
   size_t n;
   char *next_iterator;    /* NULL when the shard is closed and fully read */
   int64_t millis_behind;  /* MillisBehindLatest, -1 if absent */
-  char **child_shards;    /* ChildShards[].ShardId at shard end (AWS; not kinesalite) */
+  rt_kin_child *children; /* ChildShards at shard end (AWS, kinesis-mock; not kinesalite) */
   size_t n_children;
   size_t data_bytes;      /* sum of data_len */
   char *pool;             /* owns the strings and data the records point to */

@@ -1,20 +1,29 @@
-"""Test services: kinesalite and dynalite on 127.0.0.1, and a tiny Kinesis client.
+"""Test services: two Kinesis servers (kinesalite, kinesis-mock) and dynalite
+on 127.0.0.1, and a tiny Kinesis client.
 
 Start a server with ``with Service("kinesalite") as svc: ...``. The node
 process prints its port on stdout and exits when its stdin closes, so even a
 test that dies cannot leak it. ``KinesisClient`` speaks Kinesis JSON 1.1 with
-http.client; kinesalite only checks that an Authorization header is present,
-so the signature is a placeholder (stdlib only: Debian's python3, no pip).
+http.client; both Kinesis servers only check that an Authorization header is
+present, so the signature is a placeholder (stdlib only: Debian's python3, no
+pip). kinesis-mock reads the account from its access key id (a 12-digit id
+names the account, anything else is 000000000000).
+
+Every Kinesis end-to-end test class runs against both servers: write it for
+``self.KINESIS`` (or derive from KinesisServerTestCase) and decorate it with
+``@on_each_kinesis_server``, which adds a copy named ``<Class>OnKinesisMock``.
 
 Environment: EDDY_BIN (the eddy binary), EDDY_SOURCE_DIR (the source tree).
 """
 
 import base64
+import hashlib
 import json
 import os
 import select
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -34,11 +43,27 @@ def require_node(package):
         raise RuntimeError("node_modules/%s is missing (scripts/setup runs npm ci)" % package)
 
 
-class Service:
-    """A kinesalite or dynalite process bound to 127.0.0.1 on a free port."""
+KINESIS_SERVERS = ("kinesalite", "kinesis-mock")
+NODE_PACKAGE = {"kinesis-mock": "kinesis-local"}  # the npm package of each server
 
-    def __init__(self, name, port=0, timeout=15.0):
-        require_node(name)
+
+def on_each_kinesis_server(cls):
+    """Class decorator: cls runs against kinesalite (its KINESIS), and a subclass
+    <Class>OnKinesisMock, added to cls's module, runs the same tests against
+    kinesis-mock. A test that cannot run on one server skips there, saying why."""
+    mock = type(cls.__name__ + "OnKinesisMock", (cls,), {"KINESIS": "kinesis-mock"})
+    mock.__module__ = cls.__module__
+    mock.__qualname__ = mock.__name__
+    setattr(sys.modules[cls.__module__], mock.__name__, mock)
+    return cls
+
+
+class Service:
+    """A kinesalite, kinesis-mock or dynalite process on a free loopback port.
+    kinesis-mock takes a few seconds to start: share one per test class."""
+
+    def __init__(self, name, port=0, timeout=40.0):
+        require_node(NODE_PACKAGE.get(name, name))
         script = os.path.join(SOURCE_DIR, "tests", "services", "serve.js")
         self.name = name
         self.proc = subprocess.Popen(
@@ -87,7 +112,8 @@ class Service:
             if k.startswith("AWS_"):
                 del env[k]
         env.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_REGION="us-east-1")
-        key = "AWS_ENDPOINT_URL_KINESIS" if self.name == "kinesalite" else "AWS_ENDPOINT_URL_DYNAMODB"
+        key = ("AWS_ENDPOINT_URL_DYNAMODB" if self.name == "dynalite"
+               else "AWS_ENDPOINT_URL_KINESIS")
         env[key] = self.url
         env.update(extra)
         return env
@@ -99,6 +125,34 @@ class Service:
         self.stop()
 
 
+KPL_MAGIC = b"\xf3\x89\x9a\xc2"
+
+
+def _varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _field(num, payload):
+    """A length-delimited protobuf field."""
+    return _varint(num << 3 | 2) + _varint(len(payload)) + payload
+
+
+def kpl_encode(records):
+    """A KPL aggregate (magic, AggregatedRecord protobuf, MD5) of [(partition_key, bytes)]."""
+    keys = sorted({k for k, _ in records})
+    body = b"".join(_field(1, k.encode()) for k in keys)
+    for k, d in records:
+        rec = _varint(1 << 3) + _varint(keys.index(k)) + _field(3, d)
+        body += _field(3, rec)
+    return KPL_MAGIC + body + hashlib.md5(body).digest()
+
+
 class KinesisError(Exception):
     def __init__(self, status, type_, message):
         super().__init__("%s %s: %s" % (status, type_, message))
@@ -106,10 +160,12 @@ class KinesisError(Exception):
 
 
 class KinesisClient:
-    """Kinesis JSON 1.1 over one keep-alive connection, unsigned (placeholder auth)."""
+    """Kinesis JSON 1.1 over one keep-alive connection, unsigned (placeholder auth).
+    access_key is the id named in the Authorization header (kinesis-mock's account)."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=10.0):
+    def __init__(self, port, host="127.0.0.1", timeout=10.0, access_key="test"):
         self.conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        self.access_key = access_key
 
     def close(self):
         self.conn.close()
@@ -120,7 +176,8 @@ class KinesisClient:
             "Content-Type": "application/x-amz-json-1.1",
             "X-Amz-Target": "Kinesis_20131202." + action,
             "X-Amz-Date": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
-            "Authorization": "AWS4-HMAC-SHA256 Credential=test/20261120/us-east-1/kinesis/"
+            "Authorization": "AWS4-HMAC-SHA256 Credential=" + self.access_key +
+                             "/20261120/us-east-1/kinesis/"
                              "aws4_request, SignedHeaders=content-type;host;x-amz-date;"
                              "x-amz-target, Signature=00",
         }
@@ -170,6 +227,18 @@ class KinesisClient:
             {"PartitionKey": k, "Data": base64.b64encode(d).decode()} for k, d in records]}
         return self.call("PutRecords", body)
 
+    def put_aggregated(self, name, key, datas, per_aggregate=500):
+        """Puts datas (bytes) under one partition key as KPL aggregates of up to
+        per_aggregate user records, all in one PutRecords when they fit (order kept).
+        kinesis-mock stores unaggregated batches at a few hundred records a second
+        but aggregated ones at thousands: tests that load many records use this."""
+        aggs = [kpl_encode([(key, d) for d in datas[i:i + per_aggregate]])
+                for i in range(0, len(datas), per_aggregate)]
+        for i in range(0, len(aggs), 100):
+            out = self.put_records(name, [(key, a) for a in aggs[i:i + 100]])
+            if out.get("FailedRecordCount", 0):
+                raise KinesisError(200, "FailedRecords", str(out))
+
     def iterator(self, name, shard, type_="TRIM_HORIZON", **extra):
         body = {"StreamName": name, "ShardId": shard, "ShardIteratorType": type_}
         body.update(extra)
@@ -195,14 +264,17 @@ class KinesisClient:
         return {s["ShardId"]: self.read_shard(name, s["ShardId"]) for s in self.list_shards(name)}
 
 
-class KinesaliteTestCase(unittest.TestCase):
-    """A test class sharing one kinesalite: cls.svc, cls.env (eddy's environment pointed
-    at it), cls.client (a KinesisClient) and cls.tmp (a temporary directory), all
-    stopped or removed after the class's last test."""
+class KinesisServerTestCase(unittest.TestCase):
+    """A test class sharing one Kinesis server (cls.KINESIS, kinesalite unless
+    on_each_kinesis_server made the kinesis-mock copy): cls.svc, cls.env (eddy's
+    environment pointed at it), cls.client (a KinesisClient) and cls.tmp (a temporary
+    directory), all stopped or removed after the class's last test."""
+
+    KINESIS = "kinesalite"
 
     @classmethod
     def setUpClass(cls):
-        cls.svc = Service("kinesalite")
+        cls.svc = Service(cls.KINESIS)
         cls.env = cls.svc.env()
         cls.client = KinesisClient(cls.svc.port)
         cls.tmp = tempfile.TemporaryDirectory()
@@ -212,6 +284,9 @@ class KinesaliteTestCase(unittest.TestCase):
         cls.client.close()
         cls.svc.stop()
         cls.tmp.cleanup()
+
+
+KinesaliteTestCase = KinesisServerTestCase  # the name older tests use
 
 
 def scan_items(port, table):

@@ -16,7 +16,7 @@ import re
 import unittest
 from collections import Counter
 
-from services import KinesaliteTestCase, run_eddy
+from services import KinesisServerTestCase, on_each_kinesis_server, run_eddy
 
 T0_MS = 1795168800000  # 2026-11-20T10:00:00Z
 WINDOW_MS = 5000
@@ -42,9 +42,15 @@ def iso_ms(text):
     return int(d.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
 
 
-class KinesisEventTimeTest(KinesaliteTestCase):
+@on_each_kinesis_server
+class KinesisEventTimeTest(KinesisServerTestCase):
     def put_shard(self, stream, key, times):
-        """Puts one record per event time, in order, all to key's shard."""
+        """Puts one record per event time, in order, all to key's shard (KPL
+        aggregated on kinesis-mock, which stores plain batches too slowly)."""
+        if self.KINESIS == "kinesis-mock":
+            self.client.put_aggregated(stream, key, [json.dumps({"ts": t, "n": i}).encode()
+                                                     for i, t in enumerate(times)])
+            return
         for i in range(0, len(times), 500):
             out = self.client.put_records(
                 stream, [(key, json.dumps({"ts": t, "n": i + j}).encode())
@@ -81,8 +87,9 @@ class KinesisEventTimeTest(KinesaliteTestCase):
                  [T0_MS + 50 + 400 * i for i in range(n // 5)]]
         for shard, ts in zip(shards, times):
             self.put_shard(stream, key_for_shard(shard), ts)
-        per_shard = {s: len(r) for s, r in self.client.read_stream(stream).items()}
-        self.assertEqual(sorted(per_shard.values()), [n // 5, n * 4 // 5])
+        if self.KINESIS == "kinesalite":
+            per_shard = {s: len(r) for s, r in self.client.read_stream(stream).items()}
+            self.assertEqual(sorted(per_shard.values()), [n // 5, n * 4 // 5])
         return times
 
     def check(self, stream, times, **kw):

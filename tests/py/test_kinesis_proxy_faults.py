@@ -19,7 +19,7 @@ import time
 import unittest
 
 from fault_proxy import FaultProxy
-from services import EDDY_BIN, KinesisClient, Service, run_eddy
+from services import EDDY_BIN, KinesisClient, Service, on_each_kinesis_server, run_eddy
 from test_kinesis_reshard import Producer, read_rows, stop_eddy, wait_for
 
 STREAM = "faults"
@@ -36,10 +36,13 @@ def read_jsonl(path):
         return [json.loads(line) for line in f]
 
 
+@on_each_kinesis_server
 class ProxyFaultTest(unittest.TestCase):
+    KINESIS = "kinesalite"
+
     @classmethod
     def setUpClass(cls):
-        cls.svc = Service("kinesalite")
+        cls.svc = Service(cls.KINESIS)
         cls.tmp = tempfile.TemporaryDirectory()
         try:
             res = run_eddy(["produce", "sensors", "--stream", STREAM, "--create", "2", "--rate",
@@ -155,6 +158,9 @@ class ProxyFaultTest(unittest.TestCase):
         # How soon a call follows the previous one (back to back, paced from
         # call starts) is timing: bench/timing_claims.py measures it, and the
         # reader's unit tests check the pacing on an injected clock.
+        if self.KINESIS == "kinesis-mock":
+            self.skipTest("kinesis-mock stores plain PutRecords at a few hundred records a "
+                          "second: the 25,000 Kinesis records full answers need take minutes")
         client = KinesisClient(self.svc.port)
         self.addCleanup(client.close)
         client.create_stream("behind", 1)

@@ -9,7 +9,7 @@ import subprocess
 import unittest
 
 from fault_proxy import FaultProxy
-from services import EDDY_BIN, KinesaliteTestCase, run_eddy
+from services import EDDY_BIN, KinesisServerTestCase, on_each_kinesis_server, run_eddy
 from test_kinesis_reshard import read_rows, seq_key, stop_eddy, wait_for
 from test_produce import kpl_decode
 
@@ -21,7 +21,8 @@ def table_rows(text):
     return [l.split() for l in lines[sep + 1:] if l.strip()]
 
 
-class KinesisQueryTest(KinesaliteTestCase):
+@on_each_kinesis_server
+class KinesisQueryTest(KinesisServerTestCase):
     def run_query(self, text):
         path = os.path.join(self.tmp.name, "q.eddy")
         with open(path, "w") as f:

@@ -30,7 +30,7 @@ import time
 import unittest
 
 from fault_proxy import FaultProxy
-from services import EDDY_BIN, KinesisClient, Service, lease_checkpoints
+from services import EDDY_BIN, KinesisClient, Service, lease_checkpoints, on_each_kinesis_server
 from test_kinesis_reshard import Producer, read_rows, seq_key, stop_eddy, wait_for
 
 BATCH_MS = 200
@@ -42,7 +42,10 @@ def batch_sizes(stdout):
     return [int(line.split()[0]) for line in stdout.splitlines() if " rows written to " in line]
 
 
+@on_each_kinesis_server
 class RecoveryTest(unittest.TestCase):
+    KINESIS = "kinesalite"
+
     def start(self, env, tmp, name, from_, app, extra=()):
         out = os.path.join(tmp, name + ".jsonl")
         prog = os.path.join(tmp, name + ".eddy")
@@ -117,7 +120,7 @@ class RecoveryTest(unittest.TestCase):
 
     def test_file_checkpoints(self):
         self.stream = "recf"
-        with Service("kinesalite") as svc, tempfile.TemporaryDirectory() as tmp:
+        with Service(self.KINESIS) as svc, tempfile.TemporaryDirectory() as tmp:
             ckdir = os.path.join(tmp, "ck")
             path = os.path.join(ckdir, "recapp.%s.checkpoint.json" % self.stream)
 
@@ -132,7 +135,7 @@ class RecoveryTest(unittest.TestCase):
 
     def test_dynamodb_lease_checkpoints(self):
         self.stream = "recd"
-        with Service("kinesalite") as svc, Service("dynalite") as ddb, \
+        with Service(self.KINESIS) as svc, Service("dynalite") as ddb, \
                 tempfile.TemporaryDirectory() as tmp:
             env = svc.env(AWS_ENDPOINT_URL_DYNAMODB=ddb.url)
             # run 2 takes the dead worker's leases once they expire (10 s of silence)
@@ -144,8 +147,11 @@ class RecoveryTest(unittest.TestCase):
         # 25,000 records, read through a proxy that holds every GetRecords
         # answer after the first (10,000 records) until the test is done with
         # run 1, so the kill lands mid-read however fast or slow the machine.
+        if self.KINESIS == "kinesis-mock":
+            self.skipTest("kinesis-mock stores plain PutRecords at a few hundred records a "
+                          "second: the 25,000 Kinesis records full answers need take minutes")
         self.stream = "recb"
-        with Service("kinesalite") as svc, Service("dynalite") as ddb, \
+        with Service(self.KINESIS) as svc, Service("dynalite") as ddb, \
                 tempfile.TemporaryDirectory() as tmp:
             ctl = KinesisClient(svc.port)
             self.addCleanup(ctl.close)
@@ -197,7 +203,7 @@ class RecoveryTest(unittest.TestCase):
         # exactly once, so the repeat carries the same, complete count.
         self.stream = "recw"
         total, base_ms = 4000, 1700000000000
-        with Service("kinesalite") as svc, tempfile.TemporaryDirectory() as tmp:
+        with Service(self.KINESIS) as svc, tempfile.TemporaryDirectory() as tmp:
             ctl = KinesisClient(svc.port)
             self.addCleanup(ctl.close)
             ctl.create_stream(self.stream, 2)
@@ -286,7 +292,7 @@ class RecoveryTest(unittest.TestCase):
         # DynamoDB checkpoints have no room for operator state: a windowed
         # query with `as` is refused at start instead of losing it on a crash.
         self.stream = "recr"
-        with Service("kinesalite") as svc, Service("dynalite") as ddb, \
+        with Service(self.KINESIS) as svc, Service("dynalite") as ddb, \
                 tempfile.TemporaryDirectory() as tmp:
             ctl = KinesisClient(svc.port)
             self.addCleanup(ctl.close)

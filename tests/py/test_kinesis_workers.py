@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import unittest
 
-from services import EDDY_BIN, KinesisClient, Service, lease_checkpoints
+from services import EDDY_BIN, KinesisClient, Service, lease_checkpoints, on_each_kinesis_server
 from test_kinesis_reshard import wait_for
 
 
@@ -46,9 +46,12 @@ def stop(proc):
         return proc.communicate()
 
 
+@on_each_kinesis_server
 class WorkersTest(unittest.TestCase):
+    KINESIS = "kinesalite"
+
     def test_two_workers_split_a_stream(self):
-        with Service("kinesalite") as k, Service("dynalite") as d, \
+        with Service(self.KINESIS) as k, Service("dynalite") as d, \
                 tempfile.TemporaryDirectory() as tmp:
             env = k.env(AWS_ENDPOINT_URL_DYNAMODB=d.url)
             # the producer runs until both workers have read records, then is interrupted

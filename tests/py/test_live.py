@@ -23,6 +23,7 @@ import uuid
 
 from eddy_testing import (REPLY_TIMEOUT, KernelEnv, deadline, output_text, remaining,
                           validate_message)
+from services import on_each_kinesis_server
 
 LIVE_CHART = ("demo sensors rate 200 devices 4 | window 200ms | agg count() as n by device_id"
               " | chart line x=window_end y=n by device_id title \"per device\"")
@@ -467,14 +468,18 @@ class LiveLifecycleTests(LiveBase, unittest.TestCase):
         self.assertEqual(len(ids), 1)
 
 
+@on_each_kinesis_server
 class LiveKinesisTests(LiveBase, unittest.TestCase):
-    """A live chart over a Kinesis stream on kinesalite: %create and %streams through the
-    kernel, records put while the chart redraws."""
+    """A live chart over a Kinesis stream (kinesalite, and kinesis-mock in the
+    OnKinesisMock copy): %create and %streams through the kernel, records put while the
+    chart redraws."""
+
+    KINESIS = "kinesalite"
 
     @classmethod
     def setUpClass(cls):
         from services import Service
-        cls.svc = Service("kinesalite")  # fails without node or node_modules
+        cls.svc = Service(cls.KINESIS)  # fails without node or node_modules
         cls.env = KernelEnv("eddy")
         cls.kernel = cls.env.start()
 

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import unittest
 
-from services import EDDY_BIN, KinesaliteTestCase, run_eddy
+from services import EDDY_BIN, KinesisServerTestCase, on_each_kinesis_server, run_eddy
 
 KPL_MAGIC = b"\xf3\x89\x9a\xc2"
 
@@ -71,7 +71,8 @@ def hash_key(pk):
     return int(hashlib.md5(pk.encode()).hexdigest(), 16)
 
 
-class ProduceTest(KinesaliteTestCase):
+@on_each_kinesis_server
+class ProduceTest(KinesisServerTestCase):
     def produce(self, *args, timeout=60):
         res = run_eddy(["produce", "sensors"] + list(args), self.env, timeout=timeout)
         self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
@@ -202,7 +203,8 @@ if __name__ == "__main__":
     unittest.main()
 
 
-class RunMagicsTest(KinesaliteTestCase):
+@on_each_kinesis_server
+class RunMagicsTest(KinesisServerTestCase):
     """`eddy run` serves the runtime's magics as a notebook does: %create makes a stream,
     %streams and %describe show it, %set changes a setting; a bad one fails with status 2."""
 
