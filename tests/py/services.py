@@ -161,11 +161,14 @@ class KinesisError(Exception):
 
 class KinesisClient:
     """Kinesis JSON 1.1 over one keep-alive connection, unsigned (placeholder auth).
-    access_key is the id named in the Authorization header (kinesis-mock's account)."""
+    access_key and region are the id and region named in the Authorization header
+    (kinesis-mock keeps a stream in that account and region)."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=10.0, access_key="test"):
+    def __init__(self, port, host="127.0.0.1", timeout=10.0, access_key="test",
+                 region="us-east-1"):
         self.conn = http.client.HTTPConnection(host, port, timeout=timeout)
         self.access_key = access_key
+        self.region = region
 
     def close(self):
         self.conn.close()
@@ -177,7 +180,7 @@ class KinesisClient:
             "X-Amz-Target": "Kinesis_20131202." + action,
             "X-Amz-Date": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
             "Authorization": "AWS4-HMAC-SHA256 Credential=" + self.access_key +
-                             "/20261120/us-east-1/kinesis/"
+                             "/20261120/" + self.region + "/kinesis/"
                              "aws4_request, SignedHeaders=content-type;host;x-amz-date;"
                              "x-amz-target, Signature=00",
         }

@@ -1,11 +1,14 @@
-"""Credentials from every source, end to end: `eddy run` reads kinesalite with
+"""Credentials from every source, end to end: `eddy run` reads kinesalite (and
+kinesis-mock: each test class runs on both) with
 credentials from web identity, assume-role, IAM Identity Center, a container agent,
 instance metadata and credential_process, each served by tests/py/aws_cred_server.py,
 which checks the requests. A recording proxy in front of kinesalite (which accepts any
 signature) checks that every Kinesis call was signed with credentials the server
 issued, with their session token. Then credentials that expire every few seconds
 under a running query: records put across several renewals all come out exactly
-once, the query never stops, and the renewals are counted. Waits are driven by
+once, the query never stops, and the renewals are counted. On kinesis-mock, which keeps
+a stream in the account its access key id names, a stream of another account is read
+with credentials that name it and is not found with others. Waits are driven by
 events (issued credentials, printed totals), bounded by real time."""
 
 import base64
@@ -21,7 +24,7 @@ import http.client
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aws_cred_server import CredServer, SOURCE_KEY, WEB_TOKEN, CONTAINER_AUTH, SSO_TOKEN
-from services import EDDY_BIN, KinesisClient, Service, run_eddy
+from services import EDDY_BIN, KinesisClient, Service, on_each_kinesis_server, run_eddy
 from test_kinesis_reshard import stop_eddy
 
 
@@ -91,11 +94,18 @@ def put(client, stream, first, n):
          "PartitionKey": "k%d" % i} for i in range(first, first + n)]})
 
 
+ACCOUNT = "210987654321"  # kinesis-mock: a 12-digit access key id names the account
+REGION = "eu-west-1"      # and streams live in the region a request names
+
+
+@on_each_kinesis_server
 class AwsCredsTest(unittest.TestCase):
+    KINESIS = "kinesalite"
+
     @classmethod
     def setUpClass(cls):
-        cls.svc = Service("kinesalite")
-        cls.client = KinesisClient(cls.svc.port)
+        cls.svc = Service(cls.KINESIS)
+        cls.client = KinesisClient(cls.svc.port, region=REGION)
         cls.creds = CredServer()
         cls.proxy = SigningRecorder(cls.svc.port)
         cls.tmp = tempfile.TemporaryDirectory()
@@ -124,7 +134,7 @@ class AwsCredsTest(unittest.TestCase):
 
     def env(self, **extra):
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(HOME=self.home, AWS_REGION="eu-west-1", AWS_EC2_METADATA_DISABLED="true",
+        env.update(HOME=self.home, AWS_REGION=REGION, AWS_EC2_METADATA_DISABLED="true",
                    AWS_ENDPOINT_URL_KINESIS=self.proxy.url, AWS_ENDPOINT_URL_STS=self.creds.url,
                    AWS_ENDPOINT_URL_SSO=self.creds.url,
                    AWS_CONFIG_FILE=os.path.join(self.home, ".aws", "config"),
@@ -195,6 +205,25 @@ class AwsCredsTest(unittest.TestCase):
             self.check_source(self.env(AWS_PROFILE="proc"), "credential_process via profile proc",
                               "AKPROC")
         self.assertEqual(self.creds.stats()["refused"], {})
+
+    def test_credentials_pick_the_account(self):
+        if self.KINESIS == "kinesalite":
+            self.skipTest("kinesalite has one account; kinesis-mock routes by access key id")
+        other = KinesisClient(self.svc.port, access_key=ACCOUNT, region=REGION)
+        self.addCleanup(other.close)
+        other.create_stream("acct", 1)
+        put(other, "acct", 0, 7)
+        self.write(".aws/config", "[profile acct]\ncredential_process = printf "
+                   "'{\"Version\": 1, \"AccessKeyId\": \"%s\", \"SecretAccessKey\": \"s\"}'\n"
+                   % ACCOUNT)
+        res = self.count(self.env(AWS_PROFILE="acct"), "acct")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertEqual(res.stdout.split()[-1], "7", res.stdout)
+        self.assert_signed_by(ACCOUNT)
+        # the same stream name under the default account's key: not there
+        res = self.count(self.env(AWS_ACCESS_KEY_ID="AKOTHER", AWS_SECRET_ACCESS_KEY="s"), "acct")
+        self.assertNotEqual(res.returncode, 0, res.stdout)
+        self.assertIn("ResourceNotFoundException", res.stderr)
 
     def test_bad_sources_fail_clearly(self):
         self.write(".aws/config", "[profile fails]\ncredential_process = sh -c 'echo nope >&2; exit 4'\n"

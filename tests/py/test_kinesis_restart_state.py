@@ -1,4 +1,4 @@
-"""State that must survive a restart `from checkpoint`, against a real kinesalite.
+"""State that must survive a restart `from checkpoint`, against kinesalite and kinesis-mock.
 
  - Dedup and the event-time watermark: a query with `dedup` and an event-time
    window is killed (SIGKILL) once its checkpoint covers every record of a first
@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import unittest
 
-from services import EDDY_BIN, KinesisClient, Service
+from services import EDDY_BIN, KinesisClient, Service, on_each_kinesis_server
 from test_kinesis_reshard import wait_for
 from test_kinesis_recovery import window_ms
 
@@ -45,7 +45,10 @@ def last_rows(paths):
     return last
 
 
+@on_each_kinesis_server
 class RestartStateTest(unittest.TestCase):
+    KINESIS = "kinesalite"
+
     def put(self, ctl, stream, records):
         """Puts records (dicts) in order, 100 a call; {shard: last sequence put}."""
         tips = {}
@@ -60,7 +63,7 @@ class RestartStateTest(unittest.TestCase):
 
     def test_dedup_and_watermark_survive_kill(self):
         stream, app, half, total = "rsd", "rsdapp", 1000, 2000
-        with Service("kinesalite") as svc, tempfile.TemporaryDirectory() as tmp:
+        with Service(self.KINESIS) as svc, tempfile.TemporaryDirectory() as tmp:
             ctl = KinesisClient(svc.port)
             self.addCleanup(ctl.close)
             ctl.create_stream(stream, 2)
