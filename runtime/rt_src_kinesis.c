@@ -671,8 +671,12 @@ static void kin_close(void *impl) {
   kin_wake(s);
   if (s->thread_started)
     pthread_join(s->thread, NULL);
-  while (next_chunk(s))
-    ;
+  chunk_free(&s->cur); /* what was never taken is dropped, not handed over */
+  while (s->head) {
+    chunk *c = s->head;
+    s->head = c->next;
+    chunk_free(&c);
+  }
   rt_kpl_records_free(&s->kpl);
   rt_kin_reader_free(&s->reader);
   if (s->leases)
