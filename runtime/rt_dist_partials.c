@@ -23,7 +23,6 @@
 enum {
   TTL_S = 24 * 3600,       /* DynamoDB TTL: leftovers go after a day */
   ACTIVE_POLLS = 600,      /* table creation: 600 x 100 ms */
-  MAX_PAGES = 10000,       /* Query pages followed at most */
   MAX_CHUNKS = 10000,      /* chunks of one partial (3.4 GB) */
 };
 
@@ -31,6 +30,7 @@ struct rt_dist_partials {
   rt_awsj *ddb;          /* DynamoDB client (owned) */
   char *table;           /* "APP-partials" (owned) */
   const rt_clock *clock; /* stamps (borrowed) */
+  int page_items;        /* Query Limit per page, or 0 */
 };
 
 /* ---- the table --------------------------------------------------------------- */
@@ -93,6 +93,8 @@ rt_dist_partials *rt_dist_partials_new(const rt_aws_config *cfg, const char *app
     rt_dist_partials_free(&p);
   return p;
 }
+
+void rt_dist_partials_set_page_items(rt_dist_partials *p, int n) { p->page_items = n; }
 
 void rt_dist_partials_free(rt_dist_partials **pp) {
   if (!pp || !*pp)
@@ -183,49 +185,30 @@ int rt_dist_partials_put_mark(rt_dist_partials *p, const rt_dist_mark *m, rt_err
 
 /* ---- reading ----------------------------------------------------------------- */
 
-typedef void (*item_fn)(void *ctx, json_t *item);
-
 /* A consistent Query of hash key k (and, when lo/hi are given, range key r
  * BETWEEN them), every page, items handed to fn in order. keys_only asks
  * for the keys alone. */
 static int query_all(rt_dist_partials *p, const char *k, const char *lo, const char *hi,
-                     bool keys_only, item_fn fn, void *ctx, rt_err *err) {
-  json_t *start = NULL;
-  for (int page = 0; page < MAX_PAGES; page++) {
-    json_t *vals = json_pack("{s:{s:s}}", ":k", "S", k);
-    json_t *names = json_pack("{s:s}", "#k", "k");
-    const char *cond = "#k = :k";
-    if (lo) {
-      json_object_set_new(vals, ":lo", json_pack("{s:s}", "S", lo));
-      json_object_set_new(vals, ":hi", json_pack("{s:s}", "S", hi));
-      json_object_set_new(names, "#r", json_string("r"));
-      cond = "#k = :k AND #r BETWEEN :lo AND :hi";
-    }
-    json_t *body = json_pack("{s:s, s:s, s:o, s:o, s:b}", "TableName", p->table,
-                             "KeyConditionExpression", cond, "ExpressionAttributeValues", vals,
-                             "ExpressionAttributeNames", names, "ConsistentRead", 1);
-    if (keys_only) {
-      json_object_set_new(body, "ProjectionExpression", json_string("#k, #r"));
-      json_object_set_new(names, "#r", json_string("r"));
-    }
-    if (start)
-      json_object_set_new(body, "ExclusiveStartKey", start);
-    json_t *out = NULL;
-    int rc = rt_awsj_call(p->ddb, "Query", body, &out, err);
-    if (rc != 0)
-      return rc;
-    json_t *items = json_object_get(out, "Items");
-    for (size_t i = 0; i < json_array_size(items); i++)
-      fn(ctx, json_array_get(items, i));
-    start = json_object_get(out, "LastEvaluatedKey");
-    start = start ? json_deep_copy(start) : NULL;
-    json_decref(out);
-    if (!start)
-      return 0;
+                     bool keys_only, rt_ddb_item_fn fn, void *ctx, rt_err *err) {
+  json_t *vals = json_pack("{s:{s:s}}", ":k", "S", k);
+  json_t *names = json_pack("{s:s}", "#k", "k");
+  const char *cond = "#k = :k";
+  if (lo) {
+    json_object_set_new(vals, ":lo", json_pack("{s:s}", "S", lo));
+    json_object_set_new(vals, ":hi", json_pack("{s:s}", "S", hi));
+    json_object_set_new(names, "#r", json_string("r"));
+    cond = "#k = :k AND #r BETWEEN :lo AND :hi";
   }
-  json_decref(start);
-  return rt_err_set(err, RT_EPROTO, "DynamoDB Query of %s: more than %d pages", p->table,
-                    MAX_PAGES);
+  json_t *body = json_pack("{s:s, s:s, s:o, s:o, s:b}", "TableName", p->table,
+                           "KeyConditionExpression", cond, "ExpressionAttributeValues", vals,
+                           "ExpressionAttributeNames", names, "ConsistentRead", 1);
+  if (keys_only) {
+    json_object_set_new(body, "ProjectionExpression", json_string("#k, #r"));
+    json_object_set_new(names, "#r", json_string("r"));
+  }
+  if (p->page_items > 0)
+    json_object_set_new(body, "Limit", json_integer(p->page_items));
+  return rt_ddb_each_item(p->ddb, "Query", body, fn, ctx, err);
 }
 
 static bool num_of(json_t *item, const char *name, int64_t *v) {

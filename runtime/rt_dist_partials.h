@@ -81,6 +81,10 @@ rt_dist_partials *rt_dist_partials_new(const rt_aws_config *cfg, const char *app
 /* Frees p (the table stays) and NULLs *p; accepts NULL. */
 void rt_dist_partials_free(rt_dist_partials **p);
 
+/* Makes every Query ask for at most n items a page (0: as many as DynamoDB
+ * gives, up to 1 MB): tests read each answer across many pages with it. */
+void rt_dist_partials_set_page_items(rt_dist_partials *p, int n);
+
 /* The table's name (borrowed; valid while p lives). */
 const char *rt_dist_partials_table(const rt_dist_partials *p);
 

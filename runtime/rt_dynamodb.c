@@ -24,30 +24,38 @@ rt_awsj *rt_ddb_new(const rt_aws_config *cfg, rt_err *err) {
   return rt_awsj_new(cfg, RT_AWSJ_SERVICE_DYNAMODB, &o, err);
 }
 
-int rt_ddb_scan_all(rt_awsj *ddb, const char *table, bool consistent, rt_ddb_item_fn fn,
-                    void *ctx, rt_err *err) {
-  json_t *start = NULL; /* LastEvaluatedKey of the previous page */
-  for (int page = 0; page < DDB_MAX_PAGES; page++) {
-    json_t *body = json_pack("{s:s}", "TableName", table), *out;
-    if (consistent)
-      json_object_set_new(body, "ConsistentRead", json_true());
-    if (start)
-      json_object_set_new(body, "ExclusiveStartKey", start);
-    int rc = rt_awsj_call(ddb, "Scan", body, &out, err);
-    if (rc != 0)
-      return rc;
+int rt_ddb_each_item(rt_awsj *ddb, const char *action, json_t *body, rt_ddb_item_fn fn,
+                     void *ctx, rt_err *err) {
+  int rc = 0;
+  for (int page = 0;; page++) {
+    if (page == DDB_MAX_PAGES) {
+      rc = rt_err_set(err, RT_EPROTO, "DynamoDB %s of %s: more than %d pages", action,
+                      json_string_value(json_object_get(body, "TableName")), DDB_MAX_PAGES);
+      break;
+    }
+    json_t *out = NULL;
+    if ((rc = rt_awsj_call(ddb, action, json_incref(body), &out, err)) != 0)
+      break;
     json_t *items = json_object_get(out, "Items");
     for (size_t i = 0; i < json_array_size(items); i++)
       fn(ctx, json_array_get(items, i));
-    start = json_object_get(out, "LastEvaluatedKey");
-    start = start ? json_deep_copy(start) : NULL;
+    json_t *next = json_object_get(out, "LastEvaluatedKey"); /* the next page's start */
+    if (next)
+      json_object_set(body, "ExclusiveStartKey", next);
     json_decref(out);
-    if (!start)
-      return 0;
+    if (!next)
+      break;
   }
-  json_decref(start);
-  return rt_err_set(err, RT_EPROTO, "DynamoDB Scan of %s: more than %d pages", table,
-                    DDB_MAX_PAGES);
+  json_decref(body);
+  return rc;
+}
+
+int rt_ddb_scan_all(rt_awsj *ddb, const char *table, bool consistent, rt_ddb_item_fn fn,
+                    void *ctx, rt_err *err) {
+  json_t *body = json_pack("{s:s}", "TableName", table);
+  if (consistent)
+    json_object_set_new(body, "ConsistentRead", json_true());
+  return rt_ddb_each_item(ddb, "Scan", body, fn, ctx, err);
 }
 
 enum {

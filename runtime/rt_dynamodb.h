@@ -29,11 +29,17 @@ rt_awsj *rt_ddb_new(const rt_aws_config *cfg, rt_err *err);
 typedef void (*rt_ddb_item_fn)(void *ctx, json_t *item);
 
 /*
- * Scans table to its end, following LastEvaluatedKey, and hands each item
- * to fn in order. consistent asks for strongly consistent reads. Returns 0,
- * the first failing call's code, or RT_EPROTO after 10,000 pages; items of
- * the pages read before a failure have been handed over.
+ * Calls action ("Scan" or "Query") with body (taken; it names TableName)
+ * page after page, following LastEvaluatedKey to the end, and hands each
+ * item to fn in order. Returns 0, the first failing call's code, or
+ * RT_EPROTO after 10,000 pages; items of the pages read before a failure
+ * have been handed over.
  */
+int rt_ddb_each_item(rt_awsj *ddb, const char *action, json_t *body, rt_ddb_item_fn fn,
+                     void *ctx, rt_err *err);
+
+/* rt_ddb_each_item() of a Scan of the whole table; consistent asks for
+ * strongly consistent reads. */
 int rt_ddb_scan_all(rt_awsj *ddb, const char *table, bool consistent, rt_ddb_item_fn fn,
                     void *ctx, rt_err *err);
 

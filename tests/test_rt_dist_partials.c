@@ -115,9 +115,14 @@ static void got_free(got *g) {
   g->n = 0;
 }
 
-static void test_publish_and_read(void) {
-  rt_dist_partials *p = open_table("dist-app");
-  ASSERT_STR_EQ(rt_dist_partials_table(p), "dist-app-partials");
+/* Every write and read of the table; page_items > 0 makes each Query answer
+ * come in pages of that many items, all of which must be followed. */
+static void publish_and_read(const char *app, int page_items) {
+  rt_dist_partials *p = open_table(app);
+  char table[64];
+  snprintf(table, sizeof(table), "%s-partials", app);
+  ASSERT_STR_EQ(rt_dist_partials_table(p), table);
+  rt_dist_partials_set_page_items(p, page_items);
   rt_err err;
   /* a partial bigger than one item goes in chunks and comes back whole */
   size_t big = RT_DIST_CHUNK_BYTES * 2 + 1234;
@@ -196,10 +201,16 @@ static void test_publish_and_read(void) {
   ASSERT(p == NULL);
 }
 
+static void test_publish_and_read(void) { publish_and_read("dist-app", 0); }
+
+/* One item a page: chunks, windows, marks and collection read across pages. */
+static void test_publish_and_read_paged(void) { publish_and_read("dist-paged", 1); }
+
 int main(void) {
   TEST_RUN(test_global_watermark);
   server_start_service(&ddb, "dynalite");
   TEST_RUN(test_publish_and_read);
+  TEST_RUN(test_publish_and_read_paged);
   server_stop(&ddb);
   return test_summary();
 }
