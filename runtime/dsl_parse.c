@@ -601,8 +601,9 @@ static int magic_arity(dsl_parse_ctx *p, dsl_stmt *st, int name_end) {
     min = max = 1;
     usage = "a stream name: %describe sensors";
   } else if (!strcmp(n, "create")) {
-    min = max = 3;
-    usage = "a stream name and a shard count: %create sensors shards 2";
+    min = 2;
+    max = 3;
+    usage = "a stream name and a shard count, or on_demand: %create sensors shards 2";
   } else if (!strcmp(n, "help")) {
     max = 1;
     usage = "at most one word: %help window";
@@ -616,11 +617,14 @@ static int magic_arity(dsl_parse_ctx *p, dsl_stmt *st, int name_end) {
     return dsl__error_at(p, RT_ESYNTAX, a[max]->span.off,
                          end - a[max]->span.off, "`%%%s` takes %s", n, usage);
   if (!strcmp(n, "create")) {
-    if (a[1]->kind != DSL_EX_FIELD || strcmp(a[1]->u.field.text, "shards"))
+    const char *mode = a[1]->kind == DSL_EX_FIELD ? a[1]->u.field.text : "";
+    if (na == 2 && !strcmp(mode, "shards")) /* the count is missing */
+      return dsl__error_at(p, RT_ESYNTAX, end, 0, "`%%create` needs %s", usage);
+    if ((na == 2 && strcmp(mode, "on_demand")) || (na == 3 && strcmp(mode, "shards")))
       return dsl__error_at(p, RT_ESYNTAX, a[1]->span.off, a[1]->span.len,
                            "`%%create` needs %s", usage);
-    if (a[2]->kind != DSL_EX_NUMBER || a[2]->u.num < 1 || a[2]->u.num > 10000 ||
-        a[2]->u.num != (double)(int64_t)a[2]->u.num)
+    if (na == 3 && (a[2]->kind != DSL_EX_NUMBER || a[2]->u.num < 1 || a[2]->u.num > 10000 ||
+        a[2]->u.num != (double)(int64_t)a[2]->u.num))
       return dsl__error_at(p, RT_ESYNTAX, a[2]->span.off, a[2]->span.len,
                            "`shards` needs a whole number from 1 to 10000");
   }

@@ -212,7 +212,7 @@ static const dsl_word words[] = {
     {"%set", MAG, "%set [NAME VALUE]", "Changes a session setting: batch 200ms, region \"...\", endpoint \"...\", refresh 1s, ...; alone, lists the settings.\nExample: %set batch 200ms"},
     {"%streams", MAG, "%streams", "Lists the Kinesis streams.\nExample: %streams"},
     {"%describe", MAG, "%describe NAME", "Shows a Kinesis stream's shards and retention.\nExample: %describe sensors"},
-    {"%create", MAG, "%create NAME shards N", "Creates a Kinesis stream with N shards.\nExample: %create sensors shards 2"},
+    {"%create", MAG, "%create NAME shards N | on_demand", "Creates a Kinesis stream with N shards, or an on-demand one.\nExample: %create sensors shards 2"},
     {"%aws", MAG, "%aws", "Shows the AWS profile, region, endpoints and where the credentials come from (environment, assume-role, sso, instance metadata, ...), with their expiry and renewals; never a secret.\nExample: %aws"},
     {"%help", MAG, "%help [WORD]", "Help on a stage, function, aggregate, source or magic; alone, the list of words.\nExample: %help window"},
 

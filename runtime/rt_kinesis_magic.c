@@ -109,14 +109,17 @@ int rt_kin_magic_describe(const char *region, const char *endpoint, const char *
 
 int rt_kin_magic_create(const char *region, const char *endpoint, const char *stream,
                         int shards, rt_buf *out, rt_err *err) {
-  if (shards < 1 || shards > 10000)
-    return rt_err_set(err, RT_EINVAL, "%%create wants NAME shards N, N from 1 to 10000");
+  if (shards < 0 || shards > 10000)
+    return rt_err_set(err, RT_EINVAL,
+                      "%%create wants NAME shards N, N from 1 to 10000, or NAME on_demand");
   rt_awsj *k = NULL;
   int rc = client(region, endpoint, &k, err);
   if (rc != 0)
     return rc;
   rc = rt_kin_create_stream(k, stream, shards, err);
-  if (rc == 0)
+  if (rc == 0 && shards == 0)
+    rc = rt_buf_printf(out, "Created on-demand stream %s.\n", stream);
+  else if (rc == 0)
     rc = rt_buf_printf(out, "Created stream %s with %d shard%s.\n", stream, shards,
                        shards == 1 ? "" : "s");
   rt_awsj_free(&k);

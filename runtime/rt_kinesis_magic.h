@@ -30,7 +30,8 @@ int rt_kin_magic_describe(const char *region, const char *endpoint, const char *
 
 /*
  * %create NAME shards N: creates the stream (N from 1 to 10000, else
- * RT_EINVAL) and appends "Created stream NAME with N shards.". Returns 0,
+ * RT_EINVAL) and appends "Created stream NAME with N shards."; N 0 is
+ * %create NAME on_demand, an on-demand stream. Returns 0,
  * RT_EEXIST when it exists, or the client's error. Does not wait for the
  * stream to become ACTIVE (a query started on it waits).
  */

@@ -94,8 +94,8 @@ static int magic_queries(rt_runtime *rt, rt_buf *out) {
   return rc;
 }
 
-/* %streams, %describe NAME, %create NAME shards N, against the session's
- * region and endpoint. */
+/* %streams, %describe NAME, %create NAME shards N | on_demand, against the
+ * session's region and endpoint. */
 static int magic_kinesis(rt_runtime *rt, const dsl_stmt *st, const char *src, rt_buf *out,
                          rt_err *err) {
   char region[512], endpoint[512], stream[256];
@@ -111,8 +111,10 @@ static int magic_kinesis(rt_runtime *rt, const dsl_stmt *st, const char *src, rt
   arg_text(st->u.magic.args[0], src, stream, sizeof(stream));
   if (strcmp(name, "describe") == 0)
     return rt_kin_magic_describe(r, e, stream, out, err);
-  /* the parser saw `NAME shards N`, N a whole number from 1 to 10000 */
-  return rt_kin_magic_create(r, e, stream, (int)st->u.magic.args[2]->u.num, out, err);
+  /* the parser saw `NAME shards N`, N a whole number from 1 to 10000, or
+   * `NAME on_demand` (0 shards) */
+  int shards = st->u.magic.nargs == 3 ? (int)st->u.magic.args[2]->u.num : 0;
+  return rt_kin_magic_create(r, e, stream, shards, out, err);
 }
 
 int rt_runtime_aws(rt_runtime *rt, rt_buf *out, rt_err *err) {

@@ -606,6 +606,10 @@ static void test_magics(void) {
   ASSERT_STR_EQ(d->u.magic.args[0]->u.field.text, "s-1");
   ASSERT_EQ(p->stmts[9].u.magic.args[0]->kind, DSL_EX_NUMBER);
   dsl_program_free(&p);
+  dsl_program *od = parse_ok("%create clicks on_demand\n");
+  ASSERT_EQ(od->stmts[0].u.magic.nargs, 2);
+  ASSERT_STR_EQ(od->stmts[0].u.magic.args[1]->u.field.text, "on_demand");
+  dsl_program_free(&od);
   dsl_program *aws = parse_ok("%aws\n");
   ASSERT_STR_EQ(aws->stmts[0].u.magic.name, "aws");
   ASSERT_EQ(aws->stmts[0].u.magic.nargs, 0);

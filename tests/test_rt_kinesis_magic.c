@@ -77,7 +77,23 @@ static void test_create(void) {
   ASSERT_EQ(rt_kin_magic_create(NULL, srv.url, "made", 3, &out, &err), 0);
   ASSERT_STR_EQ(out.data, "Created stream made with 3 shards.\n");
   ASSERT_EQ(rt_kin_magic_create(NULL, srv.url, "made", 3, &out, &err), RT_EEXIST);
-  ASSERT_EQ(rt_kin_magic_create(NULL, srv.url, "made2", 0, &out, &err), RT_EINVAL);
+  ASSERT_EQ(rt_kin_magic_create(NULL, srv.url, "made2", -1, &out, &err), RT_EINVAL);
+  if (server_is(&srv, "kinesis-mock")) { /* kinesalite has no on-demand mode */
+    rt_buf_clear(&out);
+    ASSERT_EQ(rt_kin_magic_create(NULL, srv.url, "made-od", 0, &out, &err), 0);
+    ASSERT_STR_EQ(out.data, "Created on-demand stream made-od.\n");
+    rt_awsj *k = NULL;
+    rt_aws_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    snprintf(cfg.region, sizeof(cfg.region), "us-east-1");
+    snprintf(cfg.kinesis_endpoint, sizeof(cfg.kinesis_endpoint), "%s", srv.url);
+    ASSERT((k = rt_kin_new(&cfg, NULL, NULL)) != NULL);
+    ASSERT_EQ(rt_kin_wait_active(k, "made-od", 5000, NULL), 0);
+    rt_kin_stream_info info;
+    ASSERT_EQ(rt_kin_describe_stream(k, "made-od", &info, NULL), 0);
+    ASSERT_STR_EQ(info.mode, "ON_DEMAND");
+    rt_awsj_free(&k);
+  }
   rt_buf_clear(&out);
   ASSERT_EQ(rt_kin_magic_streams(NULL, srv.url, &out, &err), 0);
   ASSERT(strstr(out.data, "made") != NULL);
