@@ -20,6 +20,7 @@
 #include "rt_aws_creds.h"
 #include "rt_aws_json.h"
 #include "rt_time.h"
+#include "../tests/test_spawn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,28 +40,14 @@ static void write_home(const char *rel, const char *text) {
   fclose(f);
 }
 
+/* Starts tests/py/aws_cred_server.py (Debian's python3); fills srv. */
 static pid_t server_start(int *in_fd) {
-  int in[2], out[2];
-  if (pipe(in) || pipe(out))
+  char *argv[] = {"/usr/bin/python3", "tests/py/aws_cred_server.py", "3600", NULL};
+  pid_t pid;
+  long port = spawn_with_port(argv, &pid, in_fd);
+  if (port < 0)
     exit(1);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    close(in[1]);
-    close(out[0]);
-    execlp("/usr/bin/python3", "python3", "tests/py/aws_cred_server.py", "3600", (char *)NULL);
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  char buf[32] = "";
-  ssize_t n = 0;
-  while (n < 31 && read(out[0], buf + n, 1) == 1 && buf[n] != '\n')
-    n++;
-  close(out[0]);
-  snprintf(srv, sizeof(srv), "http://127.0.0.1:%ld", strtol(buf, NULL, 10));
-  *in_fd = in[1];
+  snprintf(srv, sizeof(srv), "http://127.0.0.1:%ld", port);
   return pid;
 }
 

@@ -15,6 +15,7 @@
  *                   `node tests/services/serve.js dynalite 0` (run from the
  *                   repository's root)
  */
+#include "../tests/test_spawn.h"
 #include "../tests/test_state_pipeline.h"
 #include "rt_ddb_state.h"
 #include "rt_kinesis_checkpoint.h"
@@ -46,29 +47,10 @@ static double median(double *v, int n) {
 
 /* Starts dynalite through tests/services/serve.js; fills url, returns pid. */
 static pid_t start_dynalite(char *url, size_t n, int *stdin_fd) {
-  int in[2], out[2];
-  if (pipe(in) != 0 || pipe(out) != 0)
-    return -1;
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    close(in[1]);
-    close(out[0]);
-    execlp("node", "node", "tests/services/serve.js", "dynalite", "0", (char *)NULL);
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  char buf[32] = "";
-  ssize_t k = 0;
-  while (k < (ssize_t)sizeof(buf) - 1 && read(out[0], buf + k, 1) == 1 && buf[k] != '\n')
-    k++;
-  buf[k] = '\0';
-  close(out[0]);
-  *stdin_fd = in[1];
-  long port = strtol(buf, NULL, 10);
-  if (port <= 0 || port > 65535)
+  char *argv[] = {"node", "tests/services/serve.js", "dynalite", "0", NULL};
+  pid_t pid;
+  long port = spawn_with_port(argv, &pid, stdin_fd);
+  if (port < 0)
     return -1;
   snprintf(url, n, "http://127.0.0.1:%ld", port);
   return pid;

@@ -12,6 +12,7 @@
 #include "rt_aws_creds.h"
 #include "rt_time.h"
 #include "test.h"
+#include "test_spawn.h"
 
 #include <curl/curl.h>
 #include <signal.h>
@@ -77,37 +78,19 @@ static int chain(const char *profile, int loopback, rt_aws_creds_value *v, rt_er
 
 /* ---- the scripted server ------------------------------------------------- */
 
-static void server_start(void) {
+/* Starts tests/py/aws_cred_server.py (Debian's python3), credentials living
+ * an hour. Not named server_start: that name marks a Kinesis test to CMake,
+ * which would run this binary twice. */
+static void start_cred_server(void) {
   char script[512];
   snprintf(script, sizeof(script), "%s/py/aws_cred_server.py", EDDY_TEST_DATA);
-  int in[2], out[2];
-  ASSERT(pipe(in) == 0 && pipe(out) == 0);
-  srv_pid = fork();
-  ASSERT(srv_pid >= 0);
-  if (srv_pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    close(in[1]);
-    close(out[0]);
-    execl("/usr/bin/python3", "python3", script, "3600", (char *)NULL); /* Debian's */
-    execlp("python3", "python3", script, "3600", (char *)NULL);
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  srv_stdin = in[1];
-  char buf[32] = "";
-  ssize_t n = 0;
-  while (n < (ssize_t)sizeof(buf) - 1 && read(out[0], buf + n, 1) == 1 && buf[n] != '\n')
-    n++;
-  buf[n] = '\0';
-  close(out[0]);
-  long port = strtol(buf, NULL, 10);
-  ASSERT(port > 0 && port < 65536);
+  char *argv[] = {"/usr/bin/python3", script, "3600", NULL};
+  long port = spawn_with_port(argv, &srv_pid, &srv_stdin);
+  ASSERT(port > 0);
   snprintf(srv_url, sizeof(srv_url), "http://127.0.0.1:%ld", port);
 }
 
-static void server_stop(void) {
+static void stop_cred_server(void) {
   close(srv_stdin); /* the server exits when its stdin closes */
   waitpid(srv_pid, NULL, 0);
 }
@@ -172,7 +155,7 @@ static void test_process_parse(void) {
   ASSERT_EQ(rt_aws_process_parse(ok, strlen(ok), &v, &err), 0);
   ASSERT_STR_EQ(v.access_key, "AKP");
   ASSERT_STR_EQ(v.session_token, "TP");
-  ASSERT(v.expires_ms > 0);
+  ASSERT_EQ(v.expires_ms, 1795168800000LL); /* the Expiration given, 2026-11-20T10:00:00Z */
   const char *forever = "{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\"}";
   ASSERT_EQ(rt_aws_process_parse(forever, strlen(forever), &v, &err), 0);
   ASSERT_EQ(v.expires_ms, 0);
@@ -610,14 +593,14 @@ int main(void) {
   TEST_RUN(test_malformed_config);
   TEST_RUN(test_sso_token_missing_and_expired);
   TEST_RUN(test_imds_unreachable_then_next);
-  server_start();
+  start_cred_server();
   TEST_RUN(test_web_identity);
   TEST_RUN(test_assume_role_signed_with_source);
   TEST_RUN(test_sts_endpoint_from_services_section);
   TEST_RUN(test_sso);
   TEST_RUN(test_container_and_imds);
   TEST_RUN(test_provider_refreshes);
-  server_stop();
+  stop_cred_server();
   curl_global_cleanup();
   char cmd[400];
   snprintf(cmd, sizeof(cmd), "rm -rf %s", home);

@@ -306,29 +306,9 @@ static void proxy_start(server *s, const char *upstream, const char *schedule) {
       "sys.stdin.read()\n"
       "print('faults served:', p.hits, file=sys.stderr)\n"
       "p.stop()\n";
-  int in[2], out[2];
-  ASSERT(pipe(in) == 0 && pipe(out) == 0);
-  s->pid = fork();
-  ASSERT(s->pid >= 0);
-  if (s->pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    close(in[1]);
-    close(out[0]);
-    execl("/usr/bin/python3", "python3", "-c", prog, dir, port, schedule, (char *)NULL);
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  s->stdin_fd = in[1];
-  char buf[32] = "";
-  ssize_t n = 0;
-  while (n < (ssize_t)sizeof(buf) - 1 && read(out[0], buf + n, 1) == 1 && buf[n] != '\n')
-    n++;
-  buf[n] = '\0';
-  close(out[0]);
-  long p = strtol(buf, NULL, 10);
-  if (p <= 0 || p > 65535)
+  char *argv[] = {"/usr/bin/python3", "-c", (char *)prog, dir, port, (char *)schedule, NULL};
+  long p = spawn_with_port(argv, &s->pid, &s->stdin_fd);
+  if (p < 0)
     server_fail("fault_proxy.py", "it did not print its port (is /usr/bin/python3 there?)");
   snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%ld", p);
 }

@@ -12,6 +12,7 @@
 #define EDDY_TEST_RT_KINESIS_SERVER_H
 
 #include "test.h"
+#include "test_spawn.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -49,33 +50,10 @@ static void server_start_service(server *s, const char *name) {
            strcmp(name, "kinesis-mock") == 0 ? "kinesis-local" : name);
   if (access(script, R_OK) != 0 || access(module, R_OK) != 0)
     server_fail(name, "node_modules is missing it");
-  int in[2], out[2];
-  ASSERT(pipe(in) == 0 && pipe(out) == 0);
-  s->pid = fork();
-  ASSERT(s->pid >= 0);
-  if (s->pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    close(in[1]);
-    close(out[0]);
-    execlp("node", "node", script, name, "0", (char *)NULL);
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  s->stdin_fd = in[1];
-  char buf[32] = "";
-  ssize_t n = 0, got;
-  while (n < (ssize_t)sizeof(buf) - 1 && (got = read(out[0], buf + n, 1)) == 1 && buf[n] != '\n')
-    n++;
-  buf[n] = '\0';
-  close(out[0]);
-  long port = strtol(buf, NULL, 10);
-  if (port <= 0 || port > 65535) {
-    close(s->stdin_fd);
-    waitpid(s->pid, NULL, 0);
+  char *argv[] = {"node", script, (char *)name, "0", NULL};
+  long port = spawn_with_port(argv, &s->pid, &s->stdin_fd);
+  if (port < 0)
     server_fail(name, "it did not print its port (is node installed?)");
-  }
   snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%ld", port);
 }
 
