@@ -172,20 +172,28 @@ static void test_bounded_read(void) {
   rt_source_free(&src);
 }
 
+/* A KPL aggregate of user records "{"k":I%3,"i":I}", I in [first, first+n),
+ * into *out (caller frees) and its partition key into pk. */
+static void make_aggregate(int first, int n, rt_buf *out, char pk[257]) {
+  rt_kpl_agg *a = rt_kpl_agg_new(0);
+  for (int i = first; i < first + n; i++) {
+    char key[16], data[48];
+    snprintf(key, sizeof(key), "key-%d", i % 3);
+    snprintf(data, sizeof(data), "{\"k\":%d,\"i\":%d}", i % 3, i);
+    ASSERT_EQ(rt_kpl_agg_add(a, key, NULL, data, strlen(data)), 0);
+  }
+  rt_buf_init(out, 0);
+  char ehk[40];
+  ASSERT_EQ(rt_kpl_agg_finish(a, out, pk, ehk), 0);
+  rt_kpl_agg_free(&a);
+}
+
 static void test_aggregates(void) {
   make_stream("agg", 1);
   put_n("agg", 0, 5, 3);
-  rt_kpl_agg *a = rt_kpl_agg_new(0);
-  for (int i = 5; i < 55; i++) {
-    char pk[16], data[48];
-    snprintf(pk, sizeof(pk), "key-%d", i % 3);
-    snprintf(data, sizeof(data), "{\"k\":%d,\"i\":%d}", i % 3, i);
-    ASSERT_EQ(rt_kpl_agg_add(a, pk, NULL, data, strlen(data)), 0);
-  }
   rt_buf out;
-  rt_buf_init(&out, 0);
-  char pk[257], ehk[40];
-  ASSERT_EQ(rt_kpl_agg_finish(a, &out, pk, ehk), 0);
+  char pk[257];
+  make_aggregate(5, 50, &out, pk);
   put_raw("agg", pk, out.data, out.len);
   out.data[out.len - 1] ^= 0x55; /* a broken aggregate: counted as bad, skipped */
   put_raw("agg", pk, out.data, out.len);
@@ -199,7 +207,6 @@ static void test_aggregates(void) {
   ASSERT_EQ(st.bad, 1);
   rt_source_free(&src);
   rt_buf_free(&out);
-  rt_kpl_agg_free(&a);
 }
 
 static void test_tail_latest_sees_new(void) {
@@ -270,20 +277,11 @@ static void test_checkpoint_resume(void) {
 
 /* Puts one KPL aggregate of user records "{"k":I%3,"i":I}", I in [first, first+n). */
 static void put_aggregate(const char *stream, int first, int n) {
-  rt_kpl_agg *a = rt_kpl_agg_new(0);
-  for (int i = first; i < first + n; i++) {
-    char pk[16], data[48];
-    snprintf(pk, sizeof(pk), "key-%d", i % 3);
-    snprintf(data, sizeof(data), "{\"k\":%d,\"i\":%d}", i % 3, i);
-    ASSERT_EQ(rt_kpl_agg_add(a, pk, NULL, data, strlen(data)), 0);
-  }
   rt_buf out;
-  rt_buf_init(&out, 0);
-  char pk[257], ehk[40];
-  ASSERT_EQ(rt_kpl_agg_finish(a, &out, pk, ehk), 0);
+  char pk[257];
+  make_aggregate(first, n, &out, pk);
   put_raw(stream, pk, out.data, out.len);
   rt_buf_free(&out);
-  rt_kpl_agg_free(&a);
 }
 
 static void copy_position(void *ctx, const char *partition, const char *position) {

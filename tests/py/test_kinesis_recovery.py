@@ -277,16 +277,8 @@ class RecoveryTest(unittest.TestCase):
             expected = collections.Counter()
             for i in range(total):
                 expected[((base_ms + 25 * i) // 10000 * 10000, "d%d" % (i % 5))] += 1
-            last = {}
-            for path in (out1, out2):
-                if not os.path.exists(path):
-                    continue
-                with open(path) as f:
-                    for line in f:
-                        if line.strip():
-                            w = json.loads(line)
-                            last[(window_ms(w["window_start"]), w["device_id"])] = w["n"]
-            self.assertEqual(last, dict(expected), "window counts lost or doubled")
+            self.assertEqual(last_rows([out1, out2]), dict(expected),
+                             "window counts lost or doubled")
 
     def test_window_state_refused_by_dynamodb(self):
         # DynamoDB checkpoints have no room for operator state: a windowed
@@ -315,6 +307,21 @@ def window_ms(v):
     import datetime
     t = datetime.datetime.strptime(v.rstrip("Z")[:23], "%Y-%m-%dT%H:%M:%S.%f")
     return int(t.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
+
+
+def last_rows(paths):
+    """{(window start ms, device): n} of the last row of each window and device in the
+    `into file` outputs at paths (a missing file has none)."""
+    last = {}
+    for path in paths:
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            for line in f:
+                if line.strip():
+                    w = json.loads(line)
+                    last[(window_ms(w["window_start"]), w["device_id"])] = w["n"]
+    return last
 
 
 if __name__ == "__main__":

@@ -108,7 +108,12 @@ class ReshardTest(unittest.TestCase):
     def wait(self, pred, timeout, what):
         wait_for(pred, timeout, what)
 
-    def test_split_then_merge_during_a_query(self):
+    def reshard_during_a_query(self, first_records, reshard):
+        """A 2-shard stream, `eddy run` reading it from the trim horizon and a
+        producer writing; once the query read first_records, reshard(ctl, wait_put)
+        changes the shards (wait_put(n, what) waits until n more records
+        were put). Then the producer stops and the query catches up. Returns
+        (rows the query wrote, records put, the stream's shards by id)."""
         with Service(self.KINESIS) as svc, tempfile.TemporaryDirectory() as tmp:
             ctl = KinesisClient(svc.port)
             self.addCleanup(ctl.close)
@@ -124,44 +129,46 @@ class ReshardTest(unittest.TestCase):
                                     env=svc.env(), stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True)
 
-            def lines():
-                return count_lines(out)
+            def wait_put(n, what):
+                put_before = len(prod.put)
+                self.wait(lambda: len(prod.put) >= put_before + n, 60, what)
             try:
-                self.wait(lambda: lines() >= 200, 60, "the query to read the first records")
-                shards = {s["ShardId"]: s for s in ctl.list_shards(STREAM)}
-                s0 = shards["shardId-000000000000"]
-                lo = int(s0["HashKeyRange"]["StartingHashKey"])
-                hi = int(s0["HashKeyRange"]["EndingHashKey"])
-                ctl.call("SplitShard", {"StreamName": STREAM, "ShardToSplit": s0["ShardId"],
-                                        "NewStartingHashKey": str((lo + hi + 1) // 2)})
-                ctl.wait_active(STREAM)
-                children = [s["ShardId"] for s in ctl.list_shards(STREAM)
-                            if s.get("ParentShardId") == s0["ShardId"]]
-                self.assertEqual(len(children), 2)
-                put_before = len(prod.put)
-                self.wait(lambda: len(prod.put) >= put_before + 300, 60,
-                          "records into the children")
-                ctl.call("MergeShards", {"StreamName": STREAM, "ShardToMerge": children[0],
-                                         "AdjacentShardToMerge": children[1]})
-                ctl.wait_active(STREAM)
-                put_before = len(prod.put)
-                self.wait(lambda: len(prod.put) >= put_before + 300, 60,
-                          "records into the merged shard")
+                self.wait(lambda: count_lines(out) >= first_records, 60,
+                          "the query to read the first records")
+                reshard(ctl, wait_put)
                 prod.stop_evt.set()
                 prod.join(timeout=60)
                 self.assertFalse(prod.is_alive(), "the producer did not stop")
                 self.assertIsNone(prod.error)
                 total = len(prod.put)
-                self.wait(lambda: lines() >= total, 60, "the query to catch up")
+                self.wait(lambda: count_lines(out) >= total, 60, "the query to catch up")
             finally:
                 prod.stop_evt.set()
                 err = stop_eddy(eddy)
             self.assertEqual(eddy.returncode, 0, err)
-            seen = read_rows(out)
-            shards = {s["ShardId"]: s for s in ctl.list_shards(STREAM)}
+            return read_rows(out), prod.put, {s["ShardId"]: s for s in ctl.list_shards(STREAM)}
 
+    def test_split_then_merge_during_a_query(self):
+        def split_then_merge(ctl, wait_put):
+            shards = {s["ShardId"]: s for s in ctl.list_shards(STREAM)}
+            s0 = shards["shardId-000000000000"]
+            lo = int(s0["HashKeyRange"]["StartingHashKey"])
+            hi = int(s0["HashKeyRange"]["EndingHashKey"])
+            ctl.call("SplitShard", {"StreamName": STREAM, "ShardToSplit": s0["ShardId"],
+                                    "NewStartingHashKey": str((lo + hi + 1) // 2)})
+            ctl.wait_active(STREAM)
+            children = [s["ShardId"] for s in ctl.list_shards(STREAM)
+                        if s.get("ParentShardId") == s0["ShardId"]]
+            self.assertEqual(len(children), 2)
+            wait_put(300, "records into the children")
+            ctl.call("MergeShards", {"StreamName": STREAM, "ShardToMerge": children[0],
+                                     "AdjacentShardToMerge": children[1]})
+            ctl.wait_active(STREAM)
+            wait_put(300, "records into the merged shard")
+
+        seen, put, shards = self.reshard_during_a_query(200, split_then_merge)
         self.assertEqual(len(shards), 5)
-        self.check_seen(seen, prod.put, shards, 3)
+        self.check_seen(seen, put, shards, 3)
 
     def check_seen(self, seen, put, shards, min_checked):
         """Every record put came out exactly once, in sequence order per shard,
@@ -197,44 +204,17 @@ class ReshardTest(unittest.TestCase):
         shards to reach the count, and names the children in ChildShards."""
         if self.KINESIS == "kinesalite":
             self.skipTest("kinesalite has no UpdateShardCount (UnknownOperationException)")
-        with Service(self.KINESIS) as svc, tempfile.TemporaryDirectory() as tmp:
-            ctl = KinesisClient(svc.port)
-            self.addCleanup(ctl.close)
-            ctl.create_stream(STREAM, 2)
-            out = os.path.join(tmp, "seen.jsonl")
-            prog = os.path.join(tmp, "q.eddy")
-            with open(prog, "w") as f:
-                f.write('kinesis "%s" from trim_horizon | select shard, sequence\n'
-                        '| into file "%s"\n' % (STREAM, out))
-            prod = Producer(svc.port)
-            prod.start()
-            eddy = subprocess.Popen([EDDY_BIN, "run", prog, "--set", "batch=200ms"],
-                                    env=svc.env(), stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, text=True)
-            try:
-                self.wait(lambda: count_lines(out) >= 100, 60, "the query's first records")
-                for target in (3, 2):
-                    ctl.call("UpdateShardCount", {"StreamName": STREAM, "TargetShardCount": target,
-                                                  "ScalingType": "UNIFORM_SCALING"})
-                    ctl.wait_active(STREAM)
-                    put_before = len(prod.put)
-                    self.wait(lambda: len(prod.put) >= put_before + 200, 60,
-                              "records into the new shards")
-                prod.stop_evt.set()
-                prod.join(timeout=60)
-                self.assertFalse(prod.is_alive(), "the producer did not stop")
-                self.assertIsNone(prod.error)
-                total = len(prod.put)
-                self.wait(lambda: count_lines(out) >= total, 60, "the query to catch up")
-            finally:
-                prod.stop_evt.set()
-                err = stop_eddy(eddy)
-            self.assertEqual(eddy.returncode, 0, err)
-            seen = read_rows(out)
-            shards = {s["ShardId"]: s for s in ctl.list_shards(STREAM)}
+        def update_shard_count(ctl, wait_put):
+            for target in (3, 2):
+                ctl.call("UpdateShardCount", {"StreamName": STREAM, "TargetShardCount": target,
+                                              "ScalingType": "UNIFORM_SCALING"})
+                ctl.wait_active(STREAM)
+                wait_put(200, "records into the new shards")
+
+        seen, put, shards = self.reshard_during_a_query(100, update_shard_count)
         self.assertEqual(sum(1 for s in shards.values()
                              if not s["SequenceNumberRange"].get("EndingSequenceNumber")), 2)
-        self.check_seen(seen, prod.put, shards, 3)
+        self.check_seen(seen, put, shards, 3)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import unittest
 
 from services import EDDY_BIN, KinesisClient, Service, on_each_kinesis_server
 from test_kinesis_reshard import wait_for
-from test_kinesis_recovery import window_ms
+from test_kinesis_recovery import last_rows
 
 BATCH_MS = 200
 BASE_MS = 1700000000000
@@ -29,20 +29,6 @@ BASE_MS = 1700000000000
 def reading(i):
     """Record i: device d(i % 5), event time 25 ms apart, id i."""
     return {"device_id": "d%d" % (i % 5), "ts": BASE_MS + 25 * i, "id": i}
-
-
-def last_rows(paths):
-    """{(window start ms, device): n} of the last row of each window and device."""
-    last = {}
-    for path in paths:
-        if not os.path.exists(path):
-            continue
-        with open(path) as f:
-            for line in f:
-                if line.strip():
-                    w = json.loads(line)
-                    last[(window_ms(w["window_start"]), w["device_id"])] = w["n"]
-    return last
 
 
 @on_each_kinesis_server
