@@ -48,8 +48,7 @@ typedef struct shard_pipe {
   int64_t since_ms;     /* processing time it was acquired */
   int64_t last_rec_ms;  /* processing time of its last record, or 0 */
   bool at_tip;          /* its reader found it at its tip since its last record */
-  bool have_tip;        /* tip_ms is meaningful */
-  int64_t tip_ms;       /* start (mono ms) of the last such call */
+  int64_t tip_ms;       /* start (mono ms) of the last call that found it so, or 0 */
   bool ending;          /* ended(): finish after the batch */
   bool done;            /* finished: every window published or pending */
   int nkeys;            /* group keys of the plan */
@@ -271,9 +270,8 @@ static void hook_at_tip(void *ctx, const char *shard, int64_t asked_ms) {
   if (!sp)
     return;
   sp->at_tip = true;
-  if (!sp->have_tip || asked_ms > sp->tip_ms)
+  if (asked_ms > sp->tip_ms)
     sp->tip_ms = asked_ms;
-  sp->have_tip = true;
 }
 
 static void hook_ended(void *ctx, const char *shard) {

@@ -156,12 +156,11 @@ static void take_item(void *ctx, json_t *item) {
   rt_free(e->owner);
   e->owner = owner ? rt_xstrdup(owner) : NULL;
   rt_free(e->checkpoint);
-  e->checkpoint = NULL;
   /* a sequence joins its sub-sequence ("SEQ:SUB"); a sentinel stays as it is */
-  if (ck && ck[0] >= '0' && ck[0] <= '9' && rt_ddb_state_position(item, &e->checkpoint, NULL) != 0)
-    e->checkpoint = NULL;
-  if (!e->checkpoint && ck)
-    e->checkpoint = rt_xstrdup(ck);
+  bool joined = ck && ck[0] >= '0' && ck[0] <= '9' &&
+                rt_ddb_state_position(item, &e->checkpoint, NULL) == 0;
+  if (!joined)
+    e->checkpoint = ck ? rt_xstrdup(ck) : NULL;
   e->seen = 1;
   rt_ddb_state_meta m;
   rt_ddb_state_meta_of(item, &m);
@@ -408,7 +407,7 @@ int rt_kin_leases_checkpoint(rt_kin_leases *l, const char *shard, const char *se
   if (!e || !mine(l, e))
     return rt_err_set(err, RT_ENOTFOUND, "this worker holds no lease on %s", shard);
   char ck[128], sub[32];
-  if (strcmp(seq, "SHARD_END") == 0 || (seq[0] < '0' || seq[0] > '9'))
+  if (seq[0] < '0' || seq[0] > '9') /* SHARD_END */
     snprintf(ck, sizeof(ck), "%s", seq), snprintf(sub, sizeof(sub), "0");
   else if (rt_ddb_state_split_seq(seq, ck, sizeof(ck), sub, sizeof(sub), err) != 0)
     return RT_EINVAL;
