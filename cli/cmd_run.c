@@ -179,7 +179,7 @@ static int run_program(run_ctx *c, const char *path, const char *src, size_t len
     return rc == RT_ESYNTAX || rc == RT_ETYPE ? 2 : 1;
   }
   rt_runtime_wait(c->rt, 0, -1);
-  if (rc < 0 && rc != RT_EINTR) {
+  if (rc < 0 && rc != RT_EINTR && !atomic_load(&c->failed)) { /* else print_end said it */
     fprintf(stderr, "eddy run: %s\n", err.msg);
     return 1;
   }

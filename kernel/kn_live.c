@@ -396,7 +396,7 @@ static void on_end(void *ud, const rt_query_info *q, const rt_query_stats *st,
   draw(l, d, q, st->state == RT_QUERY_FAILED ? err : NULL);
   if (st->state == RT_QUERY_FAILED && !q->bounded) {
     /* Nobody waits for an endless query: say it failed where it started. */
-    char line[400];
+    char line[sizeof(err->msg) + 64];
     snprintf(line, sizeof(line), "query %llu failed: %s\n", (unsigned long long)q->id,
              err ? err->msg : "unknown error");
     kn_iopub_publish(d->iopub, "stream", &d->parent,

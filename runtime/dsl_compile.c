@@ -380,7 +380,7 @@ static int st_agg(cc *c, const dsl_stage *st) {
   a->wopts.agg_names = anames;
   rt_window *probe = rt_window_new(&a->wopts, c->err);
   if (!probe) { /* inconsistent sizes: point at the window stage */
-    char msg[256];
+    char msg[sizeof(c->err->msg)];
     snprintf(msg, sizeof(msg), "%s", c->err ? c->err->msg : "bad window");
     const dsl_stage *at = c->win ? c->win : st;
     return rt_err_set_at(c->err, RT_ETYPE, c->win ? c->win_src : c->src, at->span.off,

@@ -469,6 +469,31 @@ void rt_aggset_add(const rt_aggset *set, void *block, const rt_value *args,
   }
 }
 
+bool rt_aggset_has_heap(const rt_aggset *set) {
+  for (int s = 0; s < set->nslots; s++)
+    if (set->slots[s].kind != RT_AGG_COUNT && set->slots[s].kind != RT_AGG_SUM &&
+        set->slots[s].kind != RT_AGG_AVG && set->slots[s].kind != RT_AGG_STDDEV)
+      return true;
+  return false;
+}
+
+size_t rt_aggset_heap_bytes(const rt_aggset *set, const void *block) {
+  const rt_agg_state *st = block;
+  size_t n = 0;
+  for (int s = 0; s < set->nslots; s++) {
+    rt_agg_kind kind = set->slots[s].kind;
+    if (kind == RT_AGG_MIN || kind == RT_AGG_MAX)
+      n += rt_value_heap_bytes(st[s].u.ext);
+    else if (kind == RT_AGG_FIRST || kind == RT_AGG_LAST)
+      n += rt_value_heap_bytes(st[s].u.ord.v);
+    else if (kind == RT_AGG_COUNT_DISTINCT && st[s].u.hll)
+      n += rt_hll_memory(st[s].u.hll);
+    else if (rt_agg_kind_is_quantile(kind) && st[s].u.q)
+      n += rt_quantile_memory(st[s].u.q);
+  }
+  return n;
+}
+
 void rt_aggset_merge(const rt_aggset *set, void *dst, const void *src) {
   rt_agg_state *d = dst;
   const rt_agg_state *s = src;

@@ -156,6 +156,14 @@ void rt_aggset_add(const rt_aggset *set, void *block, const rt_value *args,
 /* Merges block src into dst (src unchanged). */
 void rt_aggset_merge(const rt_aggset *set, void *dst, const void *src);
 
+/* Memory accounting. has_heap: whether any state of the set can own heap
+ * memory (min/max/first/last of strings, count_distinct, percentiles); when
+ * false, heap_bytes is always 0 and a caller may skip the walk over its
+ * blocks. heap_bytes: the heap bytes block's states own, beyond the block
+ * itself. O(aggregates). */
+bool rt_aggset_has_heap(const rt_aggset *set);
+size_t rt_aggset_heap_bytes(const rt_aggset *set, const void *block);
+
 /* Writes the n results into out[0..n), in spec order. Strings are borrowed
  * from the block (see rt_agg_result). */
 void rt_aggset_results(const rt_aggset *set, const void *block, rt_value *out);

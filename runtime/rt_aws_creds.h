@@ -179,7 +179,7 @@ typedef struct rt_aws_creds_status {
   int64_t next_refresh_ms; /* 0 = none planned */
   uint64_t refreshes;    /* renewals that succeeded */
   uint64_t failures;     /* renewals that failed (retried with backoff) */
-  char last_error[256];  /* the last failure's message, "" after a success */
+  char last_error[512];  /* the last failure's message, "" after a success */
   double last_renewal_ms; /* how long the last renewal took (0: none yet) */
   uint64_t reader_waits; /* copies of the credentials that found the lock taken
                           * (held only for a copy, never across a renewal) */

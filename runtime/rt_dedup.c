@@ -55,6 +55,10 @@ void rt_dedup_free(rt_dedup **d) {
   *d = NULL;
 }
 
+size_t rt_dedup_memory(const rt_dedup *d) {
+  return sizeof(*d) + (d->mask + 1) * sizeof(dd_entry) + d->ring_cap * sizeof(dd_entry);
+}
+
 size_t rt_dedup_size(const rt_dedup *d) { return d->count; }
 
 static size_t find_slot(const rt_dedup *d, uint64_t h) {

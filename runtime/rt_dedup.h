@@ -54,4 +54,8 @@ int rt_dedup_restore(rt_dedup *d, const void *data, size_t len, rt_err *err);
 /* Number of keys currently remembered. */
 size_t rt_dedup_size(const rt_dedup *d);
 
+/* Heap bytes the state holds (its map and ring at their allocated size),
+ * for the memory budget. O(1). */
+size_t rt_dedup_memory(const rt_dedup *d);
+
 #endif

@@ -678,6 +678,17 @@ void rt_dist_get_stats(const rt_dist *d, rt_pipeline_stats *out) {
   }
 }
 
+void rt_dist_memory(rt_dist *d, rt_state_memory *acc) {
+  for (size_t i = 0; i < d->nshards; i++) {
+    shard_pipe *sp = d->shards[i];
+    rt_pipeline_memory(sp->pipe, acc);
+    acc->other += sp->aout * sizeof(outgoing);
+    for (size_t j = 0; j < sp->nout; j++)
+      acc->other += sp->out[j].len + RT_MEM_CHUNK_OVERHEAD;
+  }
+  acc->total = acc->window + acc->dedup + acc->other;
+}
+
 uint64_t rt_dist_merged(const rt_dist *d) { return d->merged; }
 
 bool rt_dist_watermark(const rt_dist *d, int64_t *wm) {

@@ -88,6 +88,12 @@ int rt_dist_tick(rt_dist *d, int64_t now_ms, rt_pipeline *main, rt_pipeline_emit
 /* Counters summed over every shard pipeline this worker ran. */
 void rt_dist_get_stats(const rt_dist *d, rt_pipeline_stats *out);
 
+/* Adds the state memory of the shard pipelines this worker holds, and of
+ * their partials not yet published, to *acc (rt_pipeline_memory). The
+ * merged windows being read are not counted: they are bounded by what the
+ * workers publish per window. */
+void rt_dist_memory(rt_dist *d, rt_state_memory *acc);
+
 /* Merged windows emitted so far, and the global watermark they reached
  * (false while none). */
 uint64_t rt_dist_merged(const rt_dist *d);

@@ -28,6 +28,7 @@ struct rt_group {
   unsigned char *payloads; /* alloc * payload_size bytes */
   group_slot *slots;    /* nslots */
   size_t mask;          /* nslots - 1 */
+  size_t key_bytes;     /* heap bytes of the key copies (strings) */
 };
 
 enum { GROUP_MIN_SLOTS = 16 };
@@ -43,8 +44,11 @@ rt_group *rt_group_new(int nkeys, size_t payload_size) {
 }
 
 static void release_keys(rt_group *g, size_t i) {
-  for (int k = 0; k < g->nkeys; k++)
-    rt_value_release(&g->keys[i * (size_t)g->nkeys + (size_t)k]);
+  for (int k = 0; k < g->nkeys; k++) {
+    rt_value *v = &g->keys[i * (size_t)g->nkeys + (size_t)k];
+    g->key_bytes -= rt_value_heap_bytes(*v);
+    rt_value_release(v);
+  }
 }
 
 void rt_group_free(rt_group **gp) {
@@ -129,8 +133,10 @@ size_t rt_group_upsert(rt_group *g, const rt_value *keys, uint64_t hash,
   if (g->count == g->alloc)
     grow_entries(g);
   size_t i = g->count++;
-  for (int k = 0; k < g->nkeys; k++)
+  for (int k = 0; k < g->nkeys; k++) {
     g->keys[i * (size_t)g->nkeys + (size_t)k] = rt_value_dup(keys[k]);
+    g->key_bytes += rt_value_heap_bytes(keys[k]);
+  }
   g->hashes[i] = hash;
   memset(g->payloads + i * g->payload_size, 0, g->payload_size);
   g->slots[s] = (group_slot){(uint32_t)hash, (uint32_t)(i + 1)};
@@ -182,6 +188,12 @@ void rt_group_remove(rt_group *g, size_t i) {
 }
 
 size_t rt_group_count(const rt_group *g) { return g->count; }
+
+size_t rt_group_memory(const rt_group *g) {
+  size_t per_entry = (size_t)(g->nkeys ? g->nkeys : 1) * sizeof(rt_value) + sizeof(uint64_t) +
+                     (g->payload_size ? g->payload_size : 1);
+  return sizeof(*g) + g->alloc * per_entry + (g->mask + 1) * sizeof(group_slot) + g->key_bytes;
+}
 
 const rt_value *rt_group_keys(const rt_group *g, size_t i) {
   return &g->keys[i * (size_t)g->nkeys];

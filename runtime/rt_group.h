@@ -48,6 +48,10 @@ void rt_group_remove(rt_group *g, size_t i);
 /* Number of groups; groups are indexed 0..count-1. */
 size_t rt_group_count(const rt_group *g);
 
+/* Heap bytes the table holds: its arrays at their allocated size, and the
+ * key copies. Not what payloads own (their owner counts that). O(1). */
+size_t rt_group_memory(const rt_group *g);
+
 /* The nkeys key values of group i. Borrowed; owned by the table, valid until
  * the group is removed or the table changes shape (insert/remove). */
 const rt_value *rt_group_keys(const rt_group *g, size_t i);

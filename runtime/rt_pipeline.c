@@ -128,6 +128,26 @@ void rt_pipeline_free(rt_pipeline **pp) {
   *pp = NULL;
 }
 
+void rt_pipeline_memory(rt_pipeline *p, rt_state_memory *acc) {
+  if (p->win) {
+    rt_window_stats ws;
+    rt_window_get_stats(p->win, &ws);
+    acc->window += rt_window_memory(p->win);
+    acc->window_groups += ws.groups;
+    acc->window_panes += ws.panes;
+  }
+  for (int i = 0; i < p->plan->nops; i++)
+    if (p->dedups[i]) {
+      acc->dedup += rt_dedup_memory(p->dedups[i]);
+      acc->dedup_keys += rt_dedup_size(p->dedups[i]);
+    }
+  size_t other = sizeof(*p) + (size_t)p->aparts * sizeof(wm_part);
+  for (int i = 0; i < p->nparts; i++)
+    other += p->parts[i].len + 1 + RT_MEM_CHUNK_OVERHEAD;
+  acc->other += other;
+  acc->total = acc->window + acc->dedup + acc->other;
+}
+
 int rt_pipeline_ncols(const rt_pipeline *p) { return p->plan->ncols; }
 bool rt_pipeline_exhausted(const rt_pipeline *p) { return p->exhausted; }
 void rt_pipeline_get_stats(const rt_pipeline *p, rt_pipeline_stats *out) {

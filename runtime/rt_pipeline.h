@@ -158,4 +158,23 @@ bool rt_pipeline_stateful(const rt_pipeline *p);
 /* Copies the counters into *out. */
 void rt_pipeline_get_stats(const rt_pipeline *p, rt_pipeline_stats *out);
 
+/* Where a query's state memory is, by operator (the memory budget, %set
+ * memory). Bytes are heap bytes the state holds, allocator bookkeeping
+ * estimated; a micro-batch's records and results are not state (they are
+ * bounded by the batch size and freed after it). */
+typedef struct rt_state_memory {
+  size_t total;         /* all of the below */
+  size_t window;        /* the agg operator: window panes, sessions or running groups */
+  size_t window_groups; /* its live group states (open sessions for session windows) */
+  size_t window_panes;  /* its live panes (sliding and tumbling windows) */
+  size_t dedup;         /* every dedup's remembered keys */
+  size_t dedup_keys;    /* how many */
+  size_t other;         /* the rest: event-time partitions, scale-out's outgoing partials */
+} rt_state_memory;
+
+/* Adds p's state memory to *acc (so a caller can sum several pipelines).
+ * Amortized O(1) per record since the last call, plus O(live panes +
+ * dedups) (rt_window_memory says which part may lag). */
+void rt_pipeline_memory(rt_pipeline *p, rt_state_memory *acc);
+
 #endif

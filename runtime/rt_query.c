@@ -50,6 +50,8 @@ struct rt_query {
   uint64_t rate_records;   /* records at the last rate sample */
   uint64_t rate_bytes;
   int64_t rate_at;         /* mono ms of the last rate sample */
+  size_t held;             /* its share of o.pool */
+  bool over_budget;        /* failed for memory: its windows are not emitted */
   int rc;                  /* how it ended */
   rt_err err;              /* why, when it failed */
 };
@@ -343,6 +345,96 @@ static int run_batch(rt_query *q) {
   return rc;
 }
 
+/* How the agg operator is written, for a memory error: "`agg` by id, site
+ * (session windows)". */
+static void describe_agg(const rt_query *q, rt_buf *out) {
+  const rt_window_opts *w = &q->plan->agg->wopts;
+  rt_buf_puts(out, "`agg`");
+  for (int i = 0; i < w->nkeys; i++)
+    rt_buf_printf(out, "%s%s", i ? ", " : " by ", w->key_names[i]);
+  if (w->kind == RT_WINDOW_SESSION)
+    rt_buf_puts(out, " (session windows)");
+  else if (w->kind == RT_WINDOW_RUNNING)
+    rt_buf_puts(out, " (running, no window)");
+}
+
+/* "%set NAME 2GB": twice the budget, as a user would type it. */
+static void suggest_budget(rt_buf *out, const char *setting, size_t budget) {
+  char sz[24];
+  rt_size_format(budget * 2, sz, sizeof(sz));
+  char *space = strchr(sz, ' ');
+  if (space)
+    memmove(space, space + 1, strlen(space));
+  rt_buf_printf(out, "%%set %s %s", setting, sz);
+}
+
+/* Fails the query whose state grew past a budget: the error says which
+ * operator holds what and what the user can do. session: the session's
+ * budget (else the query's own). Returns RT_EMEMORY. */
+static int memory_error(rt_query *q, const rt_state_memory *m, bool session, size_t total,
+                        size_t budget) {
+  char sz[24], bsz[24], tsz[24];
+  rt_buf msg;
+  rt_buf_init(&msg, 0);
+  rt_size_format(m->total, sz, sizeof(sz));
+  rt_size_format(budget, bsz, sizeof(bsz));
+  if (strcmp(sz, bsz) == 0) /* "holds 2 MB, over 2 MB" would read as a bug */
+    snprintf(sz, sizeof(sz), "%zu KB", (m->total + 1023) / 1024);
+  if (session)
+    rt_buf_printf(&msg, "the session's queries together hold %s, over the session's memory "
+                  "budget of %s, and this one grew to %s. ",
+                  rt_size_format(total, tsz, sizeof(tsz)), bsz, sz);
+  else
+    rt_buf_printf(&msg, "its state holds %s, over its memory budget of %s. ", sz, bsz);
+  bool window_grew = m->window >= m->dedup;
+  if (window_grew && q->plan->agg) {
+    describe_agg(q, &msg);
+    rt_buf_printf(&msg, " holds %s in %zu group%s", rt_size_format(m->window, sz, sizeof(sz)),
+                  m->window_groups, m->window_groups == 1 ? "" : "s");
+    if (m->window_panes > 1)
+      rt_buf_printf(&msg, " over %zu panes", m->window_panes);
+    const rt_window_opts *w = &q->plan->agg->wopts;
+    rt_buf_printf(&msg, ": group by fewer distinct keys or %s, ",
+                  w->kind == RT_WINDOW_SESSION   ? "use a shorter gap"
+                  : w->kind == RT_WINDOW_RUNNING ? "aggregate per window (`window 1m`)"
+                                                 : "use a shorter window");
+  } else {
+    rt_buf_printf(&msg, "`dedup` holds %s for %zu keys: keep keys for less time "
+                  "(`dedup ... within 10m`), ",
+                  rt_size_format(m->dedup, sz, sizeof(sz)), m->dedup_keys);
+  }
+  rt_buf_puts(&msg, "or raise the budget (");
+  suggest_budget(&msg, session ? "memory_total" : "memory", budget);
+  rt_buf_puts(&msg, session ? ", or stop other queries)." : ").");
+  q->rc = rt_err_set(&q->err, RT_EMEMORY, "%s", msg.data);
+  rt_buf_free(&msg);
+  q->over_budget = true;
+  atomic_store(&q->stop, true);
+  return RT_EMEMORY;
+}
+
+/* Measures the state after a batch, publishes it in the stats and the
+ * session's pool, and fails the query past its budget or the session's.
+ * Returns 0 or RT_EMEMORY. */
+static int check_memory(rt_query *q) {
+  rt_state_memory m = {0};
+  if (q->dist)
+    rt_dist_memory(q->dist, &m);
+  else
+    rt_pipeline_memory(q->pipe, &m);
+  pthread_mutex_lock(&q->mu);
+  q->st.state_bytes = m.total;
+  pthread_mutex_unlock(&q->mu);
+  size_t before = q->held;
+  size_t session = q->o.pool ? rt_budget_pool_update(q->o.pool, &q->held, m.total) : 0;
+  if (q->o.memory_budget && m.total > q->o.memory_budget)
+    return memory_error(q, &m, false, session, q->o.memory_budget);
+  size_t limit = q->o.pool ? rt_budget_pool_limit(q->o.pool) : 0;
+  if (limit && session > limit && m.total > before) /* the ones that grew stop */
+    return memory_error(q, &m, true, session, limit);
+  return 0;
+}
+
 /* Advances the windows; scaled out, also publishes and merges. */
 static void tick(rt_query *q) {
   if (!q->dist) {
@@ -364,6 +456,8 @@ static rt_query_state run_loop(rt_query *q) {
       return q->rc < 0 ? RT_QUERY_FAILED : RT_QUERY_STOPPED;
     int rc = run_batch(q);
     if (rc < 0 && rc != RT_EEOF)
+      return RT_QUERY_FAILED;
+    if (check_memory(q) < 0)
       return RT_QUERY_FAILED;
     refresh_stats(q, false);
     if (rc == RT_EEOF || rt_pipeline_exhausted(q->pipe) || mono_ms(q) >= deadline)
@@ -404,10 +498,14 @@ static void *query_main(void *arg) {
   /* Scaled out, a worker's open windows belong to the merged result of all
    * workers: the final commit published what closed; the last read emits
    * what is complete, and the rest stays with the next holder's state. */
-  if (q->dist)
-    tick(q);
-  else
-    rt_pipeline_finish(q->pipe, proc_time(q), on_result, q);
+  if (!q->over_budget) { /* else they may be too big to emit: they stay checkpointed */
+    if (q->dist)
+      tick(q);
+    else
+      rt_pipeline_finish(q->pipe, proc_time(q), on_result, q);
+  }
+  if (q->o.pool)
+    rt_budget_pool_update(q->o.pool, &q->held, 0);
   if (q->rc < 0)
     end = RT_QUERY_FAILED;
   refresh_stats(q, true);

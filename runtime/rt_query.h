@@ -18,6 +18,7 @@
 #define EDDY_RT_QUERY_H
 
 #include "dsl_compile.h"
+#include "rt_budget.h"
 #include "rt_err.h"
 #include "rt_output.h"
 #include "rt_pipeline.h"
@@ -45,6 +46,11 @@ typedef struct rt_query_opts {
                                        * NULL; borrowed for the start call */
   rt_source *source;      /* a source to use instead of opening the plan's
                            * (taken: the query owns it; tests, benchmark) */
+  size_t memory_budget;   /* bytes its state may hold (0: no limit); past it
+                           * the query fails with RT_EMEMORY (rt_budget.h) */
+  rt_budget_pool *pool;   /* the session's share, or NULL (borrowed: outlives
+                           * the query); past its limit the query that grew
+                           * fails with RT_EMEMORY */
 } rt_query_opts;
 
 typedef struct rt_query rt_query;

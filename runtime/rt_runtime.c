@@ -35,6 +35,7 @@ typedef struct rt_settings {
   int64_t lease_ms; /* `lease`: failover time of a scaled-out app's leases (0: 10 s) */
   bool observe;     /* `role observer`: watch a scaled-out app's merged result */
   bool unpaced; /* `pace off`: demo sources do not wait for their rate */
+  size_t memory; /* `memory`: a query's state budget in bytes (0: none) */
   char region[128], endpoint[512], dynamodb_endpoint[512], checkpoint_dir[1024], dir[1024];
 } rt_settings;
 
@@ -51,6 +52,7 @@ struct rt_runtime {
   rt_setting_ext ext[MAX_EXT_SETTINGS]; /* the caller's settings */
   int next;
   const rt_clock *clock;  /* for new queries (NULL: the system's), borrowed */
+  rt_budget_pool *pool;   /* the state memory of all queries (`memory_total`) */
 };
 
 rt_runtime *rt_runtime_new(void) {
@@ -58,6 +60,8 @@ rt_runtime *rt_runtime_new(void) {
   pthread_mutex_init(&rt->mu, NULL);
   rt->set.batch_ms = 1000;
   rt->set.refresh_ms = 1000;
+  rt->set.memory = RT_BUDGET_QUERY_DEFAULT;
+  rt->pool = rt_budget_pool_new(rt_budget_session_default());
   return rt;
 }
 
@@ -202,6 +206,7 @@ void rt_runtime_free(rt_runtime **rtp) {
   for (int i = 0; i < rt->nprogs; i++)
     dsl_program_free(&rt->progs[i]);
   rt_free(rt->progs);
+  rt_budget_pool_free(&rt->pool);
   pthread_mutex_destroy(&rt->mu);
   rt_free(rt);
   *rtp = NULL;
@@ -234,6 +239,23 @@ static int set_duration(int64_t *dst, const char *name, const char *v, rt_err *e
   return 0;
 }
 
+/* "256MB", "off" (no budget) or a number of bytes; at least 1 MB. */
+static int set_size(size_t *dst, const char *name, const char *v, rt_err *err) {
+  if (strcmp(v, "off") == 0) {
+    *dst = 0;
+    return 0;
+  }
+  size_t bytes;
+  rt_err why;
+  if (rt_size_parse(v, &bytes, &why) < 0)
+    return rt_err_set(err, RT_EINVAL, "%s wants a size like 512MB or 2GB, or off: %s", name,
+                      why.msg);
+  if (bytes < ((size_t)1 << 20))
+    return rt_err_set(err, RT_EINVAL, "%s must be at least 1MB", name);
+  *dst = bytes;
+  return 0;
+}
+
 int rt_runtime_set(rt_runtime *rt, const char *name, const char *value, rt_err *err) {
   char v[1024];
   unquote(value ? value : "", v, sizeof(v));
@@ -244,6 +266,15 @@ int rt_runtime_set(rt_runtime *rt, const char *name, const char *value, rt_err *
     return set_duration(&s->refresh_ms, name, v, err);
   if (strcmp(name, "lease") == 0)
     return set_duration(&s->lease_ms, name, v, err);
+  if (strcmp(name, "memory") == 0)
+    return set_size(&s->memory, name, v, err);
+  if (strcmp(name, "memory_total") == 0) {
+    size_t limit = rt_budget_pool_limit(rt->pool);
+    int rc = set_size(&limit, name, v, err);
+    if (rc == 0)
+      rt_budget_pool_set_limit(rt->pool, limit);
+    return rc;
+  }
   if (strcmp(name, "role") == 0) {
     if (strcmp(v, "worker") != 0 && strcmp(v, "observer") != 0)
       return rt_err_set(err, RT_EINVAL,
@@ -304,6 +335,13 @@ int rt_runtime_get(rt_runtime *rt, const char *name, char *out, size_t outsz) {
     snprintf(out, outsz, "%lldms", (long long)(s->lease_ms ? s->lease_ms : 10000));
   else if (strcmp(name, "role") == 0)
     snprintf(out, outsz, "%s", s->observe ? "observer" : "worker");
+  else if (strcmp(name, "memory") == 0 || strcmp(name, "memory_total") == 0) {
+    size_t b = strcmp(name, "memory") == 0 ? s->memory : rt_budget_pool_limit(rt->pool);
+    if (b)
+      rt_size_format(b, out, outsz);
+    else
+      snprintf(out, outsz, "off");
+  }
   else if (strcmp(name, "clock") == 0)
     snprintf(out, outsz, "%s", s->clock_ms ? rt_time_format_ms(s->clock_ms, tbuf) : "off");
   else if (strcmp(name, "pace") == 0)
@@ -338,6 +376,8 @@ static const struct {
     {"region", "AWS region"},
     {"endpoint", "Kinesis endpoint URL"},
     {"dynamodb_endpoint", "DynamoDB endpoint URL"},
+    {"memory", "state one query may hold before it stops"},
+    {"memory_total", "state all queries together may hold"},
     {"lease", "lease failover time of a scaled-out app"},
     {"role", "of a scaled-out app: worker, or observer (reads no shard)"},
     {"checkpoint_dir", "where checkpoints are written"},
@@ -373,8 +413,8 @@ int rt_runtime_add_setting(rt_runtime *rt, const rt_setting_ext *ext) {
 
 rt_result *rt_runtime_queries(rt_runtime *rt) {
   static const char *const cols[] = {"id", "cell", "source", "state", "records in",
-                                     "records/s", "lag", "bad", "late"};
-  rt_result *res = rt_result_new(9, cols);
+                                     "records/s", "lag", "bad", "late", "memory"};
+  rt_result *res = rt_result_new(10, cols);
   rt_query_row rows[64];
   size_t n = rt_runtime_list(rt, rows, 64);
   for (size_t i = 0; i < n && i < 64; i++) {
@@ -387,15 +427,18 @@ rt_result *rt_runtime_queries(rt_runtime *rt) {
     const char *state = s->cred_failing && s->state == RT_QUERY_RUNNING
                             ? "running, AWS credentials renewal failing (%aws)"
                             : rt_query_state_name(s->state);
-    rt_value row[9] = {rt_number((double)rows[i].id),
-                       rt_string(rows[i].cell, strlen(rows[i].cell)),
-                       rt_string(rows[i].source, strlen(rows[i].source)),
-                       rt_string(state, strlen(state)),
-                       rt_number((double)s->records_in),
-                       rt_number(s->records_per_s < 0 ? 0 : (double)(int64_t)(s->records_per_s + 0.5)),
-                       rt_string(lag, strlen(lag)),
-                       rt_number((double)s->bad),
-                       rt_number((double)s->late)};
+    char mem[24];
+    rt_size_format(s->state_bytes, mem, sizeof(mem));
+    rt_value row[10] = {rt_number((double)rows[i].id),
+                        rt_string(rows[i].cell, strlen(rows[i].cell)),
+                        rt_string(rows[i].source, strlen(rows[i].source)),
+                        rt_string(state, strlen(state)),
+                        rt_number((double)s->records_in),
+                        rt_number(s->records_per_s < 0 ? 0 : (double)(int64_t)(s->records_per_s + 0.5)),
+                        rt_string(lag, strlen(lag)),
+                        rt_number((double)s->bad),
+                        rt_number((double)s->late),
+                        rt_string(mem, strlen(mem))};
     rt_result_add_row(res, row);
   }
   return res;
@@ -518,7 +561,7 @@ static int run_query(rt_runtime *rt, cell_ctx *c, int i, int qindex, const rt_ex
                       .batch_ms = s->batch_ms, .refresh_ms = s->refresh_ms,
                       .clock_ms = s->clock_ms, .clock = rt->clock, .unpaced = s->unpaced,
                       .base_dir = s->dir[0] ? s->dir : NULL,
-                      .kinesis = &kin};
+                      .kinesis = &kin, .memory_budget = s->memory, .pool = rt->pool};
   bool wait = dsl_plan_bounded(c->plans[i]) && !o->nowait;
   rt_query *q;
   int rc = rt_query_start(&c->plans[i], &qo, o->ops, o->ud, &q, err);

@@ -71,6 +71,19 @@ void rt_session_window_free(rt_session_window **sp) {
   *sp = NULL;
 }
 
+size_t rt_session_window_memory(const rt_session_window *s) {
+  size_t block = rt_aggset_block_size(s->aggs) + RT_MEM_CHUNK_OVERHEAD;
+  bool heap = rt_aggset_has_heap(s->aggs);
+  size_t n = sizeof(*s) + rt_group_memory(s->groups);
+  for (size_t g = 0; g < rt_group_count(s->groups); g++) {
+    const session_list *l = rt_group_payload(s->groups, g);
+    n += l->alloc * sizeof(session) + (l->alloc ? RT_MEM_CHUNK_OVERHEAD : 0) + l->n * block;
+    for (uint32_t j = 0; heap && j < l->n; j++)
+      n += rt_aggset_heap_bytes(s->aggs, l->items[j].block);
+  }
+  return n;
+}
+
 size_t rt_session_window_open_count(const rt_session_window *s) { return s->open; }
 
 /* Does a record at t belong with session x (within gap of its span)? */

@@ -57,4 +57,8 @@ bool rt_session_window_load(rt_session_window *s, rt_sk_reader *r);
 /* Open sessions (and thus aggregate blocks) held. */
 size_t rt_session_window_open_count(const rt_session_window *s);
 
+/* Heap bytes the open sessions hold (lists, blocks, what blocks own, keys),
+ * for the memory budget. O(keys + open sessions). */
+size_t rt_session_window_memory(const rt_session_window *s);
+
 #endif

@@ -59,6 +59,10 @@ struct rt_window {
   rt_value *row;       /* scratch result row */
   bool partials;       /* emit serialized partial states (scale-out) */
   rt_buf pbuf;         /* scratch bytes of one partial state */
+  bool walked;         /* walked_bytes is meaningful: */
+  size_t walked_bytes; /* what a walk over every group measured (memory()), */
+  uint64_t walked_at;  /* and `records` then */
+  size_t walked_groups; /* live groups at the previous memory() */
 };
 
 int64_t rt_window_pane_ms(int64_t size_ms, int64_t slide_ms) {
@@ -439,6 +443,58 @@ void rt_window_get_stats(const rt_window *w, rt_window_stats *st) {
   } else {
     st->groups = rt_group_count(w->running);
   }
+}
+
+/* What the aggregate blocks of a group table own beyond the table. */
+static size_t blocks_heap(const rt_window *w, const rt_group *g) {
+  size_t n = 0;
+  for (size_t i = 0; g && i < rt_group_count(g); i++)
+    n += rt_aggset_heap_bytes(w->aggs, rt_group_payload(g, i));
+  return n;
+}
+
+/* The part of the state only a walk over every group or session measures:
+ * what blocks own (sketches, strings), and sessions. */
+static size_t walk_memory(const rt_window *w) {
+  size_t n = 0;
+  if (w->session)
+    return rt_session_window_memory(w->session);
+  if (!rt_aggset_has_heap(w->aggs))
+    return 0;
+  n += blocks_heap(w, w->running);
+  for (size_t i = 0; i < w->npanes; i++)
+    n += blocks_heap(w, w->panes[i].groups);
+  return n;
+}
+
+size_t rt_window_memory(rt_window *w) {
+  size_t n = sizeof(*w) + w->apanes * sizeof(pane) + w->pbuf.cap;
+  size_t groups = 0;
+  if (w->scratch)
+    n += rt_group_memory(w->scratch);
+  if (w->running) {
+    n += rt_group_memory(w->running);
+    groups += rt_group_count(w->running);
+  }
+  for (size_t i = 0; i < w->npanes; i++) {
+    n += rt_group_memory(w->panes[i].groups);
+    groups += rt_group_count(w->panes[i].groups);
+  }
+  if (w->session)
+    groups = rt_session_window_open_count(w->session);
+  /* The walk costs O(groups): it runs after every quarter of that many
+   * records (at least 4096), so it costs O(1) per record, and after groups
+   * went (closed windows), which cost as much to emit; in between, the last
+   * walk's figure stands. */
+  uint64_t since = w->records - w->walked_at;
+  if (!w->walked || since >= (groups / 4 > 4096 ? groups / 4 : 4096) ||
+      groups < w->walked_groups) { /* state went: as costly as emitting it */
+    w->walked_bytes = walk_memory(w);
+    w->walked_at = w->records;
+    w->walked = true;
+  }
+  w->walked_groups = groups;
+  return n + w->walked_bytes;
 }
 
 /* ---- checkpoints ------------------------------------------------------------ */

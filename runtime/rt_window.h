@@ -154,6 +154,15 @@ typedef struct rt_window_stats {
 /* Fills stats with the operator's current counters (cheap: O(live panes)). */
 void rt_window_get_stats(const rt_window *w, rt_window_stats *stats);
 
+/* Heap bytes the operator's state holds (tables, key copies, sketches,
+ * strings kept by min/max/first/last, sessions), for the memory budget.
+ * The tables are measured each call, in O(live panes). What only a walk
+ * over every group can measure (what aggregates own, sessions) is walked
+ * again once records() grew by a quarter of the groups (at least 4096) since
+ * the last walk, or when groups went since the last call; so that part may
+ * lag by that many records: amortized O(1) per record. */
+size_t rt_window_memory(rt_window *w);
+
 /*
  * Checkpoints. rt_window_save() appends the whole operator state (open panes
  * or sessions or running groups, with their partial aggregates and keys,

@@ -81,8 +81,32 @@ static void test_equal_keys_meet(void) {
   rt_group_free(&g);
 }
 
+/* The table's memory counts its arrays and its key copies, and gives the
+ * key copies back when groups go. */
+static void test_memory(void) {
+  rt_group *g = rt_group_new(1, 32);
+  size_t empty = rt_group_memory(g);
+  ASSERT(empty > 0);
+  char key[32];
+  bool created;
+  for (int i = 0; i < 1000; i++) {
+    int n = snprintf(key, sizeof(key), "device-%06d", i);
+    rt_value k = rt_string(key, (size_t)n);
+    rt_group_upsert(g, &k, rt_group_hash(&k, 1), &created);
+  }
+  size_t full = rt_group_memory(g);
+  /* at least the keys (13 bytes and a NUL each), hashes and 32-byte payloads */
+  ASSERT(full >= empty + 1000 * (14 + 8 + 32));
+  for (size_t i = rt_group_count(g); i-- > 0;)
+    rt_group_remove(g, i);
+  /* the arrays keep their size; the key copies went */
+  ASSERT_EQ(full - rt_group_memory(g), 1000 * (13 + 1 + RT_MEM_CHUNK_OVERHEAD));
+  rt_group_free(&g);
+}
+
 int main(void) {
   TEST_RUN(test_upsert_find_remove);
+  TEST_RUN(test_memory);
   TEST_RUN(test_equal_keys_meet);
   return test_summary();
 }

@@ -421,8 +421,80 @@ static void test_into_file(void) {
   sink_free(&s);
 }
 
+/* Writes n records with distinct ids to a file; returns its path (static). */
+static const char *unique_ids_file(int n) {
+  static char path[64];
+  snprintf(path, sizeof(path), "/tmp/eddy_rt_budget_%d.jsonl", (int)getpid());
+  FILE *f = fopen(path, "w");
+  ASSERT(f);
+  for (int i = 0; i < n; i++)
+    fprintf(f, "{\"id\":\"user-%06d\",\"v\":%d}\n", i, i % 7);
+  fclose(f);
+  return path;
+}
+
+/* A query whose state has no bound stops at its budget with an error that
+ * names the operator; the session and its other queries go on. */
+static void test_memory_budget(void) {
+  const char *path = unique_ids_file(50000);
+  char agg[256], dedup[256];
+  snprintf(agg, sizeof(agg), "file \"%s\" | parse json | agg count() as n by id", path);
+  snprintf(dedup, sizeof(dedup), "file \"%s\" | parse json | dedup id | agg count() as n", path);
+  rt_runtime *rt = rt_runtime_new();
+  sink live, s;
+  sink_init(&live);
+  sink_init(&s);
+  rt_err err;
+  char v[32];
+  ASSERT_EQ(rt_runtime_get(rt, "memory", v, sizeof(v)), 0);
+  ASSERT_STR_EQ(v, "1 GB"); /* the documented default */
+  ASSERT_EQ(exec(rt, "live", "demo sensors rate 200 | window 1s | agg count() by device_id",
+                 &live, &err), 0);
+  ASSERT_EQ(exec(rt, "m", "%set memory 1MB", &s, &err), 0);
+  ASSERT_EQ(exec(rt, "a", agg, &s, &err), RT_EMEMORY);
+  ASSERT(strncmp(err.msg, "its state holds ", 16) == 0);
+  ASSERT(strstr(err.msg, "over its memory budget of 1 MB. `agg` by id (running, no window) holds "));
+  ASSERT(strstr(err.msg, " groups: group by fewer distinct keys or aggregate per window "
+                         "(`window 1m`), or raise the budget (%set memory 2MB)."));
+  ASSERT_EQ(s.last_state, RT_QUERY_FAILED);
+  ASSERT_EQ(exec(rt, "d", dedup, &s, &err), RT_EMEMORY);
+  ASSERT(strstr(err.msg, "`dedup` holds "));
+  ASSERT(strstr(err.msg, " keys: keep keys for less time (`dedup ... within 10m`), or raise"));
+  /* the other query never noticed */
+  rt_query_row rows[4];
+  ASSERT_EQ(rt_runtime_list(rt, rows, 4), 1);
+  ASSERT_STR_EQ(rows[0].cell, "live");
+  ASSERT_EQ(rows[0].stats.state, RT_QUERY_RUNNING);
+  ASSERT_EQ(exec(rt, "q", "%queries", &s, &err), 0);
+  ASSERT(strstr(s.text.data, "memory"));
+  /* the session's budget: the query that grows past it stops */
+  ASSERT_EQ(exec(rt, "m", "%set memory off", &s, &err), 0);
+  ASSERT_EQ(exec(rt, "m", "%set memory_total 1MB", &s, &err), 0);
+  ASSERT_EQ(exec(rt, "a", agg, &s, &err), RT_EMEMORY);
+  ASSERT(strncmp(err.msg, "the session's queries together hold ", 36) == 0);
+  ASSERT(strstr(err.msg, "over the session's memory budget of 1 MB, and this one grew to "));
+  ASSERT(strstr(err.msg, "(%set memory_total 2MB, or stop other queries)."));
+  /* within its budget the same query runs to its end, every id counted */
+  ASSERT_EQ(exec(rt, "m", "%set memory_total 1GB", &s, &err), 0);
+  ASSERT_EQ(exec(rt, "m", "%set memory 64MB", &s, &err), 0);
+  ASSERT_EQ(exec(rt, "a", dedup, &s, &err), 0);
+  ASSERT_EQ(s.last_state, RT_QUERY_DONE);
+  ASSERT(strstr(s.last.data, "50000"));
+  ASSERT_EQ(exec(rt, "m", "%set memory 12", &s, &err), RT_EINVAL);
+  ASSERT(strstr(err.msg, "memory must be at least 1MB"));
+  ASSERT_EQ(exec(rt, "m", "%set memory lots", &s, &err), RT_EINVAL);
+  ASSERT(strstr(err.msg, "memory wants a size like 512MB or 2GB, or off"));
+  ASSERT_EQ(rt_runtime_list(rt, rows, 4), 1); /* nothing leaked */
+  rt_runtime_free(&rt);
+  ASSERT_EQ(live.last_state, RT_QUERY_STOPPED);
+  unlink(path);
+  sink_free(&live);
+  sink_free(&s);
+}
+
 int main(void) {
   TEST_RUN(test_bounded_query);
+  TEST_RUN(test_memory_budget);
   TEST_RUN(test_lets_across_cells);
   TEST_RUN(test_bad_cell_runs_nothing);
   TEST_RUN(test_settings);

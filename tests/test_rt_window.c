@@ -624,6 +624,35 @@ static void test_memory_flat(void) {
   rt_window_free(&w);
 }
 
+/* The memory budget's measure: state grows with groups and with what the
+ * sketches hold, and goes when the windows close. */
+static void test_memory_measure(void) {
+  rt_window *all = make_window(RT_WINDOW_SLIDING, 600000, 600000, 0, true, 0);
+  rt_window *counts = small_window(RT_WINDOW_SLIDING, 600000, 600000, 0, true, 0);
+  size_t empty = rt_window_memory(all);
+  char key[24];
+  for (int i = 0; i < 20000; i++) {
+    snprintf(key, sizeof(key), "device-%d", i % 500);
+    rt_value keys[1] = {rt_string(key, strlen(key))};
+    rt_value args[1] = {rt_number(i)};
+    rt_window_add(all, keys, args, T0 + i);
+    add1(counts, key, i, T0 + i);
+  }
+  size_t full = rt_window_memory(all);
+  rt_window_stats st;
+  rt_window_get_stats(all, &st);
+  ASSERT_EQ(st.groups, 500);
+  ASSERT(full > empty + 500 * (sizeof(rt_agg_state) * NAGG + 9)); /* blocks and keys */
+  /* 40 distinct values per group in count_distinct and the percentiles */
+  ASSERT(full > rt_window_memory(counts) + 500 * 40 * 8);
+  capture cap = {0};
+  rt_window_close_all(all, on_emit, &cap);
+  capture_free(&cap);
+  ASSERT(rt_window_memory(all) < empty + (full - empty) / 4); /* the scratch table stays */
+  rt_window_free(&all);
+  rt_window_free(&counts);
+}
+
 /* ---- checkpoints ------------------------------------------------------------ */
 
 static void same_results(const capture *a, const capture *b) {
@@ -862,6 +891,7 @@ int main(void) {
   TEST_RUN(test_bad_options);
   TEST_RUN(test_alignment_and_jumps);
   TEST_RUN(test_memory_flat);
+  TEST_RUN(test_memory_measure);
   TEST_RUN(test_checkpoint_restore);
   TEST_RUN(test_checkpoint_corruption);
   TEST_RUN(test_partials_merge_across_workers);

@@ -33,7 +33,8 @@
   XX(ESERVER, -16, "server error")                                            \
   XX(EAUTH, -17, "authentication failed")                                     \
   XX(ECONFLICT, -18, "conditional update failed")                             \
-  XX(EEOF, -19, "end of stream")
+  XX(EEOF, -19, "end of stream")                                              \
+  XX(EMEMORY, -20, "memory budget exceeded")
 
 enum {
 #define RT__ERR_ENUM(name, num, desc) RT_##name = (num),
@@ -50,7 +51,7 @@ typedef struct rt_err {
   int code;      /* the RT_E* code, 0 when no error was recorded */
   int line, col; /* 1-based position of the offending text, 0 if none */
   int off, len;  /* byte span of the offending text in the source */
-  char msg[256]; /* human-readable message, NUL-terminated */
+  char msg[512]; /* human-readable message, NUL-terminated */
 } rt_err;
 
 /* Returns the static description of code ("invalid argument"); never NULL. */

@@ -117,6 +117,8 @@ typedef struct rt_query_stats {
   bool cred_failing;       /* the last renewal of shared AWS credentials failed
                             * (retried with backoff; the old ones are used while
                             * valid); %aws says why */
+  size_t state_bytes;      /* memory its operators' state held after the last
+                            * batch (the memory budget counts it) */
 } rt_query_stats;
 
 /*

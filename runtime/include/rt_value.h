@@ -64,6 +64,14 @@ rt_value rt_value_dup(rt_value v);
 /* Frees the bytes of a value made by rt_value_dup(). Accepts any value. */
 void rt_value_release(rt_value *v);
 
+/* Heap bytes a copy of v made by rt_value_dup() holds, counting the
+ * allocator's bookkeeping (RT_MEM_CHUNK_OVERHEAD): 0 unless v is a string.
+ * For memory accounting (rt_pipeline_memory). */
+#define RT_MEM_CHUNK_OVERHEAD 16
+static inline size_t rt_value_heap_bytes(rt_value v) {
+  return v.type == RT_STRING ? v.u.str.len + 1 + RT_MEM_CHUNK_OVERHEAD : 0;
+}
+
 /* --- Writing ---------------------------------------------------------------- */
 
 /* One place decides how a value looks in text (tables, to_string, `eddy

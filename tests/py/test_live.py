@@ -393,6 +393,29 @@ class LiveTests(LiveBase, unittest.TestCase):
         self.c.iopub_for(mid)
         self.assertEqual(self.query_ids(), [])
 
+    def test_query_past_its_memory_budget_stops_alone(self):
+        # a query whose state grows without bound (a group per record) stops at its budget
+        # with an error that names the operator; the other live cell and the kernel go on
+        self.ok_cell("%set memory 2MB")
+        self.addCleanup(self.ok_cell, "%set memory 1GB")
+        mid_t, seen_t = self.ok_cell(LIVE_TABLE, "steady")
+        did_t = display_id(self.first_display(mid_t, seen_t))
+        mid, seen = self.ok_cell("demo sensors rate 20000 devices 1000 "
+                                 "| agg count() as n by device_id, ts", "unbounded")
+        did = display_id(self.first_display(mid, seen))
+        self.final_display(did)
+        err = self.c.get("iopub", lambda m: m["msg_type"] == "stream"
+                         and m["parent_header"].get("msg_id") == mid
+                         and "failed" in m["content"]["text"], WAIT)
+        self.assertIsNotNone(err, "no error for the query past its budget")
+        text = err["content"]["text"]
+        self.assertIn("over its memory budget of 2 MB. `agg` by device_id, ts (running, no "
+                      "window) holds ", text)
+        self.assertIn("or raise the budget (%set memory 4MB)", text)
+        self.assertEqual(len(self.query_ids()), 1, self.queries_text())
+        self.assertIn("memory", self.queries_text().splitlines()[0])
+        self.assertEqual(len(self.displays(did_t, 2, WAIT)), 2, "the other query stopped")
+
     def test_set_goes_to_the_runtime(self):
         _, iopub = self.ok_cell("%set refresh 300ms")
         self.assertIn("300ms", output_text(iopub))
