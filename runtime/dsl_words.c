@@ -209,7 +209,7 @@ static const dsl_word words[] = {
     /* ----------------------------------------------------------- magics */
     {"%queries", MAG, "%queries", "Lists the running queries: id, cell, source, records in, records per second, lag, bad and late records.\nExample: %queries"},
     {"%stop", MAG, "%stop ID|all", "Stops a query, or all of them; each writes its final checkpoint.\nExample: %stop all"},
-    {"%set", MAG, "%set [NAME VALUE]", "Changes a session setting: batch 200ms, region \"...\", endpoint \"...\", refresh 1s, ...; alone, lists the settings.\nExample: %set batch 200ms"},
+    {"%set", MAG, "%set [NAME VALUE]", "Changes a session setting: batch 200ms, region \"...\", endpoint \"...\", refresh 1s, memory 1GB (what one query's state may hold), ...; alone, lists the settings.\nExample: %set batch 200ms"},
     {"%streams", MAG, "%streams", "Lists the Kinesis streams.\nExample: %streams"},
     {"%describe", MAG, "%describe NAME", "Shows a Kinesis stream's shards and retention.\nExample: %describe sensors"},
     {"%create", MAG, "%create NAME shards N | on_demand", "Creates a Kinesis stream with N shards, or an on-demand one.\nExample: %create sensors shards 2"},
