@@ -61,8 +61,9 @@ struct rt_window {
   rt_buf pbuf;         /* scratch bytes of one partial state */
   bool walked;         /* walked_bytes is meaningful: */
   size_t walked_bytes; /* what a walk over every group measured (memory()), */
-  uint64_t walked_at;  /* and `records` then */
-  size_t walked_groups; /* live groups at the previous memory() */
+  uint64_t walked_at;  /* and `records` then, */
+  size_t walked_groups; /* and the live groups then */
+  size_t prev_groups;  /* live groups at the previous memory() */
 };
 
 int64_t rt_window_pane_ms(int64_t size_ms, int64_t slide_ms) {
@@ -482,18 +483,20 @@ size_t rt_window_memory(rt_window *w) {
   }
   if (w->session)
     groups = rt_session_window_open_count(w->session);
-  /* The walk costs O(groups): it runs after every quarter of that many
-   * records (at least 4096), so it costs O(1) per record, and after groups
-   * went (closed windows), which cost as much to emit; in between, the last
-   * walk's figure stands. */
+  /* The walk costs O(groups): it runs after as many records as there are
+   * groups (at least 4096), so it costs O(1) per record, and after groups
+   * went (closed windows), which cost as much to emit. In between, the last
+   * walk's bytes per group stand for the groups since. */
   uint64_t since = w->records - w->walked_at;
-  if (!w->walked || since >= (groups / 4 > 4096 ? groups / 4 : 4096) ||
-      groups < w->walked_groups) { /* state went: as costly as emitting it */
+  if (!w->walked || since >= (groups > 4096 ? groups : 4096) || groups < w->prev_groups) {
     w->walked_bytes = walk_memory(w);
+    w->walked_groups = groups;
     w->walked_at = w->records;
     w->walked = true;
   }
-  w->walked_groups = groups;
+  w->prev_groups = groups;
+  if (w->walked_groups && groups > w->walked_groups)
+    return n + (size_t)((double)w->walked_bytes * (double)groups / (double)w->walked_groups);
   return n + w->walked_bytes;
 }
 

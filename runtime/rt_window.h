@@ -158,9 +158,11 @@ void rt_window_get_stats(const rt_window *w, rt_window_stats *stats);
  * strings kept by min/max/first/last, sessions), for the memory budget.
  * The tables are measured each call, in O(live panes). What only a walk
  * over every group can measure (what aggregates own, sessions) is walked
- * again once records() grew by a quarter of the groups (at least 4096) since
- * the last walk, or when groups went since the last call; so that part may
- * lag by that many records: amortized O(1) per record. */
+ * again once as many records as there are groups (at least 4096) came since
+ * the last walk, or when groups went since the last call: amortized O(1)
+ * per record. In between, new groups count at the last walk's bytes per
+ * group, and growth inside old groups (sketches filling) shows at the next
+ * walk. */
 size_t rt_window_memory(rt_window *w);
 
 /*
