@@ -6,7 +6,7 @@ budget (/usr/bin/time reports the peak). Then, with callgrind, the share of inst
 
     python3 bench/memory_budget.py [--records N] [--budgets 16MB,64MB,256MB]
 
-Expects build/eddy (scripts/setup). Figures go in bench/README.md.
+Runs $EDDY, else build-release/eddy, else build/eddy. Figures go in bench/README.md.
 """
 import argparse
 import os
@@ -18,7 +18,9 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EDDY = os.path.join(ROOT, "build", "eddy")
+EDDY = os.environ.get("EDDY") or next(
+    (p for p in (os.path.join(ROOT, d, "eddy") for d in ("build-release", "build"))
+     if os.path.exists(p)), os.path.join(ROOT, "build", "eddy"))
 
 QUERIES = {
     "agg by id (running)": "agg count() as n by id",
