@@ -9,6 +9,7 @@
 #include "kn_history.h"
 
 #include "rt_buf.h"
+#include "rt_file.h"
 #include "rt_log.h"
 #include "rt_mem.h"
 
@@ -163,28 +164,20 @@ int kn_history_session(kn_history *h) {
   return h->session;
 }
 
-/* Makes the directories above path (mkdir -p of its dirname). */
-static void make_parents(const char *path) {
-  char *dir = rt_xstrdup(path);
-  for (char *p = dir + 1; *p; p++) {
-    if (*p != '/')
-      continue;
-    *p = '\0';
-    mkdir(dir, 0700);
-    *p = '/';
-  }
-  rt_free(dir);
-}
-
+/* The append descriptor, opened at the first entry: the file is private
+ * (0600, in folders made 0700, never through a symbolic link; rt_file.h),
+ * since cells name streams, applications and settings of the user's. */
 static int append_fd(kn_history *h) {
   if (h->fd >= 0 || h->fd_failed)
     return h->fd;
-  make_parents(h->path);
-  h->fd = open(h->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  rt_err err;
+  int fd = rt_file_mkparents(h->path, &err);
+  if (fd == 0)
+    fd = rt_file_open_append(h->path, RT_FILE_PRIVATE, &err);
+  h->fd = fd >= 0 ? fd : -1;
   if (h->fd < 0) {
     h->fd_failed = true;
-    rt_log(RT_LOG_WARN, "history: cannot write %s: %s; keeping it in memory",
-           h->path, strerror(errno));
+    rt_log(RT_LOG_WARN, "history: %s; keeping it in memory", err.msg);
   }
   return h->fd;
 }

@@ -4,11 +4,13 @@
 #include "rt_sink_file.h"
 
 #include "rt_buf.h"
+#include "rt_file.h"
 #include "rt_mem.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 struct rt_sink_file {
   FILE *fp;   /* opened for appending */
@@ -22,9 +24,14 @@ int rt_sink_file_open(const char *path, const char *base_dir, rt_sink_file **out
   else
     snprintf(full, sizeof(full), "%s", path);
   *out = NULL;
-  FILE *fp = fopen(full, "a");
+  rt_err why;
+  int fd = rt_file_open_append(full, RT_FILE_PRIVATE, &why);
+  FILE *fp = fd >= 0 ? fdopen(fd, "a") : NULL;
+  if (fd >= 0 && !fp)
+    close(fd);
   if (!fp)
-    return rt_err_set(err, RT_EIO, "cannot open \"%s\" for appending: %s", path, strerror(errno));
+    return rt_err_set(err, RT_EIO, "into file \"%s\": %s", path,
+                      fd < 0 ? why.msg : strerror(errno));
   rt_sink_file *s = rt_xcalloc(1, sizeof(*s));
   s->fp = fp;
   rt_buf_init(&s->buf, 0);

@@ -14,8 +14,10 @@
 typedef struct rt_sink_file rt_sink_file;
 
 /* Opens path (relative paths start at base_dir when it is not NULL) for
- * appending. Returns 0 and *out (caller owns it; rt_sink_file_free), or
- * RT_EIO with err. */
+ * appending, through rt_file_open_append(): a missing file is created 0600
+ * (query output is as private as the stream it came from); a symbolic link
+ * at the last component, a FIFO, a device or a folder is refused. Returns 0
+ * and *out (caller owns it; rt_sink_file_free), or RT_EIO with err. */
 int rt_sink_file_open(const char *path, const char *base_dir, rt_sink_file **out, rt_err *err);
 
 /* Appends res's rows and flushes. Returns 0 or RT_EIO with err. */

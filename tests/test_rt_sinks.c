@@ -4,6 +4,7 @@
 #include "rt_value.h"
 #include "test.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 static rt_result *make(int64_t start, const char *dev, double v) {
@@ -52,6 +53,44 @@ static void test_json_lines(void) {
   rt_result_free(&r);
 }
 
+/* `into file` creates its file 0600 (the umask is 0 here, so the mode is
+ * the one asked for), appends to an existing one, and writes neither through
+ * a symbolic link nor into a FIFO. */
+static void test_into_file_private_no_links(void) {
+  static const char *const cols[] = {"n"};
+  rt_result *r = rt_result_new(1, cols);
+  rt_value row[1] = {rt_number(1)};
+  rt_result_add_row(r, row);
+  char dir[] = "/tmp/eddy-sinks-XXXXXX", path[96], link[96], fifo[96];
+  ASSERT(mkdtemp(dir) != NULL);
+  snprintf(path, sizeof(path), "%s/out.jsonl", dir);
+  snprintf(link, sizeof(link), "%s/link.jsonl", dir);
+  snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+  mode_t old = umask(0);
+  rt_sink_file *fs = NULL;
+  rt_err err;
+  ASSERT_EQ(rt_sink_file_open("out.jsonl", dir, &fs, &err), 0);
+  ASSERT_EQ(rt_sink_file_write(fs, r, &err), 0);
+  rt_sink_file_free(&fs);
+  struct stat st;
+  ASSERT_EQ(stat(path, &st), 0);
+  ASSERT_EQ((int)(st.st_mode & 0777), 0600);
+  ASSERT_EQ(symlink(path, link), 0);
+  ASSERT_EQ(rt_sink_file_open(link, NULL, &fs, &err), RT_EIO);
+  ASSERT(strstr(err.msg, "symbolic link") != NULL);
+  ASSERT_EQ(mkfifo(fifo, 0600), 0);
+  ASSERT_EQ(rt_sink_file_open(fifo, NULL, &fs, &err), RT_EIO);
+  ASSERT(strstr(err.msg, "not a regular file") != NULL);
+  ASSERT_EQ(stat(path, &st), 0);
+  ASSERT_EQ(st.st_size, 8); /* {"n":1} and a newline, once */
+  umask(old);
+  unlink(fifo);
+  unlink(link);
+  unlink(path);
+  rmdir(dir);
+  rt_result_free(&r);
+}
+
 static void test_number_format(void) {
   char b[64];
   rt_number_format(3, b, sizeof(b));
@@ -69,6 +108,7 @@ static void test_number_format(void) {
 int main(void) {
   TEST_RUN(test_text);
   TEST_RUN(test_json_lines);
+  TEST_RUN(test_into_file_private_no_links);
   TEST_RUN(test_number_format);
   return test_summary();
 }
