@@ -39,6 +39,7 @@ int cli_kernel(int argc, char **argv) {
   }
   if (!file)
     return kernel_usage();
+  opts.connection_file = file;
   /* The environment form is for front ends that start the kernel from a
    * kernelspec's argv the user would rather not edit ("env" in kernel.json). */
   const char *allow = getenv("EDDY_ALLOW_UNSIGNED");

@@ -63,6 +63,8 @@ kn_history *kn_history_new(const char *path) {
   return h;
 }
 
+const char *kn_history_path(const kn_history *h) { return h->path; }
+
 static void list_clear(kn_hist_list *l) {
   for (size_t i = 0; i < l->n; i++) {
     rt_free(l->v[i].src);

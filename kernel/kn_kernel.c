@@ -192,6 +192,9 @@ int kn_kernel_run(const kn_conn *conn, const kn_options *opts, rt_err *err) {
   if (rc == 0) {
     k->lang = kn_lang_new();
     k->history = kn_history_new(opts ? opts->history_path : NULL);
+    if (opts && opts->connection_file)
+      kn_lang_protect_file(k->lang, opts->connection_file, "the kernel's connection file");
+    kn_lang_protect_file(k->lang, kn_history_path(k->history), "the kernel's history");
     rt_log(RT_LOG_INFO, "kernel %s serving %s://%s", kn_session_id(k->session),
            conn->transport, conn->ip);
     serve_shell(k);

@@ -16,6 +16,8 @@
 /* Optional settings of a kernel run. Plain struct; zero means default. */
 typedef struct kn_options {
   const char *history_path; /* history file; NULL = the user's data dir */
+  const char *connection_file; /* the connection file's path, which no
+                                  `into file` may write; NULL = unknown */
   bool allow_unsigned;      /* start even when the connection file has no
                                key (kn_conn_check_signed); off by default */
 } kn_options;

@@ -51,6 +51,8 @@ struct rt_runtime {
   rt_setting_ext ext[MAX_EXT_SETTINGS]; /* the caller's settings */
   int next;
   const rt_clock *clock;  /* for new queries (NULL: the system's), borrowed */
+  rt_protected *protect;  /* files no `into file` may write (owned strings) */
+  size_t nprotect;
 };
 
 rt_runtime *rt_runtime_new(void) {
@@ -62,6 +64,11 @@ rt_runtime *rt_runtime_new(void) {
 }
 
 void rt_runtime_set_clock(rt_runtime *rt, const rt_clock *c) { rt->clock = c; }
+
+void rt_runtime_protect_file(rt_runtime *rt, const char *path, const char *what) {
+  rt->protect = rt_xrealloc(rt->protect, (rt->nprotect + 1) * sizeof(*rt->protect));
+  rt->protect[rt->nprotect++] = (rt_protected){rt_xstrdup(path), rt_xstrdup(what)};
+}
 
 /* ---- the query list ------------------------------------------------------ */
 
@@ -202,6 +209,11 @@ void rt_runtime_free(rt_runtime **rtp) {
   for (int i = 0; i < rt->nprogs; i++)
     dsl_program_free(&rt->progs[i]);
   rt_free(rt->progs);
+  for (size_t i = 0; i < rt->nprotect; i++) {
+    rt_free(rt->protect[i].path);
+    rt_free(rt->protect[i].what);
+  }
+  rt_free(rt->protect);
   pthread_mutex_destroy(&rt->mu);
   rt_free(rt);
   *rtp = NULL;
@@ -518,6 +530,7 @@ static int run_query(rt_runtime *rt, cell_ctx *c, int i, int qindex, const rt_ex
                       .batch_ms = s->batch_ms, .refresh_ms = s->refresh_ms,
                       .clock_ms = s->clock_ms, .clock = rt->clock, .unpaced = s->unpaced,
                       .base_dir = s->dir[0] ? s->dir : NULL,
+                      .protect = rt->protect, .nprotect = rt->nprotect,
                       .kinesis = &kin};
   bool wait = dsl_plan_bounded(c->plans[i]) && !o->nowait;
   rt_query *q;

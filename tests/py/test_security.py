@@ -188,6 +188,21 @@ class BindingAndLog(unittest.TestCase):
             self.assertEqual(where, [("/proc/net/tcp", "0100007F")],
                              "%s %d listens on %r" % (name, info[name], where))
 
+    def test_into_file_may_not_write_the_kernels_own_files(self):
+        conn = self.kernel.km.connection_file
+        with open(conn, "rb") as f:
+            before = f.read()
+        history = os.path.join(self.env.data_home, "eddy", "history.jsonl")
+        self.kernel.client.execute("%set batch 200ms")  # the history file exists now
+        self.assertTrue(os.path.exists(history), history)
+        for path, what in ((conn, "connection file"), (history, "history")):
+            reply, _ = self.kernel.client.execute(
+                'demo sensors seed 1 limit 3 | into file "%s"' % path)
+            self.assertEqual(reply["content"]["status"], "error", reply["content"])
+            self.assertIn(what, reply["content"]["evalue"])
+        with open(conn, "rb") as f:
+            self.assertEqual(f.read(), before)
+
     def test_key_never_logged(self):
         info = self.kernel.connection_info()
         key = info["key"].decode() if isinstance(info["key"], bytes) else info["key"]
