@@ -3,7 +3,7 @@
  * never through a symbolic link at the last component, and only regular
  * files. The history (kernel/kn_history.c), the checkpoint files
  * (rt_kinesis_checkpoint.c) and `into file` (rt_sink_file.c) open through
- * here, so the rule lives in one place.
+ * here, so the rule lives in one place (docs/security.md, "Files").
  * Folders that already exist are used as they are: Eddy changes no mode it
  * did not set.
  */

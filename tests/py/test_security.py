@@ -8,6 +8,8 @@
     ip that is not a literal address ("*", a host name) is refused.
   * The connection file's key never reaches the kernel's log, even at debug level and with
     forged messages arriving.
+  * `into file` may not write the kernel's connection file or its history; the kernelspec
+    `eddy install` writes is public (the umask's modes) and holds no secret.
 
 Every wait has a deadline; nothing sleeps blindly.
 """
@@ -202,6 +204,19 @@ class BindingAndLog(unittest.TestCase):
             self.assertIn(what, reply["content"]["evalue"])
         with open(conn, "rb") as f:
             self.assertEqual(f.read(), before)
+
+    def test_kernelspec_is_public_and_holds_no_secret(self):
+        # eddy install writes what Jupyter (and, for --prefix installs, other users) must
+        # read: the umask's modes, not private ones, and nothing secret in it
+        mask = os.umask(0)
+        os.umask(mask)
+        path = self.env.kernel_json_path
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o666 & ~mask)
+        self.assertEqual(os.stat(os.path.dirname(path)).st_mode & 0o777, 0o777 & ~mask)
+        spec = self.env.kernel_spec()
+        self.assertNotIn("key", json.dumps(spec).lower())
+        self.assertNotIn("--allow-unsigned", spec["argv"])
+        self.assertNotIn("EDDY_ALLOW_UNSIGNED", spec.get("env", {}))
 
     def test_key_never_logged(self):
         info = self.kernel.connection_info()
