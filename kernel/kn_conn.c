@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char *const port_names[KN_CH_COUNT] = {
     "shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"};
@@ -132,6 +133,8 @@ int kn_conn_load(kn_conn *conn, const char *path, rt_err *err) {
   FILE *f = fopen(path, "rb");
   if (!f)
     return rt_err_set(err, RT_EIO, "cannot open connection file %s: %m", path);
+  struct stat st;
+  int mode = fstat(fileno(f), &st) == 0 ? (int)(st.st_mode & 07777) : 0;
   char buf[16384];
   size_t n = fread(buf, 1, sizeof(buf), f);
   int toolong = !feof(f);
@@ -139,7 +142,10 @@ int kn_conn_load(kn_conn *conn, const char *path, rt_err *err) {
   if (toolong)
     return rt_err_set(err, RT_EIO, "connection file %s is over %zu bytes", path,
                       sizeof(buf));
-  return kn_conn_parse(conn, buf, n, err);
+  int rc = kn_conn_parse(conn, buf, n, err);
+  if (rc == 0)
+    conn->file_mode = mode;
+  return rc;
 }
 
 int kn_conn_check_signed(const kn_conn *conn, bool allow_unsigned,

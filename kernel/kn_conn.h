@@ -33,6 +33,8 @@ typedef struct kn_conn {
   char *key;                /* raw key bytes, NUL-terminated, owned */
   size_t keylen;            /* 0: messages are not signed (refused unless
                                the user opts in: kn_conn_check_signed) */
+  int file_mode;            /* kn_conn_load: the file's permission bits
+                               (others reading it take the key); 0 unknown */
 } kn_conn;
 
 /*
@@ -43,8 +45,9 @@ typedef struct kn_conn {
  */
 int kn_conn_parse(kn_conn *conn, const char *json, size_t len, rt_err *err);
 
-/* Reads and parses the file at path. Same contract as kn_conn_parse(), with
- * RT_EIO when the file cannot be read. */
+/* Reads and parses the file at path, and records its permission bits in
+ * file_mode (the kernel warns when others may read it). Same contract as
+ * kn_conn_parse(), with RT_EIO when the file cannot be read. */
 int kn_conn_load(kn_conn *conn, const char *path, rt_err *err);
 
 /*

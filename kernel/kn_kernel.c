@@ -176,6 +176,10 @@ int kn_kernel_run(const kn_conn *conn, const kn_options *opts, rt_err *err) {
   if (conn->keylen == 0)
     rt_log(RT_LOG_WARN, "the connection file has no key: messages are neither "
                         "signed nor checked (allowed by the user)");
+  if (conn->file_mode & 077)
+    rt_log(RT_LOG_WARN, "the connection file is readable or writable by other users (mode "
+                        "%04o): they can take its key and run code as you; Jupyter writes "
+                        "it 0600", conn->file_mode);
   if (kn_conn_is_wildcard(conn))
     rt_log(RT_LOG_WARN, "listening on every interface (%s), as the connection file "
                         "says: only the key guards the kernel, and nothing on the "

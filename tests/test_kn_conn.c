@@ -3,6 +3,7 @@
 
 #include "kn_conn.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *good =
@@ -164,6 +165,11 @@ static void test_load_file(void) {
   rt_err err;
   ASSERT_EQ(kn_conn_load(&c, path, &err), 0);
   ASSERT_EQ(c.ports[KN_CH_STDIN], 5003);
+  ASSERT_EQ(c.file_mode, 0600); /* mkstemp's */
+  kn_conn_clear(&c);
+  ASSERT_EQ(chmod(path, 0644), 0);
+  ASSERT_EQ(kn_conn_load(&c, path, &err), 0);
+  ASSERT_EQ(c.file_mode, 0644);
   kn_conn_clear(&c);
   unlink(path);
   ASSERT_EQ(kn_conn_load(&c, path, &err), RT_EIO);

