@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,15 +45,23 @@ struct kn_history {
   kn_hist_list mine; /* this session's entries */
 };
 
+/* $XDG_DATA_HOME/eddy, else HOME's .local/share/eddy; without HOME, the
+ * account's home folder, else the working folder: never a shared folder such
+ * as /tmp, where another user could make the folders first and read what
+ * lands in them. */
 static char *default_path(void) {
   rt_buf b;
   rt_buf_init(&b, 0);
   const char *xdg = getenv("XDG_DATA_HOME");
   const char *home = getenv("HOME");
+  if (!home || home[0] != '/') {
+    struct passwd *pw = getpwuid(getuid());
+    home = pw && pw->pw_dir && pw->pw_dir[0] == '/' ? pw->pw_dir : ".";
+  }
   if (xdg && xdg[0] == '/')
     rt_buf_printf(&b, "%s/eddy/history.jsonl", xdg);
   else
-    rt_buf_printf(&b, "%s/.local/share/eddy/history.jsonl", home ? home : "/tmp");
+    rt_buf_printf(&b, "%s/.local/share/eddy/history.jsonl", home);
   return rt_buf_take(&b, NULL);
 }
 

@@ -140,6 +140,25 @@ static void test_private_file(void) {
   ASSERT_EQ(system(cmd), 0);
 }
 
+/* Without HOME or XDG_DATA_HOME the history goes to the account's home
+ * folder, never to a shared one. */
+static void test_default_path_not_shared(void) {
+  char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+  char *xdg = getenv("XDG_DATA_HOME") ? strdup(getenv("XDG_DATA_HOME")) : NULL;
+  unsetenv("HOME");
+  unsetenv("XDG_DATA_HOME");
+  kn_history *h = kn_history_new(NULL);
+  ASSERT(strncmp(kn_history_path(h), "/tmp/", 5) != 0);
+  ASSERT(strstr(kn_history_path(h), "/.local/share/eddy/history.jsonl") != NULL);
+  kn_history_free(&h);
+  if (home)
+    setenv("HOME", home, 1);
+  if (xdg)
+    setenv("XDG_DATA_HOME", xdg, 1);
+  free(home);
+  free(xdg);
+}
+
 static void test_unwritable(void) {
   kn_history *h = kn_history_new("/proc/eddy-no-such-dir/history.jsonl");
   kn_history_add(h, 1, "%help", 5, NULL);
@@ -158,6 +177,7 @@ int main(void) {
   TEST_RUN(test_damaged_file);
   TEST_RUN(test_long_entry);
   TEST_RUN(test_private_file);
+  TEST_RUN(test_default_path_not_shared);
   TEST_RUN(test_unwritable);
   unlink(path);
   snprintf(path, sizeof(path), "%s/sub", dir);
