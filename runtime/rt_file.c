@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 int rt_file_mkdirs(const char *dir, rt_err *err) {
+  if (!dir[0])
+    return 0; /* the working folder */
   char *d = rt_xstrdup(dir);
   size_t n = strlen(d);
   while (n > 1 && d[n - 1] == '/')

@@ -44,6 +44,8 @@ static void test_mkdirs_private_new_only(void) {
   ASSERT(fd >= 0);
   close(fd);
   ASSERT_EQ(rt_file_mkdirs(at("plain/x"), &err), RT_EIO);
+  ASSERT_EQ(rt_file_mkdirs("", &err), 0);
+  ASSERT_EQ(rt_file_mkparents("bare-name", &err), 0);
   ASSERT(strstr(err.msg, "plain") != NULL);
 }
 

@@ -19,8 +19,9 @@ enum { RT_FILE_PRIVATE = 0600, RT_FILE_PRIVATE_DIR = 0700 };
 
 /*
  * mkdir -p of dir: makes every missing folder of it, each 0700 (less the
- * umask). Folders that exist are left as they are. Returns 0, or RT_EIO with
- * err naming the folder that could not be made.
+ * umask). Folders that exist are left as they are; "" is the working
+ * folder. Returns 0, or RT_EIO with err naming the folder that could not be
+ * made.
  */
 int rt_file_mkdirs(const char *dir, rt_err *err);
 
