@@ -1,7 +1,8 @@
 /*
  * eddy kernel -f CONNECTION_FILE: serve one Jupyter session. Front ends start
  * it through the kernelspec that `eddy install` writes; it runs until a
- * shutdown request or SIGTERM.
+ * shutdown request or SIGTERM. A connection file without a key is refused
+ * unless the user opts in (--allow-unsigned or EDDY_ALLOW_UNSIGNED=1).
  */
 #include "cli.h"
 
@@ -9,11 +10,14 @@
 #include "rt_log.h"
 
 #include <openssl/crypto.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int kernel_usage(void) {
-  fprintf(stderr, "usage: eddy kernel -f CONNECTION_FILE [--history FILE]\n");
+  fprintf(stderr, "usage: eddy kernel -f CONNECTION_FILE [--history FILE] "
+                  "[--allow-unsigned]\n");
   return 2;
 }
 
@@ -28,11 +32,19 @@ int cli_kernel(int argc, char **argv) {
       file = argv[i] + 18;
     else if (strcmp(argv[i], "--history") == 0 && i + 1 < argc)
       opts.history_path = argv[++i];
+    else if (strcmp(argv[i], "--allow-unsigned") == 0)
+      opts.allow_unsigned = true;
     else
       return kernel_usage();
   }
   if (!file)
     return kernel_usage();
+  opts.connection_file = file;
+  /* The environment form is for front ends that start the kernel from a
+   * kernelspec's argv the user would rather not edit ("env" in kernel.json). */
+  const char *allow = getenv("EDDY_ALLOW_UNSIGNED");
+  if (allow && strcmp(allow, "1") == 0)
+    opts.allow_unsigned = true;
   /* This process asks OpenSSL for algorithms by name only (HMAC for the
    * wire, MD5 for Kinesis hash keys) and never prints its errors, so it skips
    * the legacy name tables (EVP_get_digestbyname & co. find nothing) and the

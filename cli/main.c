@@ -25,7 +25,7 @@ typedef struct cli_command {
 } cli_command;
 
 static const cli_command commands[] = {
-    {"kernel", cli_kernel, "kernel -f CONNECTION_FILE   serve a Jupyter session"},
+    {"kernel", cli_kernel, "kernel -f CONNECTION_FILE [--allow-unsigned]   serve a Jupyter session"},
     {"install", cli_install, "install [--user | --prefix DIR]   install the Jupyter kernelspec"},
     {"run", cli_run, "run FILE.eddy   run a program headless, printing results"},
     {"produce", cli_produce, "produce sensors --stream NAME [--rate N] [--devices N] [--seconds N] [--aggregate]"},

@@ -9,12 +9,14 @@
 #include "kn_history.h"
 
 #include "rt_buf.h"
+#include "rt_file.h"
 #include "rt_log.h"
 #include "rt_mem.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,15 +45,23 @@ struct kn_history {
   kn_hist_list mine; /* this session's entries */
 };
 
+/* $XDG_DATA_HOME/eddy, else HOME's .local/share/eddy; without HOME, the
+ * account's home folder, else the working folder: never a shared folder such
+ * as /tmp, where another user could make the folders first and read what
+ * lands in them. */
 static char *default_path(void) {
   rt_buf b;
   rt_buf_init(&b, 0);
   const char *xdg = getenv("XDG_DATA_HOME");
   const char *home = getenv("HOME");
+  if (!home || home[0] != '/') {
+    struct passwd *pw = getpwuid(getuid());
+    home = pw && pw->pw_dir && pw->pw_dir[0] == '/' ? pw->pw_dir : ".";
+  }
   if (xdg && xdg[0] == '/')
     rt_buf_printf(&b, "%s/eddy/history.jsonl", xdg);
   else
-    rt_buf_printf(&b, "%s/.local/share/eddy/history.jsonl", home ? home : "/tmp");
+    rt_buf_printf(&b, "%s/.local/share/eddy/history.jsonl", home);
   return rt_buf_take(&b, NULL);
 }
 
@@ -61,6 +71,8 @@ kn_history *kn_history_new(const char *path) {
   h->fd = -1;
   return h;
 }
+
+const char *kn_history_path(const kn_history *h) { return h->path; }
 
 static void list_clear(kn_hist_list *l) {
   for (size_t i = 0; i < l->n; i++) {
@@ -163,28 +175,20 @@ int kn_history_session(kn_history *h) {
   return h->session;
 }
 
-/* Makes the directories above path (mkdir -p of its dirname). */
-static void make_parents(const char *path) {
-  char *dir = rt_xstrdup(path);
-  for (char *p = dir + 1; *p; p++) {
-    if (*p != '/')
-      continue;
-    *p = '\0';
-    mkdir(dir, 0700);
-    *p = '/';
-  }
-  rt_free(dir);
-}
-
+/* The append descriptor, opened at the first entry: the file is private
+ * (0600, in folders made 0700, never through a symbolic link; rt_file.h),
+ * since cells name streams, applications and settings of the user's. */
 static int append_fd(kn_history *h) {
   if (h->fd >= 0 || h->fd_failed)
     return h->fd;
-  make_parents(h->path);
-  h->fd = open(h->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  rt_err err;
+  int fd = rt_file_mkparents(h->path, &err);
+  if (fd == 0)
+    fd = rt_file_open_append(h->path, RT_FILE_PRIVATE, &err);
+  h->fd = fd >= 0 ? fd : -1;
   if (h->fd < 0) {
     h->fd_failed = true;
-    rt_log(RT_LOG_WARN, "history: cannot write %s: %s; keeping it in memory",
-           h->path, strerror(errno));
+    rt_log(RT_LOG_WARN, "history: %s; keeping it in memory", err.msg);
   }
   return h->fd;
 }

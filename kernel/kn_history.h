@@ -19,6 +19,9 @@ typedef struct kn_history kn_history;
  * No I/O. Caller owns it; free with kn_history_free(). */
 kn_history *kn_history_new(const char *path);
 
+/* The file behind the history. Borrowed; valid while history lives. */
+const char *kn_history_path(const kn_history *history);
+
 /* Frees the history and NULLs *history. Accepts NULL. */
 void kn_history_free(kn_history **history);
 

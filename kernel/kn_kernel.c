@@ -30,8 +30,9 @@ static void *make_socket(kn_kernel *k, const kn_conn *conn, kn_channel ch,
   int linger = KN_LINGER_MS;
   void *s = zmq_socket(k->zctx, type);
   kn_conn_endpoint(conn, ch, ep, sizeof(ep));
+  int ipv6 = strcmp(conn->transport, "tcp") == 0 && strchr(conn->ip, ':') != NULL;
   if (s && zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger)) == 0 &&
-      zmq_bind(s, ep) == 0)
+      zmq_setsockopt(s, ZMQ_IPV6, &ipv6, sizeof(ipv6)) == 0 && zmq_bind(s, ep) == 0)
     return s;
   rt_err_set(err, RT_EIO, "cannot bind the %s socket to %s: %s",
              kn_channel_port_name(ch), ep, zmq_strerror(errno));
@@ -169,6 +170,20 @@ static void serve_shell(kn_kernel *k) {
 }
 
 int kn_kernel_run(const kn_conn *conn, const kn_options *opts, rt_err *err) {
+  int rc = kn_conn_check_signed(conn, opts && opts->allow_unsigned, err);
+  if (rc < 0)
+    return rc;
+  if (conn->keylen == 0)
+    rt_log(RT_LOG_WARN, "the connection file has no key: messages are neither "
+                        "signed nor checked (allowed by the user)");
+  if (conn->file_mode & 077)
+    rt_log(RT_LOG_WARN, "the connection file is readable or writable by other users (mode "
+                        "%04o): they can take its key and run code as you; Jupyter writes "
+                        "it 0600", conn->file_mode);
+  if (kn_conn_is_wildcard(conn))
+    rt_log(RT_LOG_WARN, "listening on every interface (%s), as the connection file "
+                        "says: only the key guards the kernel, and nothing on the "
+                        "wire is encrypted", conn->ip);
   sigset_t set, old;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
@@ -177,10 +192,13 @@ int kn_kernel_run(const kn_conn *conn, const kn_options *opts, rt_err *err) {
   kn_kernel *k = rt_xcalloc(1, sizeof(*k));
   atomic_init(&k->interrupt, 0);
   atomic_init(&k->stopping, 0);
-  int rc = kernel_open(k, conn, err);
+  rc = kernel_open(k, conn, err);
   if (rc == 0) {
     k->lang = kn_lang_new();
     k->history = kn_history_new(opts ? opts->history_path : NULL);
+    if (opts && opts->connection_file)
+      kn_lang_protect_file(k->lang, opts->connection_file, "the kernel's connection file");
+    kn_lang_protect_file(k->lang, kn_history_path(k->history), "the kernel's history");
     rt_log(RT_LOG_INFO, "kernel %s serving %s://%s", kn_session_id(k->session),
            conn->transport, conn->ip);
     serve_shell(k);

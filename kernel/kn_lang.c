@@ -53,6 +53,10 @@ kn_lang *kn_lang_new(void) {
   return lang;
 }
 
+void kn_lang_protect_file(kn_lang *lang, const char *path, const char *what) {
+  rt_runtime_protect_file(lang->rt, path, what);
+}
+
 void kn_lang_free(kn_lang **lang) {
   if (!lang || !*lang)
     return;

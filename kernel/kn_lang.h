@@ -52,6 +52,10 @@ void kn_lang_complete(kn_lang *lang, const char *prefix, size_t len,
  * language knows the word. */
 bool kn_lang_inspect(kn_lang *lang, const char *word, size_t len, rt_buf *out);
 
+/* Names a file no `into file` of the session may write (path and what are
+ * copied): the kernel's connection file, its history. */
+void kn_lang_protect_file(kn_lang *lang, const char *path, const char *what);
+
 /* The names the session has seen. Borrowed; valid while lang lives;
  * thread-safe, so runtime threads may add field names they meet. */
 kn_names *kn_lang_names(kn_lang *lang);

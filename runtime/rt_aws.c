@@ -64,8 +64,15 @@ static int resolve_region(rt_aws_config *out, const rt_aws_settings *s, const aw
   return 0;
 }
 
-/* Checks the scheme and drops trailing slashes. */
+/* Checks the scheme and drops trailing slashes. A user name or password in
+ * the URL is refused, and not repeated: AWS endpoints take none, and the
+ * endpoint is shown by %aws, `eddy run --verbose` and every network error. */
 static int check_url(char *url, const char *what, rt_err *err) {
+  const char *host = strstr(url, "://");
+  size_t hostlen = host ? strcspn(host + 3, "/?#") : 0;
+  if (host && memchr(host + 3, '@', hostlen))
+    return rt_err_set(err, RT_EINVAL, "%s must not carry a user name or password (\"user:pass@\"): "
+                      "AWS endpoints take none, and the URL is shown in messages", what);
   if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
     return rt_err_set(err, RT_EINVAL, "%s \"%s\" must start with http:// or https://", what,
                       url);

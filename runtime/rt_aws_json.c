@@ -333,6 +333,53 @@ static int transport_error(rt_awsj_req *r, CURLcode cc, rt_err *err) {
   return rt_err_set(err, RT_ENET, "%s %s: %s", r->c->label, r->action, detail);
 }
 
+/* Appends text to out with every occurrence of secret replaced by mask.
+ * Secrets under 8 bytes (the "local" placeholder) are not hunted. */
+static void mask_into(rt_buf *out, const char *text, const char *secret, const char *mask) {
+  size_t n = secret ? strlen(secret) : 0;
+  const char *hit;
+  if (!text)
+    text = "";
+  while (n >= 8 && (hit = strstr(text, secret)) != NULL) {
+    rt_buf_append(out, text, (size_t)(hit - text));
+    rt_buf_puts(out, mask);
+    text = hit + n;
+  }
+  rt_buf_puts(out, text);
+}
+
+/* An error body is the endpoint's text, and an endpoint may echo what it was
+ * sent (a proxy, a mock, a hostile override): the message is built whole,
+ * then masked, then cut to fit, so it keeps neither the secret key nor the
+ * session token (not even a cut-off prefix of one), and the access key id
+ * only as its last 4 characters. Returns code. */
+static int set_redacted(const rt_awsj_req *r, rt_err *err, int code, const char *type,
+                        const char *msg) {
+  if (!err)
+    return code;
+  const char *token = r->token_header ? strchr(r->token_header, ' ') + 1 : NULL;
+  char keymask[16] = "";
+  size_t klen = r->key ? strlen(r->key) : 0;
+  if (klen >= 8)
+    snprintf(keymask, sizeof(keymask), "****%s", r->key + klen - 4);
+  rt_buf text, a, b;
+  rt_buf_init(&text, 0);
+  rt_buf_init(&a, 0);
+  rt_buf_init(&b, 0);
+  rt_buf_printf(&text, "%s %s: %s: %s", r->c->label, r->action, type, msg);
+  mask_into(&a, text.data, r->secret, "[secret]");
+  mask_into(&b, a.data, token, "[token]");
+  rt_buf_clear(&a);
+  mask_into(&a, b.data, klen >= 8 ? r->key : NULL, keymask);
+  rt_err_set(err, code, "%s", a.data ? a.data : "");
+  OPENSSL_cleanse(text.data, text.len);
+  OPENSSL_cleanse(b.data, b.len);
+  rt_buf_free(&text);
+  rt_buf_free(&a);
+  rt_buf_free(&b);
+  return code;
+}
+
 /* Classifies an HTTP error response with an AWS error body (maybe absent). */
 static int http_error(rt_awsj_req *r, json_t *body, rt_err *err) {
   const char *type = rt_awsj_str(body, "__type");
@@ -358,7 +405,7 @@ static int http_error(rt_awsj_req *r, json_t *body, rt_err *err) {
        strstr(type, "Serialization") || strstr(type, "UnknownOperation")))
     code = RT_EINVAL;
   if (type)
-    return rt_err_set(err, code, "%s %s: %s: %s", r->c->label, r->action, type, msg ? msg : "");
+    return set_redacted(r, err, code, type, msg ? msg : "");
   return rt_err_set(err, code, "%s %s: HTTP %ld", r->c->label, r->action, r->status);
 }
 

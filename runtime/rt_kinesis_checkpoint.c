@@ -14,6 +14,7 @@
 #include "rt_buf.h"
 #include "rt_ddb_state.h"
 #include "rt_dynamodb.h"
+#include "rt_file.h"
 #include "rt_log.h"
 #include "rt_mem.h"
 #include "rt_time.h"
@@ -148,20 +149,23 @@ static int check_name(const char *what, const char *s, rt_err *err) {
 
 /* ---- file store ------------------------------------------------------------ */
 
-static char *file_path(const char *dir, const char *app, const char *stream) {
+/* The checkpoint file's path, its folder made first (0700, rt_file.h): the
+ * file holds positions and the pipeline's state, which is the stream's data
+ * aggregated. Returns 0 and *out (caller frees), or RT_EIO. */
+static int file_path(const char *dir, const char *app, const char *stream, char **out,
+                     rt_err *err) {
   rt_buf b;
   rt_buf_init(&b, 0);
   if (dir && dir[0]) {
     rt_buf_puts(&b, dir);
   } else {
     const char *home = getenv("HOME");
-    rt_buf_printf(&b, "%s/.eddy", home && home[0] ? home : ".");
-    mkdir(b.data, 0755);
-    rt_buf_puts(&b, "/checkpoints");
+    rt_buf_printf(&b, "%s/.eddy/checkpoints", home && home[0] ? home : ".");
   }
-  mkdir(b.data, 0755);
+  int rc = rt_file_mkdirs(b.data, err);
   rt_buf_printf(&b, "/%s.%s.checkpoint.json", app, stream);
-  return rt_buf_take(&b, NULL);
+  *out = rt_buf_take(&b, NULL);
+  return rc;
 }
 
 /* Decodes base64 b64 into a new buffer (*out, caller owns; never NULL on
@@ -237,29 +241,37 @@ static int file_load(rt_kin_ckpt *c, rt_err *err) {
 }
 
 /* Writes root to path through a temp file: fsync, rename, fsync of the
- * directory, so the new content is whole and durable once this returns 0. */
-static int write_durably(json_t *root, const char *path) {
+ * directory, so the new content is whole and durable once this returns 0.
+ * The temp is made afresh, 0600, never through a link (rt_file.h), so the
+ * renamed file is private whatever the old one's mode was. */
+static int write_durably(json_t *root, const char *path, rt_err *err) {
   rt_buf tmp;
   rt_buf_init(&tmp, 0);
   rt_buf_printf(&tmp, "%s.tmp", path);
-  int ok = json_dump_file(root, tmp.data, JSON_COMPACT) == 0;
-  int fd = ok ? open(tmp.data, O_RDONLY) : -1;
-  ok = fd >= 0 && fsync(fd) == 0;
-  if (fd >= 0)
-    close(fd);
+  int fd = rt_file_create_private(tmp.data, err);
+  if (fd < 0) {
+    rt_buf_free(&tmp);
+    return fd;
+  }
+  int ok = json_dumpfd(root, fd, JSON_COMPACT) == 0 && fsync(fd) == 0;
+  ok = close(fd) == 0 && ok;
   ok = ok && rename(tmp.data, path) == 0;
+  int rc = ok ? 0 : rt_err_set(err, RT_EIO, "cannot write checkpoint %s: %s", path,
+                               strerror(errno));
+  if (!ok)
+    unlink(tmp.data);
   const char *slash = strrchr(path, '/');
   if (ok && slash) {
     rt_buf_clear(&tmp);
     rt_buf_append(&tmp, path, slash == path ? 1 : (size_t)(slash - path));
-    int dfd = open(tmp.data, O_RDONLY | O_DIRECTORY);
+    int dfd = open(tmp.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
       fsync(dfd); /* best effort: some filesystems refuse it */
       close(dfd);
     }
   }
   rt_buf_free(&tmp);
-  return ok ? 0 : -1;
+  return rc;
 }
 
 static int file_flush(rt_kin_ckpt *c, rt_err *err) {
@@ -293,9 +305,7 @@ static int file_flush(rt_kin_ckpt *c, rt_err *err) {
     json_object_set_new(root, "state", json_string(b64));
     rt_free(b64);
   }
-  int ok = write_durably(root, c->path) == 0;
-  int rc = ok ? 0 : rt_err_set(err, RT_EIO, "cannot write checkpoint %s: %s", c->path,
-                               strerror(errno));
+  int rc = write_durably(root, c->path, err);
   json_decref(root);
   return rc;
 }
@@ -667,9 +677,15 @@ int rt_kin_ckpt_open_as(const rt_aws_config *cfg, const char *app, const char *s
     if (rc == 0)
       rc = rt_ddb_scan_all(c->ddb, c->table, true, ddb_take_item, c, err);
   } else {
-    c->path = file_path(dir, app, stream);
-    snprintf(c->where, sizeof(c->where), "file %s", c->path);
-    rc = file_load(c, err);
+    if (strcspn(stream, "/") != strlen(stream) || !stream[0])
+      rc = rt_err_set(err, RT_EINVAL, "stream name \"%s\" cannot name a checkpoint file",
+                      stream); /* Kinesis names have no '/'; the file stays in its folder */
+    if (rc == 0)
+      rc = file_path(dir, app, stream, &c->path, err);
+    if (rc == 0) {
+      snprintf(c->where, sizeof(c->where), "file %s", c->path);
+      rc = file_load(c, err);
+    }
   }
   if (rc != 0) {
     rt_kin_ckpt_free(&c);

@@ -554,7 +554,8 @@ int rt_query_start(dsl_plan **plan, const rt_query_opts *opts, const rt_output_o
   if (rc == 0)
     rc = open_source(q, err);
   if (rc == 0 && q->plan->out.kind == DSL_OUT_INTO_FILE)
-    rc = rt_sink_file_open(q->plan->out.path, q->o.base_dir, &q->file, err);
+    rc = rt_sink_file_open(q->plan->out.path, q->o.base_dir, q->o.protect, q->o.nprotect,
+                           &q->file, err);
   if (rc == 0 && q->plan->out.kind == DSL_OUT_INTO_KINESIS) {
     rt_sink_kinesis_opts ko = {.stream = q->plan->out.stream,
                                .region = q->o.kinesis ? q->o.kinesis->region : NULL,

@@ -23,6 +23,7 @@
 #include "rt_output.h"
 #include "rt_pipeline.h"
 #include "rt_result.h"
+#include "rt_sink_file.h"
 #include "rt_source.h"
 
 #include <stdbool.h>
@@ -42,6 +43,8 @@ typedef struct rt_query_opts {
   bool unpaced;           /* demo sources ignore their rate (tests) */
   size_t max_rows;        /* rows per batch (default 8192) */
   const char *base_dir;   /* relative `file` paths start here (NULL: cwd) */
+  const rt_protected *protect; /* files `into file` may not write; borrowed */
+  size_t nprotect;             /* for the start call */
   const rt_src_kinesis_opts *kinesis; /* settings for kinesis sources and sinks, or
                                        * NULL; borrowed for the start call */
   rt_source *source;      /* a source to use instead of opening the plan's

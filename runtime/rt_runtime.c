@@ -53,6 +53,8 @@ struct rt_runtime {
   int next;
   const rt_clock *clock;  /* for new queries (NULL: the system's), borrowed */
   rt_budget_pool *pool;   /* the state memory of all queries (`memory_total`) */
+  rt_protected *protect;  /* files no `into file` may write (owned strings) */
+  size_t nprotect;
 };
 
 rt_runtime *rt_runtime_new(void) {
@@ -66,6 +68,11 @@ rt_runtime *rt_runtime_new(void) {
 }
 
 void rt_runtime_set_clock(rt_runtime *rt, const rt_clock *c) { rt->clock = c; }
+
+void rt_runtime_protect_file(rt_runtime *rt, const char *path, const char *what) {
+  rt->protect = rt_xrealloc(rt->protect, (rt->nprotect + 1) * sizeof(*rt->protect));
+  rt->protect[rt->nprotect++] = (rt_protected){rt_xstrdup(path), rt_xstrdup(what)};
+}
 
 /* ---- the query list ------------------------------------------------------ */
 
@@ -207,6 +214,11 @@ void rt_runtime_free(rt_runtime **rtp) {
     dsl_program_free(&rt->progs[i]);
   rt_free(rt->progs);
   rt_budget_pool_free(&rt->pool);
+  for (size_t i = 0; i < rt->nprotect; i++) {
+    rt_free(rt->protect[i].path);
+    rt_free(rt->protect[i].what);
+  }
+  rt_free(rt->protect);
   pthread_mutex_destroy(&rt->mu);
   rt_free(rt);
   *rtp = NULL;
@@ -561,6 +573,7 @@ static int run_query(rt_runtime *rt, cell_ctx *c, int i, int qindex, const rt_ex
                       .batch_ms = s->batch_ms, .refresh_ms = s->refresh_ms,
                       .clock_ms = s->clock_ms, .clock = rt->clock, .unpaced = s->unpaced,
                       .base_dir = s->dir[0] ? s->dir : NULL,
+                      .protect = rt->protect, .nprotect = rt->nprotect,
                       .kinesis = &kin, .memory_budget = s->memory, .pool = rt->pool};
   bool wait = dsl_plan_bounded(c->plans[i]) && !o->nowait;
   rt_query *q;

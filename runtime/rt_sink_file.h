@@ -13,10 +13,21 @@
 
 typedef struct rt_sink_file rt_sink_file;
 
+/* A file `into file` may not write, and what it is, for the message. */
+typedef struct rt_protected {
+  char *path; /* as given; compared by device and inode */
+  char *what; /* "the kernel's connection file" */
+} rt_protected;
+
 /* Opens path (relative paths start at base_dir when it is not NULL) for
- * appending. Returns 0 and *out (caller owns it; rt_sink_file_free), or
- * RT_EIO with err. */
-int rt_sink_file_open(const char *path, const char *base_dir, rt_sink_file **out, rt_err *err);
+ * appending, through rt_file_open_append(): a missing file is created 0600
+ * (query output is as private as the stream it came from); a symbolic link
+ * at the last component, a FIFO, a device or a folder is refused, and so is
+ * any of the nprotect files of protect (borrowed), however it is named.
+ * Returns 0 and *out (caller owns it; rt_sink_file_free), or RT_EIO with
+ * err. */
+int rt_sink_file_open(const char *path, const char *base_dir, const rt_protected *protect,
+                      size_t nprotect, rt_sink_file **out, rt_err *err);
 
 /* Appends res's rows and flushes. Returns 0 or RT_EIO with err. */
 int rt_sink_file_write(rt_sink_file *s, const rt_result *res, rt_err *err);

@@ -5,6 +5,7 @@
 #include "kn_history.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static json_t *query(kn_history *h, const char *req_json) {
@@ -109,6 +110,55 @@ static void test_long_entry(void) {
   free(big);
 }
 
+/* The history is private: its folders are made 0700 and the file 0600 (the
+ * umask is 0 in this test, so these are the modes asked for), and a
+ * symbolic link planted at its name is not written through. */
+static void test_private_file(void) {
+  char dir[] = "/tmp/eddy-hist-XXXXXX", file[128], sub[96], link[128], victim[128];
+  ASSERT(mkdtemp(dir) != NULL);
+  snprintf(sub, sizeof(sub), "%s/a", dir);
+  snprintf(file, sizeof(file), "%s/a/b/history.jsonl", dir);
+  mode_t old = umask(0);
+  kn_history *h = kn_history_new(file);
+  kn_history_add(h, 1, "%help", 5, NULL);
+  kn_history_free(&h);
+  struct stat st;
+  ASSERT_EQ(stat(sub, &st), 0);
+  ASSERT_EQ((int)(st.st_mode & 0777), 0700);
+  ASSERT_EQ(stat(file, &st), 0);
+  ASSERT_EQ((int)(st.st_mode & 0777), 0600);
+  snprintf(victim, sizeof(victim), "%s/victim", dir);
+  snprintf(link, sizeof(link), "%s/link.jsonl", dir);
+  ASSERT_EQ(symlink(victim, link), 0);
+  h = kn_history_new(link);
+  kn_history_add(h, 1, "%help", 5, NULL);
+  kn_history_free(&h);
+  ASSERT(access(victim, F_OK) != 0);
+  umask(old);
+  char cmd[160];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+  ASSERT_EQ(system(cmd), 0);
+}
+
+/* Without HOME or XDG_DATA_HOME the history goes to the account's home
+ * folder, never to a shared one. */
+static void test_default_path_not_shared(void) {
+  char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+  char *xdg = getenv("XDG_DATA_HOME") ? strdup(getenv("XDG_DATA_HOME")) : NULL;
+  unsetenv("HOME");
+  unsetenv("XDG_DATA_HOME");
+  kn_history *h = kn_history_new(NULL);
+  ASSERT(strncmp(kn_history_path(h), "/tmp/", 5) != 0);
+  ASSERT(strstr(kn_history_path(h), "/.local/share/eddy/history.jsonl") != NULL);
+  kn_history_free(&h);
+  if (home)
+    setenv("HOME", home, 1);
+  if (xdg)
+    setenv("XDG_DATA_HOME", xdg, 1);
+  free(home);
+  free(xdg);
+}
+
 static void test_unwritable(void) {
   kn_history *h = kn_history_new("/proc/eddy-no-such-dir/history.jsonl");
   kn_history_add(h, 1, "%help", 5, NULL);
@@ -126,6 +176,8 @@ int main(void) {
   TEST_RUN(test_range_and_search);
   TEST_RUN(test_damaged_file);
   TEST_RUN(test_long_entry);
+  TEST_RUN(test_private_file);
+  TEST_RUN(test_default_path_not_shared);
   TEST_RUN(test_unwritable);
   unlink(path);
   snprintf(path, sizeof(path), "%s/sub", dir);

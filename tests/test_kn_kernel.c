@@ -30,7 +30,7 @@ static void *kernel_thread(void *arg) {
   harness *h = arg;
   char hist[128];
   snprintf(hist, sizeof(hist), "%s/history.jsonl", h->dir);
-  kn_options opts = {hist};
+  kn_options opts = {.history_path = hist};
   rt_err err;
   h->rc = kn_kernel_run(&h->conn, &opts, &err);
   return NULL;
@@ -253,6 +253,28 @@ static void test_heartbeat_and_control(harness *h) {
   kn_msg_free(&r);
 }
 
+/* A connection file without a key: kn_kernel_run refuses before it binds
+ * anything (no ipc endpoint appears) unless the options allow it. */
+static void test_unsigned_refused(void) {
+  char dir[] = "/tmp/eddy-kernel-XXXXXX";
+  ASSERT(mkdtemp(dir) != NULL);
+  char json[512], shell[128];
+  int n = snprintf(json, sizeof(json),
+                   "{\"transport\":\"ipc\",\"ip\":\"%s/k\",\"shell_port\":1,"
+                   "\"iopub_port\":2,\"stdin_port\":3,\"control_port\":4,"
+                   "\"hb_port\":5,\"key\":\"\"}", dir);
+  kn_conn conn;
+  rt_err err;
+  ASSERT_EQ(kn_conn_parse(&conn, json, (size_t)n, &err), 0);
+  kn_options opts = {0};
+  ASSERT_EQ(kn_kernel_run(&conn, &opts, &err), RT_EAUTH);
+  ASSERT(strstr(err.msg, "--allow-unsigned") != NULL);
+  snprintf(shell, sizeof(shell), "%s/k-1", dir);
+  ASSERT(access(shell, F_OK) != 0); /* nothing was bound */
+  kn_conn_clear(&conn);
+  ASSERT_EQ(rmdir(dir), 0);
+}
+
 static void test_kernel(void) {
   harness h;
   harness_start(&h);
@@ -264,6 +286,7 @@ static void test_kernel(void) {
 }
 
 int main(void) {
+  TEST_RUN(test_unsigned_refused);
   TEST_RUN(test_kernel);
   return test_summary();
 }

@@ -184,6 +184,16 @@ static void test_bad_values(void) {
   rt_aws_config c;
   ASSERT_EQ(rt_aws_resolve(&c, &s, &err), RT_EINVAL);
   ASSERT(strstr(err.msg, "http://") != NULL);
+  snprintf(s.endpoint, sizeof(s.endpoint), "https://user:SECRETpass@kinesis.example/x");
+  ASSERT_EQ(rt_aws_resolve(&c, &s, &err), RT_EINVAL);
+  ASSERT(strstr(err.msg, "user name or password") != NULL);
+  ASSERT(strstr(err.msg, "SECRET") == NULL);
+  setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://SECRETuser@127.0.0.1:1", 1);
+  ASSERT_EQ(rt_aws_resolve(&c, NULL, &err), RT_EINVAL);
+  ASSERT(strstr(err.msg, "SECRET") == NULL);
+  unsetenv("AWS_ENDPOINT_URL_DYNAMODB");
+  snprintf(s.endpoint, sizeof(s.endpoint), "https://k.example/p@x"); /* @ after the host */
+  ASSERT_EQ(rt_aws_resolve(&c, &s, &err), 0);
   char big[300];
   memset(big, 'x', sizeof(big) - 1);
   big[sizeof(big) - 1] = '\0';

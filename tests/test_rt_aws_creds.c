@@ -358,6 +358,106 @@ static void test_imds_unreachable_then_next(void) {
   ASSERT(strstr(err.msg, "instance metadata") && strstr(err.msg, "AWS_ACCESS_KEY_ID"));
 }
 
+/* ---- secrets never reach a message -------------------------------------- */
+
+/* Recognisable fake secrets, and the part that would show a leak. */
+#define SEC_KEY "SECRETkey-0123456789abcdefghij-SECRET"
+#define SEC_TOKEN "SECRETtoken-0123456789abcdefghij-SECRET"
+#define SEC_BEARER "SECRETbearer-sso-0123456789-SECRET"
+
+static void assert_no_secret(const char *text) {
+  if (strstr(text, "SECRET") || strstr(text, "AKIDSHOWN")) {
+    fprintf(stderr, "  a secret leaked into: %s\n", text);
+    ASSERT(0);
+  }
+}
+
+/* Every error path that handles a secret, with fake ones: a bad line of the
+ * credentials file, credential_process printing them and then failing or
+ * answering badly, an over-long secret, an expired SSO token, and %aws on
+ * static environment credentials (no key id either). */
+static void test_no_secret_in_messages(void) {
+  clear_env();
+  rt_aws_creds_value v;
+  rt_err err;
+  write_home(".aws/credentials", "[default]\naws_access_key_id = AKIDSHOWN\n"
+                                 "aws_secret_access_key " SEC_KEY "\n");
+  ASSERT_EQ(chain(NULL, 0, &v, &err), RT_EINVAL);
+  assert_no_secret(err.msg);
+  unlink_home(".aws/credentials");
+  static const char *const procs[] = {
+      /* printed, then a failure */
+      "printf '{\"Version\":1,\"AccessKeyId\":\"AKIDSHOWN\",\"SecretAccessKey\":\"" SEC_KEY
+      "\"}'; exit 1",
+      /* the wrong version */
+      "printf '{\"Version\":2,\"AccessKeyId\":\"AKIDSHOWN\",\"SecretAccessKey\":\"" SEC_KEY
+      "\",\"SessionToken\":\"" SEC_TOKEN "\"}'",
+      /* no secret key beside the token */
+      "printf '{\"Version\":1,\"AccessKeyId\":\"AKIDSHOWN\",\"SessionToken\":\"" SEC_TOKEN
+      "\"}'",
+      /* not JSON, a secret in the middle */
+      "printf 'Version 1 " SEC_KEY " " SEC_TOKEN "'",
+      /* an expiration that is not a time: the secret after it */
+      "printf '{\"Version\":1,\"AccessKeyId\":\"AKIDSHOWN\",\"SecretAccessKey\":\"" SEC_KEY
+      "\",\"Expiration\":\"soon\"}'",
+  };
+  for (size_t i = 0; i < sizeof(procs) / sizeof(procs[0]); i++) {
+    char cfg[1024];
+    snprintf(cfg, sizeof(cfg), "[profile p]\ncredential_process = %s\n", procs[i]);
+    write_home(".aws/config", cfg);
+    ASSERT(chain("p", 0, &v, &err) < 0);
+    assert_no_secret(err.msg);
+  }
+  char big[RT_AWS_KEY_MAX + 64], cfg[1024];
+  memset(big, 'S', sizeof(big) - 1);
+  memcpy(big, "SECRET", 6);
+  big[sizeof(big) - 1] = '\0';
+  snprintf(cfg, sizeof(cfg), "[profile p]\naws_access_key_id = AKIDSHOWN\n"
+                             "aws_secret_access_key = %s\n", big);
+  write_home(".aws/config", cfg);
+  ASSERT_EQ(chain("p", 0, &v, &err), RT_ETOOBIG);
+  assert_no_secret(err.msg);
+  write_home(".aws/config", "[profile dev]\nsso_session = my-sso\nsso_account_id = 123456789012\n"
+                            "sso_role_name = EddyReader\n"
+                            "[sso-session my-sso]\nsso_start_url = https://example.awsapps.com/start\n"
+                            "sso_region = eu-west-1\n");
+  write_home(".aws/sso/cache/0ad374308c5a4e22f723adf10145eafad7c4031c.json",
+             "{\"accessToken\": \"" SEC_BEARER "\", \"expiresAt\": \"2020-01-01T00:00:00Z\"}");
+  ASSERT_EQ(chain("dev", 0, &v, &err), RT_EAUTH);
+  assert_no_secret(err.msg);
+  unlink_home(".aws/sso/cache/0ad374308c5a4e22f723adf10145eafad7c4031c.json");
+  unlink_home(".aws/config");
+  setenv("AWS_ACCESS_KEY_ID", "AKIDSHOWN", 1);
+  setenv("AWS_SECRET_ACCESS_KEY", SEC_KEY, 1);
+  setenv("AWS_SESSION_TOKEN", SEC_TOKEN, 1);
+  setenv("AWS_ENDPOINT_URL_KINESIS", "https://kinesis.example", 1);
+  rt_buf out;
+  rt_buf_init(&out, 0);
+  ASSERT_EQ(rt_aws_describe(NULL, &out, &err), 0);
+  ASSERT(strstr(out.data, "credentials  environment") != NULL);
+  assert_no_secret(out.data);
+  rt_buf_free(&out);
+  clear_env();
+}
+
+/* A web identity token the STS endpoint refuses: the message says so, and
+ * holds neither the token nor any of it. */
+static void test_web_identity_token_not_shown(void) {
+  clear_env();
+  write_home("token", "SECRETjwt-someone-else-0123456789\n");
+  char tok[512];
+  snprintf(tok, sizeof(tok), "%s/token", home);
+  setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tok, 1);
+  setenv("AWS_ROLE_ARN", "arn:aws:iam::1:role/Web", 1);
+  rt_aws_creds_value v;
+  rt_err err;
+  ASSERT_EQ(chain(NULL, 0, &v, &err), RT_EAUTH);
+  ASSERT(strstr(err.msg, "InvalidIdentityToken") != NULL);
+  assert_no_secret(err.msg);
+  unlink_home("token");
+  clear_env();
+}
+
 /* ---- every network source against the scripted server --------------------- */
 
 static void test_web_identity(void) {
@@ -593,8 +693,10 @@ int main(void) {
   TEST_RUN(test_malformed_config);
   TEST_RUN(test_sso_token_missing_and_expired);
   TEST_RUN(test_imds_unreachable_then_next);
+  TEST_RUN(test_no_secret_in_messages);
   start_cred_server();
   TEST_RUN(test_web_identity);
+  TEST_RUN(test_web_identity_token_not_shown);
   TEST_RUN(test_assume_role_signed_with_source);
   TEST_RUN(test_sts_endpoint_from_services_section);
   TEST_RUN(test_sso);

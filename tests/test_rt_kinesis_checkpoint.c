@@ -60,6 +60,43 @@ static void test_file_store(void) {
   rmdir(dir);
 }
 
+/* The file store is private: its folder is made 0700 and the file 0600
+ * (umask 0 here: the modes asked for), written through a fresh temp, so a
+ * symbolic link planted at the temp's name does not redirect the write, and
+ * a stream name cannot lead the file out of its folder. */
+static void test_file_store_private(void) {
+  char dir[] = "/tmp/eddy-ck-XXXXXX", sub[64], path[128], tmp[140], victim[64];
+  ASSERT(mkdtemp(dir) != NULL);
+  snprintf(sub, sizeof(sub), "%s/ck/deep", dir);
+  snprintf(path, sizeof(path), "%s/app1.s.checkpoint.json", sub);
+  snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+  snprintf(victim, sizeof(victim), "%s/victim", dir);
+  mode_t old = umask(0);
+  rt_aws_config cfg = config(NULL);
+  rt_kin_ckpt *c = NULL;
+  rt_err err;
+  ASSERT_EQ(rt_kin_ckpt_open(&cfg, "app1", "../s", sub, &c, &err), RT_EINVAL);
+  ASSERT_EQ(rt_kin_ckpt_open(&cfg, "app1", "s", sub, &c, &err), 0);
+  struct stat st;
+  ASSERT_EQ(stat(sub, &st), 0);
+  ASSERT_EQ((int)(st.st_mode & 0777), 0700);
+  FILE *f = fopen(victim, "w");
+  fclose(f);
+  ASSERT_EQ(symlink(victim, tmp), 0);
+  rt_kin_ckpt_set(c, "shardId-000000000000", "123");
+  ASSERT_EQ(rt_kin_ckpt_flush(c, &err), 0);
+  rt_kin_ckpt_free(&c);
+  ASSERT_EQ(stat(path, &st), 0);
+  ASSERT_EQ((int)(st.st_mode & 0777), 0600);
+  ASSERT_EQ(stat(victim, &st), 0);
+  ASSERT_EQ(st.st_size, 0);
+  ASSERT(access(tmp, F_OK) != 0); /* renamed into place */
+  umask(old);
+  char cmd[96];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+  ASSERT_EQ(system(cmd), 0);
+}
+
 /* Reads item leaseKey=shard from table app with a raw DynamoDB call. */
 static json_t *get_item(rt_awsj *d, const char *table, const char *shard) {
   json_t *body = json_pack("{s:s, s:{s:{s:s}}, s:b}", "TableName", table, "Key", "leaseKey",
@@ -276,6 +313,7 @@ int main(void) {
   server_start(&kin);
   server_start_service(&ddb, "dynalite");
   TEST_RUN(test_file_store);
+  TEST_RUN(test_file_store_private);
   TEST_RUN(test_dynamodb_store);
   TEST_RUN(test_resume_from_dynamodb);
   TEST_RUN(test_two_workers_share_shards);

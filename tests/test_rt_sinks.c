@@ -4,6 +4,7 @@
 #include "rt_value.h"
 #include "test.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 static rt_result *make(int64_t start, const char *dev, double v) {
@@ -38,7 +39,7 @@ static void test_json_lines(void) {
   unlink(path);
   rt_sink_file *fs;
   rt_err err;
-  ASSERT_EQ(rt_sink_file_open(path, NULL, &fs, &err), 0);
+  ASSERT_EQ(rt_sink_file_open(path, NULL, NULL, 0, &fs, &err), 0);
   ASSERT_EQ(rt_sink_file_write(fs, r, &err), 0);
   rt_sink_file_free(&fs);
   FILE *f = fopen(path, "r");
@@ -48,8 +49,81 @@ static void test_json_lines(void) {
   unlink(path);
   ASSERT_STR_EQ(line, "{\"s\":\"a\\\"b\\\\\\n\\u0001\",\"t\":\"2026-11-20T10:00:00.250Z\","
                       "\"n\":0.1,\"x\":null}\n");
-  ASSERT_EQ(rt_sink_file_open("/nonexistent/dir/x.jsonl", NULL, &fs, &err), RT_EIO);
+  ASSERT_EQ(rt_sink_file_open("/nonexistent/dir/x.jsonl", NULL, NULL, 0, &fs, &err), RT_EIO);
   rt_result_free(&r);
+}
+
+/* `into file` creates its file 0600 (the umask is 0 here, so the mode is
+ * the one asked for), appends to an existing one, and writes neither through
+ * a symbolic link nor into a FIFO. */
+static void test_into_file_private_no_links(void) {
+  static const char *const cols[] = {"n"};
+  rt_result *r = rt_result_new(1, cols);
+  rt_value row[1] = {rt_number(1)};
+  rt_result_add_row(r, row);
+  char dir[] = "/tmp/eddy-sinks-XXXXXX", path[96], link[96], fifo[96];
+  ASSERT(mkdtemp(dir) != NULL);
+  snprintf(path, sizeof(path), "%s/out.jsonl", dir);
+  snprintf(link, sizeof(link), "%s/link.jsonl", dir);
+  snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+  mode_t old = umask(0);
+  rt_sink_file *fs = NULL;
+  rt_err err;
+  ASSERT_EQ(rt_sink_file_open("out.jsonl", dir, NULL, 0, &fs, &err), 0);
+  ASSERT_EQ(rt_sink_file_write(fs, r, &err), 0);
+  rt_sink_file_free(&fs);
+  struct stat st;
+  ASSERT_EQ(stat(path, &st), 0);
+  ASSERT_EQ((int)(st.st_mode & 0777), 0600);
+  ASSERT_EQ(symlink(path, link), 0);
+  ASSERT_EQ(rt_sink_file_open(link, NULL, NULL, 0, &fs, &err), RT_EIO);
+  ASSERT(strstr(err.msg, "symbolic link") != NULL);
+  ASSERT_EQ(mkfifo(fifo, 0600), 0);
+  ASSERT_EQ(rt_sink_file_open(fifo, NULL, NULL, 0, &fs, &err), RT_EIO);
+  ASSERT(strstr(err.msg, "not a regular file") != NULL);
+  ASSERT_EQ(stat(path, &st), 0);
+  ASSERT_EQ(st.st_size, 8); /* {"n":1} and a newline, once */
+  umask(old);
+  unlink(fifo);
+  unlink(link);
+  unlink(path);
+  rmdir(dir);
+  rt_result_free(&r);
+}
+
+/* A protected file is refused however it is named: by its path, through
+ * "..", or by a hard link; it is left as it was. */
+static void test_into_file_protected(void) {
+  char dir[] = "/tmp/eddy-sinks-XXXXXX", conn[96], other[96], hard[96], dotted[128];
+  ASSERT(mkdtemp(dir) != NULL);
+  snprintf(conn, sizeof(conn), "%s/kernel-1.json", dir);
+  snprintf(other, sizeof(other), "%s/out.jsonl", dir);
+  snprintf(hard, sizeof(hard), "%s/hard.jsonl", dir);
+  snprintf(dotted, sizeof(dotted), "%s/../%s/kernel-1.json", dir, strrchr(dir, '/') + 1);
+  FILE *f = fopen(conn, "w");
+  fputs("{\"key\":\"k\"}", f);
+  fclose(f);
+  ASSERT_EQ(link(conn, hard), 0);
+  rt_protected p[2] = {{"/nonexistent/history.jsonl", "the kernel's history"},
+                       {conn, "the kernel's connection file"}};
+  const char *refused[] = {conn, dotted, hard};
+  rt_sink_file *fs = NULL;
+  rt_err err;
+  for (int i = 0; i < 3; i++) {
+    ASSERT_EQ(rt_sink_file_open(refused[i], NULL, p, 2, &fs, &err), RT_EIO);
+    ASSERT(fs == NULL);
+    ASSERT(strstr(err.msg, "the kernel's connection file") != NULL);
+  }
+  ASSERT_EQ(rt_sink_file_open("kernel-1.json", dir, p, 2, &fs, &err), RT_EIO);
+  ASSERT_EQ(rt_sink_file_open(other, NULL, p, 2, &fs, &err), 0);
+  rt_sink_file_free(&fs);
+  struct stat st;
+  ASSERT_EQ(stat(conn, &st), 0);
+  ASSERT_EQ(st.st_size, 11);
+  unlink(hard);
+  unlink(conn);
+  unlink(other);
+  rmdir(dir);
 }
 
 static void test_number_format(void) {
@@ -69,6 +143,8 @@ static void test_number_format(void) {
 int main(void) {
   TEST_RUN(test_text);
   TEST_RUN(test_json_lines);
+  TEST_RUN(test_into_file_private_no_links);
+  TEST_RUN(test_into_file_protected);
   TEST_RUN(test_number_format);
   return test_summary();
 }

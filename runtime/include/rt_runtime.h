@@ -54,6 +54,16 @@ void rt_runtime_free(rt_runtime **rt);
 void rt_runtime_set_clock(rt_runtime *rt, const rt_clock *c);
 
 /*
+ * Names a file that no `into file` of this session may write, and what it is
+ * ("the kernel's connection file"): both copied. The output file is compared
+ * with it by device and inode once opened, so another path to the same file
+ * (a hard link, "..") is refused as well; a file that does not exist yet is
+ * compared when it does. The kernel protects its connection file and its
+ * history this way.
+ */
+void rt_runtime_protect_file(rt_runtime *rt, const char *path, const char *what);
+
+/*
  * Sets a session setting from its text, as `%set NAME VALUE` does. The
  * runtime's names: batch (duration >= 100ms, default 1s), refresh (duration
  * >= 100ms, default 1s: how often queries report, and front ends redraw),
