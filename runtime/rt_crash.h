@@ -13,7 +13,7 @@
  * one predictable branch. A malformed value is reported on stderr once and
  * leaves every point inert.
  *
- * The points:
+ * The points (docs/hacking.md, "Crash points"):
  *   ckpt_file_write    the checkpoint file's temp copy half written
  *   ckpt_file_rename   the temp copy whole and fsynced, not yet renamed
  *   ckpt_file_renamed  renamed over the checkpoint, directory not yet fsynced
@@ -26,6 +26,8 @@
  *                      (and any later window, the mark) not yet
  *   dist_publish       a shard's closed windows and mark published to
  *                      APP-partials, its checkpoint not yet switched
+ *   sink_file_write    half of a result's lines appended to an `into file`
+ *                      output (the last one torn), the rest not yet
  * The file store holds the positions and the query state in one file, so
  * the ckpt_file_* points are also the state's.
  */
