@@ -8,6 +8,7 @@
 #include "rt_ddb_state.h"
 
 #include "rt_base64.h"
+#include "rt_crash.h"
 #include "rt_dynamodb.h"
 #include "rt_hash.h"
 #include "rt_mem.h"
@@ -124,6 +125,7 @@ int rt_ddb_state_write(rt_awsj *ddb, const char *table, const char *shard,
       rt_ddb_state_delete(ddb, table, shard, m->version, i + 1, NULL);
       return rc;
     }
+    rt_crash_point("ddb_state_put");
   }
   m->chunks = n;
   m->bytes = len;

@@ -13,6 +13,7 @@
 #include "dsl_ast.h"
 #include "dsl_plan_int.h"
 #include "rt_aws.h"
+#include "rt_crash.h"
 #include "rt_dist_partials.h"
 #include "rt_hash.h"
 #include "rt_log.h"
@@ -250,6 +251,8 @@ static int hook_save(void *ctx, const char *shard, rt_buf *out, rt_err *err) {
   if (!sp)
     return 0;
   int rc = publish(d, sp, err);
+  if (rc == 0)
+    rt_crash_point("dist_publish");
   return rc ? rc : rt_pipeline_save(sp->pipe, out);
 }
 

@@ -9,6 +9,7 @@
 #include "rt_aws_json.h"
 #include "rt_base64.h"
 #include "rt_buf.h"
+#include "rt_crash.h"
 #include "rt_dynamodb.h"
 #include "rt_mem.h"
 
@@ -167,6 +168,7 @@ int rt_dist_partials_put(rt_dist_partials *p, int64_t start, int64_t end, const 
     int rc = put_chunk(p, wkey, shard, i, nchunks, d + off, len ? n : 0, err);
     if (rc != 0)
       return rc;
+    rt_crash_point("dist_partial_put");
   }
   index_key(ikey, sizeof(ikey), start, end);
   return put_item(p, json_pack("{s:{s:s}, s:{s:s}}", "k", "S", "I", "r", "S", ikey), err);

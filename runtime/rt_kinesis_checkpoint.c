@@ -12,6 +12,7 @@
 #include "rt_aws_json.h"
 #include "rt_base64.h"
 #include "rt_buf.h"
+#include "rt_crash.h"
 #include "rt_ddb_state.h"
 #include "rt_dynamodb.h"
 #include "rt_file.h"
@@ -240,10 +241,26 @@ static int file_load(rt_kin_ckpt *c, rt_err *err) {
   return rc;
 }
 
+/* Writes all of len bytes at p to fd; 0, or -1 with errno set. */
+static int write_all(int fd, const char *p, size_t len) {
+  while (len > 0) {
+    ssize_t w = write(fd, p, len);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return -1;
+    p += w;
+    len -= (size_t)w;
+  }
+  return 0;
+}
+
 /* Writes root to path through a temp file: fsync, rename, fsync of the
  * directory, so the new content is whole and durable once this returns 0.
  * The temp is made afresh, 0600, never through a link (rt_file.h), so the
- * renamed file is private whatever the old one's mode was. */
+ * renamed file is private whatever the old one's mode was. The crash points
+ * (rt_crash.h) mark the three moments a kill can find the file store in: a
+ * torn temp file, a whole one not renamed, a renamed one. */
 static int write_durably(json_t *root, const char *path, rt_err *err) {
   rt_buf tmp;
   rt_buf_init(&tmp, 0);
@@ -253,13 +270,23 @@ static int write_durably(json_t *root, const char *path, rt_err *err) {
     rt_buf_free(&tmp);
     return fd;
   }
-  int ok = json_dumpfd(root, fd, JSON_COMPACT) == 0 && fsync(fd) == 0;
+  char *text = json_dumps(root, JSON_COMPACT);
+  size_t len = text ? strlen(text) : 0, half = len / 2;
+  int ok = text && write_all(fd, text, half) == 0;
+  if (ok)
+    rt_crash_point("ckpt_file_write");
+  ok = ok && write_all(fd, text + half, len - half) == 0 && fsync(fd) == 0;
   ok = close(fd) == 0 && ok;
+  free(text); /* jansson's allocator: the default malloc */
+  if (ok)
+    rt_crash_point("ckpt_file_rename");
   ok = ok && rename(tmp.data, path) == 0;
   int rc = ok ? 0 : rt_err_set(err, RT_EIO, "cannot write checkpoint %s: %s", path,
                                strerror(errno));
   if (!ok)
     unlink(tmp.data);
+  else
+    rt_crash_point("ckpt_file_renamed");
   const char *slash = strrchr(path, '/');
   if (ok && slash) {
     rt_buf_clear(&tmp);
@@ -487,6 +514,8 @@ static int ddb_commit_shard(rt_kin_ckpt *c, ck_entry *e, const char *seq, const 
   if (rc != 0)
     return rc;
   rc = ddb_switch(c, e, &m, err);
+  if (rc == 0)
+    rt_crash_point("ckpt_ddb_put");
   if (rc == RT_ECONFLICT) { /* never current: delete it now */
     rt_ddb_state_delete(c->ddb, c->state_table, e->shard, m.version, m.chunks, NULL);
     return rc;

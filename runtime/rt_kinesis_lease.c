@@ -7,6 +7,7 @@
 #include "rt_kinesis_lease.h"
 
 #include "rt_aws_json.h"
+#include "rt_crash.h"
 #include "rt_ddb_state.h"
 #include "rt_dynamodb.h"
 #include "rt_log.h"
@@ -516,6 +517,7 @@ int rt_kin_leases_checkpoint_state(rt_kin_leases *l, const char *shard, const ch
   }
   if (rc != 0)
     return rc;
+  rt_crash_point("ckpt_ddb_put");
   rt_free(e->checkpoint);
   e->checkpoint = rt_xstrdup(seq);
   if (e->version[0] && !e->old[0]) {

@@ -126,6 +126,44 @@ static void test_into_file_protected(void) {
   rmdir(dir);
 }
 
+/* A torn last line (a crash mid-append) is cut at open: the next row starts
+ * a line of its own, and the whole lines before it stay. */
+static void test_file_torn_tail(void) {
+  char path[] = "/tmp/eddy_sink_tornXXXXXX";
+  int fd = mkstemp(path);
+  ASSERT(fd >= 0);
+  const char *before = "{\"a\":1}\n{\"a\":2}\n{\"window_st";
+  ASSERT_EQ(write(fd, before, strlen(before)), (ssize_t)strlen(before));
+  close(fd);
+  rt_err err;
+  rt_sink_file *fs;
+  rt_result *r = make(1795168800000, "d1", 1);
+  ASSERT_EQ(rt_sink_file_open(path, NULL, NULL, 0, &fs, &err), 0);
+  ASSERT_EQ(rt_sink_file_write(fs, r, &err), 0);
+  rt_sink_file_free(&fs);
+  char got[512] = {0};
+  FILE *f = fopen(path, "r");
+  ASSERT(f != NULL);
+  size_t n = fread(got, 1, sizeof(got) - 1, f);
+  fclose(f);
+  got[n] = '\0';
+  ASSERT_STR_EQ(got, "{\"a\":1}\n{\"a\":2}\n{\"window_start\":\"2026-11-20T10:00:00.000Z\","
+                     "\"device_id\":\"d1\",\"v\":1}\n");
+  /* a file that is one torn line and nothing else is emptied; a whole one is kept */
+  f = fopen(path, "w");
+  ASSERT(f != NULL);
+  fputs("{\"torn", f);
+  fclose(f);
+  ASSERT_EQ(rt_sink_file_open(path, NULL, NULL, 0, &fs, &err), 0);
+  rt_sink_file_free(&fs);
+  f = fopen(path, "r");
+  ASSERT(f != NULL);
+  ASSERT_EQ(fread(got, 1, sizeof(got), f), (size_t)0);
+  fclose(f);
+  rt_result_free(&r);
+  unlink(path);
+}
+
 static void test_number_format(void) {
   char b[64];
   rt_number_format(3, b, sizeof(b));
@@ -146,5 +184,6 @@ int main(void) {
   TEST_RUN(test_into_file_private_no_links);
   TEST_RUN(test_into_file_protected);
   TEST_RUN(test_number_format);
+  TEST_RUN(test_file_torn_tail);
   return test_summary();
 }
