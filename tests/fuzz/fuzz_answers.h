@@ -15,7 +15,7 @@
  * script is used up, every further request gets a 400 ValidationException,
  * so each run ends after a bounded number of calls. Waits between retries
  * and polls are skipped (usleep and nanosleep below), since no server
- * needs the time.
+ * needs the time. With EDDY_FUZZ_TRACE set, each request is printed.
  */
 #ifndef EDDY_FUZZ_ANSWERS_H
 #define EDDY_FUZZ_ANSWERS_H
@@ -25,6 +25,7 @@
 #include "rt_buf.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,6 +35,7 @@
 typedef struct fuzz_script {
   const char *p, *end; /* what is left of the input */
   int calls;           /* requests answered so far */
+  int trace;           /* print each request (EDDY_FUZZ_TRACE) */
 } fuzz_script;
 
 /* Retries and polls wait with these; the fuzzer's server needs no time.
@@ -68,10 +70,9 @@ static const char *fuzz_next_sep(const char *p, const char *end, const char **af
 static CURLcode fuzz_answer(void *ctx, const char *service, const char *action,
                             const char *body, long *status, rt_buf *resp) {
   fuzz_script *s = ctx;
-  (void)service;
-  (void)action;
-  (void)body;
   s->calls++;
+  if (s->trace) /* EDDY_FUZZ_TRACE=1: which request each answer meets, for writing seeds */
+    fprintf(stderr, "request %d: %s %s %s\n", s->calls, service, action, body);
   if (s->p >= s->end) {
     *status = 400;
     rt_buf_puts(resp, "{\"__type\":\"ValidationException\",\"message\":\"no more answers\"}");
@@ -107,6 +108,7 @@ static inline void fuzz_script_start(fuzz_script *s, const uint8_t *data, size_t
   s->p = (const char *)data;
   s->end = s->p + size;
   s->calls = 0;
+  s->trace = getenv("EDDY_FUZZ_TRACE") != NULL;
   rt_awsj__set_answerer(fuzz_answer, s);
 }
 
