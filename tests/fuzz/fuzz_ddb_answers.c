@@ -7,7 +7,7 @@
  *               state's chunks by Query);
  *   leases      rt_kin_leases_new, _sync, _tick, _load_state of each held
  *               shard, _checkpoint_state and _release_all;
- *   partials    rt_dist_partials_new, _marks, _windows, _get, _leases;
+ *   partials    rt_dist_partials_new, _marks, _windows, _get, _leases, _collect;
  *   state       rt_ddb_state_read of a fixed state description.
  * A failure must come back as an RT_E* code with a message and empty
  * outputs; a state handed back must be whole (its length and checksum
@@ -130,6 +130,8 @@ static void run_partials(void) {
     if (!shards[i].shard)
       abort();
   rt_dist_shards_free(&shards, n);
+  size_t deleted = 0;
+  fuzz_check_err(rt_dist_partials_collect(p, 3600000, 0, &deleted, &err), &err);
   rt_dist_partials_free(&p);
 }
 
