@@ -591,7 +591,7 @@ static void *small_malloc(size_t n) { return n > SMALL_MAX ? NULL : malloc(n); }
 static void *small_realloc(void *p, size_t n) { return n > SMALL_MAX ? NULL : realloc(p, n); }
 
 /* An item that states 4 GiB of state, with one 10-byte chunk behind it: an
- * RT_EPROTO, not an out-of-memory abort (found by fuzz_ddb_answers). */
+ * RT_EPROTO, not an out-of-memory abort (seen while writing fuzz_ddb_answers). */
 static void test_damaged_size_refused(void) {
   static const char *const answers[] = {
       "200 {\"Items\":[{\"stateShard\":{\"S\":\"s-1\"},\"statePart\":{\"S\":\"00000000000000ab#0\"},"

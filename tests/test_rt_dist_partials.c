@@ -208,9 +208,9 @@ static void test_publish_and_read(void) { publish_and_read("dist-app", 0); }
 static void test_publish_and_read_paged(void) { publish_and_read("dist-paged", 1); }
 
 /* An index key no writer makes (times so far out that taking the offset off
- * overflowed) is skipped, like any malformed one (found by fuzz_ddb_answers,
- * under UBSan). Only a canned answer can hold it: DynamoDB's key range
- * leaves it out. */
+ * overflowed, undefined behaviour) is skipped, like any malformed one (seen
+ * while writing fuzz_ddb_answers). Only a canned answer can hold it:
+ * DynamoDB's key range leaves it out. */
 static void test_index_key_out_of_range(void) {
   static const char *const answers[] = {
       "200 {\"Table\":{\"TableName\":\"dist-bad-partials\",\"TableStatus\":\"ACTIVE\","
