@@ -213,13 +213,13 @@ static void test_publish_and_read_paged(void) { publish_and_read("dist-paged", 1
  * DynamoDB's key range leaves it out. */
 static void test_index_key_out_of_range(void) {
   static const char *const answers[] = {
-      "200 {\"Table\":{\"TableName\":\"dist-bad-partials\",\"TableStatus\":\"ACTIVE\","
+      ("200 {\"Table\":{\"TableName\":\"dist-bad-partials\",\"TableStatus\":\"ACTIVE\","
       "\"KeySchema\":[{\"AttributeName\":\"k\",\"KeyType\":\"HASH\"},{\"AttributeName\":\"r\","
       "\"KeyType\":\"RANGE\"}],\"AttributeDefinitions\":[{\"AttributeName\":\"k\","
-      "\"AttributeType\":\"S\"},{\"AttributeName\":\"r\",\"AttributeType\":\"S\"}]}}",
+      "\"AttributeType\":\"S\"},{\"AttributeName\":\"r\",\"AttributeType\":\"S\"}]}}"),
       "200 {}",
-      "200 {\"Items\":[{\"k\":{\"S\":\"I\"},\"r\":{\"S\":\"-9223372036854775808#-9223372036854775808\"}},"
-      "{\"k\":{\"S\":\"I\"},\"r\":{\"S\":\"1000000000010000#1000000000000000\"}}]}"};
+      ("200 {\"Items\":[{\"k\":{\"S\":\"I\"},\"r\":{\"S\":\"-9223372036854775808#-9223372036854775808\"}},"
+      "{\"k\":{\"S\":\"I\"},\"r\":{\"S\":\"1000000000010000#1000000000000000\"}}]}")};
   rt_aws_config cfg;
   memset(&cfg, 0, sizeof(cfg));
   snprintf(cfg.region, sizeof(cfg.region), "us-east-1");
