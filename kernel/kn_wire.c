@@ -57,6 +57,16 @@ int kn_signer_new(const char *scheme, const char *key, size_t keylen,
     kn_signer_free(&s);
     return rt_err_set(err, RT_EINVAL, "unsupported signature_scheme \"%s\"", scheme);
   }
+  /* A digest with no output ("hmac-null") would make every signature "",
+   * so every message would be dropped as badly signed: refuse it here,
+   * where the message can name the scheme. */
+  size_t mac_size = EVP_MAC_CTX_get_mac_size(s->tmpl);
+  if (mac_size == 0 || mac_size > 64) {
+    kn_signer_free(&s);
+    return rt_err_set(err, RT_EINVAL,
+                      "signature_scheme \"%s\" gives a %zu-byte signature (want 1 to 64)",
+                      scheme, mac_size);
+  }
   *out = s;
   return 0;
 }

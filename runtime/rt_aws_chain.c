@@ -110,7 +110,7 @@ static int static_keys(const rt_aws_chain_in *in, const char *profile, int confi
                     : rt_aws__ini_get(in->creds_file, profile, NULL, KEYS[i], dst[i], cap[i], err);
     if (rc < 0)
       return rc;
-    if (rc == 0 && i < 2)
+    if ((rc == 0 || dst[i][0] == '\0') && i < 2) /* "key =" with nothing after is no key */
       return rt_err_set(err, RT_EINVAL, "profile %s in the %s file has %s but no %s", profile,
                         config ? "config" : "credentials", KEYS[0], KEYS[1]);
   }

@@ -8,6 +8,7 @@
 #include "rt_ddb_state.h"
 
 #include "rt_base64.h"
+#include "rt_buf.h"
 #include "rt_crash.h"
 #include "rt_dynamodb.h"
 #include "rt_hash.h"
@@ -271,7 +272,7 @@ int rt_ddb_state_position(json_t *item, char **seq, rt_err *err) {
 
 /* Copies the chunks of one Query page into buf, checking their numbers. */
 static int take_chunks(json_t *items, const char *prefix, const rt_ddb_state_meta *m,
-                       unsigned char *buf, long *next, uint64_t *got, rt_err *err) {
+                       rt_buf *buf, long *next, uint64_t *got, rt_err *err) {
   size_t plen = strlen(prefix);
   for (size_t i = 0; i < json_array_size(items); i++) {
     json_t *it = json_array_get(items, i);
@@ -289,7 +290,7 @@ static int take_chunks(json_t *items, const char *prefix, const rt_ddb_state_met
     int rc = rt_base64_decode(b64, n, tmp, &k, NULL);
     int fits = rc == 0 && k <= RT_DDB_STATE_CHUNK && *got + k <= m->bytes;
     if (fits)
-      memcpy(buf + *got, tmp, k);
+      rt_buf_append(buf, tmp, k); /* uncapped: fits is the bound */
     rt_free(tmp);
     if (!fits)
       return rt_err_set(err, RT_EPROTO, "chunk %ld of state version %s is damaged or longer "
@@ -316,7 +317,11 @@ int rt_ddb_state_read(rt_awsj *ddb, const char *table, const char *app, const ch
                       " bytes", shard, app, m->chunks, m->bytes);
   char prefix[32];
   snprintf(prefix, sizeof(prefix), "%s#", m->version);
-  unsigned char *buf = rt_xmalloc(m->bytes ? (size_t)m->bytes : 1);
+  /* Grown by the chunks that arrive, not sized by stateBytes up front: a
+   * damaged item claiming gigabytes must fail as RT_EPROTO, not abort the
+   * process for want of memory. */
+  rt_buf buf;
+  rt_buf_init(&buf, 0);
   json_t *start = NULL;
   long next = 0;
   uint64_t got = 0;
@@ -325,7 +330,7 @@ int rt_ddb_state_read(rt_awsj *ddb, const char *table, const char *app, const ch
     json_t *out = NULL;
     rc = query_page(ddb, table, shard, prefix, &start, &out, err);
     if (rc == 0)
-      rc = take_chunks(json_object_get(out, "Items"), prefix, m, buf, &next, &got, err);
+      rc = take_chunks(json_object_get(out, "Items"), prefix, m, &buf, &next, &got, err);
     json_decref(out);
     if (!start)
       break;
@@ -336,14 +341,13 @@ int rt_ddb_state_read(rt_awsj *ddb, const char *table, const char *app, const ch
                     "state of %s in %s is incomplete: %ld of %ld chunks, %" PRIu64
                     " of %" PRIu64 " bytes (version %s)",
                     shard, app, next, m->chunks, got, m->bytes, m->version);
-  if (rc == 0 && rt_ddb_state_checksum(buf, (size_t)got) != m->checksum)
+  if (rc == 0 && rt_ddb_state_checksum(buf.data ? buf.data : "", (size_t)got) != m->checksum)
     rc = rt_err_set(err, RT_EPROTO, "state of %s in %s fails its checksum (version %s)", shard,
                     app, m->version);
   if (rc != 0) {
-    rt_free(buf);
+    rt_buf_free(&buf);
     return rc;
   }
-  *data = buf;
-  *len = (size_t)got;
+  *data = rt_buf_take(&buf, len);
   return 0;
 }

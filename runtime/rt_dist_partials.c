@@ -120,6 +120,18 @@ static void index_key(char *out, size_t n, int64_t start, int64_t end) {
            (long long)(start + TIME_OFFSET));
 }
 
+/* Reads an index key back into the window it names. False for a key that
+ * index_key() cannot have written (malformed, or times so far out that
+ * taking the offset off would overflow). */
+static bool index_key_parse(const char *r, int64_t *start, int64_t *end) {
+  long long e, s;
+  if (!r || sscanf(r, "%lld#%lld", &e, &s) != 2 || e < 0 || s < 0)
+    return false;
+  *end = (int64_t)e - TIME_OFFSET;
+  *start = (int64_t)s - TIME_OFFSET;
+  return true;
+}
+
 /* Adds t and ttl to item. */
 static void stamp(const rt_dist_partials *p, json_t *item) {
   int64_t now = rt_clock_wall_ms(p->clock);
@@ -267,11 +279,9 @@ typedef struct windows_ctx {
 
 static void take_window(void *ctx, json_t *item) {
   windows_ctx *c = ctx;
-  const char *r = rt_awsj_str(json_object_get(item, "r"), "S");
-  long long e, s;
-  if (!r || sscanf(r, "%lld#%lld", &e, &s) != 2)
+  int64_t start, end;
+  if (!index_key_parse(rt_awsj_str(json_object_get(item, "r"), "S"), &start, &end))
     return;
-  int64_t end = (int64_t)e - TIME_OFFSET, start = (int64_t)s - TIME_OFFSET;
   if (c->have_after && end <= c->after)
     return;
   c->v = rt_xrealloc(c->v, (c->n + 1) * sizeof(*c->v));
@@ -409,11 +419,11 @@ static int delete_item(rt_dist_partials *p, const char *k, const char *r, rt_err
 /* Deletes every partial item of the window the index key ikey names, then
  * the index item. */
 static int collect_window(rt_dist_partials *p, const char *ikey, rt_err *err) {
-  long long e, s;
-  if (sscanf(ikey, "%lld#%lld", &e, &s) != 2)
+  int64_t start, end;
+  if (!index_key_parse(ikey, &start, &end))
     return delete_item(p, "I", ikey, err);
   char wkey[80];
-  window_key(wkey, sizeof(wkey), (int64_t)s - TIME_OFFSET, (int64_t)e - TIME_OFFSET);
+  window_key(wkey, sizeof(wkey), start, end);
   keys_ctx c = {0};
   int rc = query_all(p, wkey, NULL, NULL, true, take_keys, &c, err);
   for (size_t i = 0; rc == 0 && i < c.n; i++)

@@ -209,6 +209,28 @@ static int file_load_states(rt_kin_ckpt *c, json_t *states, rt_err *err) {
   return 0;
 }
 
+/* A damaged file is refused whole, never taken in part: a position that is
+ * not a string, or a member of the wrong type, would otherwise be skipped
+ * and its shard read again from its start. */
+static int file_check_shape(rt_kin_ckpt *c, json_t *root, rt_err *err) {
+  json_t *shards = json_object_get(root, "shards"), *states = json_object_get(root, "states");
+  json_t *state = json_object_get(root, "state");
+  if (!json_is_object(shards))
+    return rt_err_set(err, RT_EIO, "checkpoint file %s: \"shards\" is %s, not an object",
+                      c->path, shards ? "of the wrong type" : "missing");
+  if ((states && !json_is_object(states)) || (state && !json_is_string(state)))
+    return rt_err_set(err, RT_EIO, "checkpoint file %s: \"%s\" is of the wrong type", c->path,
+                      state && !json_is_string(state) ? "state" : "states");
+  const char *id;
+  json_t *v;
+  json_object_foreach(shards, id, v) {
+    if (!json_is_string(v))
+      return rt_err_set(err, RT_EIO, "checkpoint file %s: the position of %s is not a string",
+                        c->path, id);
+  }
+  return 0;
+}
+
 static int file_load(rt_kin_ckpt *c, rt_err *err) {
   if (access(c->path, F_OK) != 0)
     return 0;
@@ -219,13 +241,14 @@ static int file_load(rt_kin_ckpt *c, rt_err *err) {
     return rt_err_set(err, RT_EIO, "checkpoint file %s is not valid JSON: %s", c->path,
                       je.text);
   }
+  int rc = file_check_shape(c, root, err);
   const char *id;
   json_t *v;
-  json_object_foreach(json_object_get(root, "shards"), id, v) {
-    if (json_is_string(v))
+  if (rc == 0) {
+    json_object_foreach(json_object_get(root, "shards"), id, v)
       entry(c, id, 1)->seq = rt_xstrdup(json_string_value(v));
+    rc = file_load_states(c, json_object_get(root, "states"), err);
   }
-  int rc = file_load_states(c, json_object_get(root, "states"), err);
   const char *b64 = json_string_value(json_object_get(root, "state"));
   if (rc == 0 && b64) {
     size_t n = strlen(b64);

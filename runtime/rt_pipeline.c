@@ -891,7 +891,7 @@ static int restore_parts(rt_pipeline *p, const unsigned char **s, const unsigned
   return 0;
 }
 
-int rt_pipeline_restore(rt_pipeline *p, const void *data, size_t len, rt_err *err) {
+static int restore_state(rt_pipeline *p, const void *data, size_t len, rt_err *err) {
   const unsigned char *s = data, *end = s + len;
   uint64_t nops, v, has_win, wlen;
   bool v1 = len >= 4 && memcmp(s, CKPT_MAGIC_V1, 4) == 0;
@@ -932,4 +932,34 @@ int rt_pipeline_restore(rt_pipeline *p, const void *data, size_t len, rt_err *er
   if (!get_u64(&s, end, 8, &wlen) || wlen != (uint64_t)(end - s))
     return rt_err_set(err, RT_EBADREC, "checkpointed query state is truncated");
   return rt_window_restore(p->win, s, (size_t)wlen, err);
+}
+
+/* Puts back what a restore that failed part way had already set: p is as
+ * new again (a damaged state must not leave LIMIT counts, remembered keys
+ * or partition times behind). The window operator empties itself when its
+ * own restore fails, and is untouched when the failure came before it. */
+static void forget_restored(rt_pipeline *p) {
+  int nops = p->plan->nops;
+  memset(p->seen, 0, (size_t)(nops ? nops : 1) * sizeof(*p->seen));
+  p->exhausted = false;
+  for (int i = 0; i < nops; i++) {
+    if (!p->dedups[i])
+      continue;
+    rt_dedup_free(&p->dedups[i]);
+    p->dedups[i] = rt_dedup_new(p->plan->ops[i].within_ms, 0);
+  }
+  for (int i = 0; i < p->nparts; i++)
+    rt_free(p->parts[i].name);
+  p->nparts = 0;
+  p->hot_part = 0;
+  p->have_pwm = false;
+  p->pwm = 0;
+  p->resumed = false;
+}
+
+int rt_pipeline_restore(rt_pipeline *p, const void *data, size_t len, rt_err *err) {
+  int rc = restore_state(p, data, len, err);
+  if (rc != 0)
+    forget_restored(p);
+  return rc;
 }

@@ -92,6 +92,9 @@ static void test_empty_key_and_schemes(void) {
   ASSERT_EQ(kn_signer_new("hmac-nosuch", "k", 1, &s, &err), RT_EINVAL);
   ASSERT(s == NULL);
   ASSERT(strstr(err.msg, "hmac-nosuch") != NULL);
+  ASSERT_EQ(kn_signer_new("hmac-null", "k", 1, &s, &err), RT_EINVAL); /* found by fuzz_kn_conn */
+  ASSERT(strstr(err.msg, "0-byte signature") != NULL);
+  ASSERT(s == NULL);
   ASSERT_EQ(kn_signer_new("sha256", "k", 1, &s, &err), RT_EINVAL);
   ASSERT_EQ(kn_signer_new("hmac-sha512", "k", 1, &s, &err), 0);
   ASSERT_EQ(kn_signer_sign(s, parts, hex), 128);

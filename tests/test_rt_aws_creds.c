@@ -305,6 +305,9 @@ static void test_malformed_config(void) {
   rt_err err;
   ASSERT_EQ(chain("keyonly", 0, &v, &err), RT_EINVAL);
   ASSERT(strstr(err.msg, "aws_secret_access_key") != NULL);
+  write_home(".aws/config", "[profile emptysecret]\naws_access_key_id = A\naws_secret_access_key =\n");
+  ASSERT_EQ(chain("emptysecret", 0, &v, &err), RT_EINVAL); /* found by fuzz_aws_ini */
+  ASSERT(strstr(err.msg, "no aws_secret_access_key") != NULL);
   write_home(".aws/config", "[default]\nregion = x\n[profile half\naws_access_key_id = A\n");
   ASSERT_EQ(chain("half", 0, &v, &err), RT_EINVAL);
   ASSERT(strstr(err.msg, "line 3") && strstr(err.msg, "without \"]\""));

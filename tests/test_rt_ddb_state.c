@@ -15,6 +15,7 @@
 #include "rt_kinesis_lease.h"
 #include "rt_mem.h"
 #include "test.h"
+#include "test_answers.h"
 #include "test_rt_kinesis_server.h"
 #include "test_state_pipeline.h"
 
@@ -582,7 +583,42 @@ static void test_file_store_shards(void) {
   rmdir(dir);
 }
 
+/* Allocations over 64 MiB fail (and rt_xmalloc aborts the test): a damaged
+ * stateBytes must not size a buffer. The wrapper shares libc's heap, so
+ * memory may cross the swap both ways. */
+enum { SMALL_MAX = 64 << 20 };
+static void *small_malloc(size_t n) { return n > SMALL_MAX ? NULL : malloc(n); }
+static void *small_realloc(void *p, size_t n) { return n > SMALL_MAX ? NULL : realloc(p, n); }
+
+/* An item that states 4 GiB of state, with one 10-byte chunk behind it: an
+ * RT_EPROTO, not an out-of-memory abort (seen while writing fuzz_ddb_answers). */
+static void test_damaged_size_refused(void) {
+  static const char *const answers[] = {
+      "200 {\"Items\":[{\"stateShard\":{\"S\":\"s-1\"},\"statePart\":{\"S\":\"00000000000000ab#0\"},"
+      "\"stateData\":{\"B\":\"MDEyMzQ1Njc4OQ==\"}}],\"Count\":1}"};
+  rt_aws_config cfg = config_at("http://127.0.0.1:9");
+  rt_err err;
+  rt_awsj *d = rt_ddb_new(&cfg, &err);
+  ASSERT(d);
+  rt_ddb_state_meta m = {.version = "00000000000000ab", .chunks = 11984,
+                         .bytes = (uint64_t)1 << 32, .identity = "q"};
+  void *data = NULL;
+  size_t len = 0;
+  test_answers a;
+  test_answers_play(&a, answers, 1);
+  rt_allocator small = {small_malloc, small_realloc, free};
+  rt_set_allocator(&small);
+  int rc = rt_ddb_state_read(d, "app-state", "app", "s-1", &m, "q", &data, &len, &err);
+  rt_set_allocator(NULL);
+  test_answers_stop();
+  ASSERT_EQ(rc, RT_EPROTO);
+  ASSERT(strstr(err.msg, "incomplete: 1 of 11984 chunks") != NULL);
+  ASSERT(data == NULL);
+  rt_awsj_free(&d);
+}
+
 int main(void) {
+  TEST_RUN(test_damaged_size_refused);
   server_start_service(&ddb, "dynalite");
   TEST_RUN(test_big_state_roundtrip);
   TEST_RUN(test_pipeline_state_roundtrip);

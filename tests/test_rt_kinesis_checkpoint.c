@@ -56,6 +56,21 @@ static void test_file_store(void) {
   fputs("{not json", f);
   fclose(f);
   ASSERT_EQ(rt_kin_ckpt_open(&cfg, "app1", "s", dir, &c, &err), RT_EIO);
+  /* Damaged files are refused whole, not taken in part (found by fuzz_ckpt_file). */
+  static const char *const damaged[][2] = {
+      {"{\"stream\":\"s\",\"shards\":{\"a\":\"1\",\"b\":2}}", "position of b"},
+      {"{\"stream\":\"s\",\"shards\":[\"1\"]}", "\"shards\" is of the wrong type"},
+      {"{\"stream\":\"s\"}", "\"shards\" is missing"},
+      {"{\"stream\":\"s\",\"shards\":{\"a\":\"1\"},\"state\":7}", "\"state\""},
+  };
+  for (size_t i = 0; i < sizeof(damaged) / sizeof(damaged[0]); i++) {
+    f = fopen(path, "w");
+    fputs(damaged[i][0], f);
+    fclose(f);
+    ASSERT_EQ(rt_kin_ckpt_open(&cfg, "app1", "s", dir, &c, &err), RT_EIO);
+    ASSERT(c == NULL);
+    ASSERT(strstr(err.msg, damaged[i][1]) != NULL);
+  }
   unlink(path);
   rmdir(dir);
 }

@@ -442,8 +442,53 @@ static void test_restore_keeps_dedup_and_watermark(void) {
   kq_close(&q);
 }
 
+/* A state refused part way leaves the pipeline as new: no LIMIT count, no
+ * remembered key, no "exhausted" (found by fuzz_state_restore). */
+static void test_failed_restore_leaves_pipeline_new(void) {
+  dsl_program *prog = NULL;
+  dsl_plan *plan = NULL;
+  rt_err err;
+  ASSERT_EQ(compile("file \"-\" | parse json | dedup d within 1m | limit 2", &prog, &plan,
+                    &err), 0);
+  rt_pipeline *p = rt_pipeline_new(plan, &err);
+  ASSERT(p);
+  rt_buf fresh, saved, after;
+  rt_buf_init(&fresh, 0);
+  rt_buf_init(&saved, 0);
+  rt_buf_init(&after, 0);
+  ASSERT_EQ(rt_pipeline_save(p, &fresh), 0);
+  rt_source *src = rt_src_lines_open(INPUT, strlen(INPUT));
+  rt_batch *b = rt_batch_new(rt_pipeline_ncols(p));
+  collected c = {0};
+  rt_source_poll(src, b, 100, &err); /* all of INPUT, then its end */
+  rt_pipeline_batch(p, b, 1795168800000, collect, &c);
+  ASSERT(rt_pipeline_exhausted(p));
+  ASSERT_EQ(rt_pipeline_save(p, &saved), 0);
+  rt_pipeline_free(&p);
+  p = rt_pipeline_new(plan, &err);
+  /* the last byte says whether a window follows: without it, all before is read */
+  ASSERT_EQ(rt_pipeline_restore(p, saved.data, saved.len - 1, &err), RT_EBADREC);
+  ASSERT(strstr(err.msg, "truncated") != NULL);
+  ASSERT(!rt_pipeline_exhausted(p));
+  ASSERT_EQ(rt_pipeline_save(p, &after), 0);
+  ASSERT_EQ(after.len, fresh.len);
+  ASSERT(memcmp(after.data, fresh.data, fresh.len) == 0);
+  ASSERT_EQ(rt_pipeline_restore(p, saved.data, saved.len, &err), 0); /* and it still can */
+  ASSERT(rt_pipeline_exhausted(p));
+  rt_buf_free(&fresh);
+  rt_buf_free(&saved);
+  rt_buf_free(&after);
+  done(&c);
+  rt_batch_free(&b);
+  rt_source_free(&src);
+  rt_pipeline_free(&p);
+  dsl_plan_free(&plan);
+  dsl_program_free(&prog);
+}
+
 int main(void) {
   TEST_RUN(test_bad_records_counted);
+  TEST_RUN(test_failed_restore_leaves_pipeline_new);
   TEST_RUN(test_agg_select_and_chart);
   TEST_RUN(test_record_limit_ends);
   TEST_RUN(test_compile_errors);
