@@ -7,6 +7,8 @@
  */
 #include "rt_crash.h"
 
+#include "rt_file.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,16 +27,7 @@ static long crash_at;           /* the pass that kills (>= 1) */
 static atomic_long crash_count; /* passes of the armed point so far */
 
 static void say(const char *line) {
-  size_t n = strlen(line);
-  while (n > 0) {
-    ssize_t w = write(STDERR_FILENO, line, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return;
-    line += w;
-    n -= (size_t)w;
-  }
+  (void)rt_file_write_all(STDERR_FILENO, line, strlen(line));
 }
 
 static void read_env(void) {

@@ -89,3 +89,17 @@ int rt_file_create_private(const char *path, rt_err *err) {
     return rt_err_set(err, RT_EIO, "cannot create %s: %s", path, strerror(errno));
   return fd;
 }
+
+int rt_file_write_all(int fd, const void *p, size_t len) {
+  const char *c = p;
+  while (len > 0) {
+    ssize_t w = write(fd, c, len);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return -1;
+    c += w;
+    len -= (size_t)w;
+  }
+  return 0;
+}

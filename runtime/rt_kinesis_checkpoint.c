@@ -264,20 +264,6 @@ static int file_load(rt_kin_ckpt *c, rt_err *err) {
   return rc;
 }
 
-/* Writes all of len bytes at p to fd; 0, or -1 with errno set. */
-static int write_all(int fd, const char *p, size_t len) {
-  while (len > 0) {
-    ssize_t w = write(fd, p, len);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return -1;
-    p += w;
-    len -= (size_t)w;
-  }
-  return 0;
-}
-
 /* Writes root to path through a temp file: fsync, rename, fsync of the
  * directory, so the new content is whole and durable once this returns 0.
  * The temp is made afresh, 0600, never through a link (rt_file.h), so the
@@ -295,10 +281,10 @@ static int write_durably(json_t *root, const char *path, rt_err *err) {
   }
   char *text = json_dumps(root, JSON_COMPACT);
   size_t len = text ? strlen(text) : 0, half = len / 2;
-  int ok = text && write_all(fd, text, half) == 0;
+  int ok = text && rt_file_write_all(fd, text, half) == 0;
   if (ok)
     rt_crash_point("ckpt_file_write");
-  ok = ok && write_all(fd, text + half, len - half) == 0 && fsync(fd) == 0;
+  ok = ok && rt_file_write_all(fd, text + half, len - half) == 0 && fsync(fd) == 0;
   ok = close(fd) == 0 && ok;
   free(text); /* jansson's allocator: the default malloc */
   if (ok)

@@ -98,22 +98,6 @@ int rt_sink_file_open(const char *path, const char *base_dir, const rt_protected
   return 0;
 }
 
-/* Writes len bytes at p through fp's descriptor (fp is never written
- * through stdio, so nothing waits in its buffer). 0, or -1 with errno. */
-static int write_all(FILE *fp, const char *p, size_t len) {
-  int fd = fileno(fp);
-  while (len > 0) {
-    ssize_t w = write(fd, p, len);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return -1;
-    p += w;
-    len -= (size_t)w;
-  }
-  return 0;
-}
-
 int rt_sink_file_write(rt_sink_file *s, const rt_result *res, rt_err *err) {
   rt_buf_clear(&s->buf);
   for (size_t i = 0; i < rt_result_nrows(res); i++) {
@@ -129,10 +113,10 @@ int rt_sink_file_write(rt_sink_file *s, const rt_result *res, rt_err *err) {
   while (last > 0 && s->buf.data[last - 1] != '\n')
     last--;
   size_t cut = last + (s->buf.len - last) / 2;
-  int ok = write_all(s->fp, s->buf.data, cut) == 0;
+  int ok = rt_file_write_all(fileno(s->fp), s->buf.data, cut) == 0;
   if (ok)
     rt_crash_point("sink_file_write");
-  ok = ok && write_all(s->fp, s->buf.data + cut, s->buf.len - cut) == 0;
+  ok = ok && rt_file_write_all(fileno(s->fp), s->buf.data + cut, s->buf.len - cut) == 0;
   if (!ok)
     return rt_err_set(err, RT_EIO, "writing the output file failed: %s", strerror(errno));
   return 0;

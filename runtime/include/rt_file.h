@@ -48,4 +48,8 @@ int rt_file_open_append(const char *path, mode_t mode, rt_err *err);
  */
 int rt_file_create_private(const char *path, rt_err *err);
 
+/* Writes all len bytes at p to fd, again after a short write or EINTR.
+ * Returns 0, or -1 with errno set. Async-signal-safe (only write()). */
+int rt_file_write_all(int fd, const void *p, size_t len);
+
 #endif

@@ -103,6 +103,21 @@ static CURLcode fuzz_answer(void *ctx, const char *service, const char *action,
   return CURLE_OK;
 }
 
+/* An input starts with a line naming one of names[n] (else its first byte
+ * picks one) and goes on with the script of answers. Returns the index and
+ * sets *script to the script's first byte. */
+static inline int fuzz_pick(const uint8_t *data, size_t size, const char *const *names, int n,
+                            size_t *script) {
+  const uint8_t *nl = memchr(data, '\n', size);
+  size_t head = nl ? (size_t)(nl - data) : size;
+  int pick = size ? data[0] % n : 0;
+  for (int i = 0; i < n; i++)
+    if (head == strlen(names[i]) && memcmp(data, names[i], head) == 0)
+      pick = i;
+  *script = nl ? head + 1 : size;
+  return pick;
+}
+
 /* Starts playing data[size] as the answers of every following request. */
 static inline void fuzz_script_start(fuzz_script *s, const uint8_t *data, size_t size) {
   s->p = (const char *)data;

@@ -158,13 +158,8 @@ static void run_state(void) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!g_cfg.region[0])
     fuzz_aws_config(&g_cfg);
-  const uint8_t *nl = memchr(data, '\n', size);
-  size_t head = nl ? (size_t)(nl - data) : size;
-  int reader = size ? data[0] % NREADERS : 0;
-  for (int i = 0; i < NREADERS; i++)
-    if (head == strlen(READERS[i]) && memcmp(data, READERS[i], head) == 0)
-      reader = i;
-  size_t skip = nl ? head + 1 : size;
+  size_t skip;
+  int reader = fuzz_pick(data, size, READERS, NREADERS, &skip);
   fuzz_script s;
   fuzz_script_start(&s, data + skip, size - skip);
   if (reader == 0)

@@ -111,13 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!g_kin)
       abort();
   }
-  const uint8_t *nl = memchr(data, '\n', size);
-  size_t head = nl ? (size_t)(nl - data) : size;
-  int call = size ? data[0] % NCALLS : 0;
-  for (int i = 0; i < NCALLS; i++)
-    if (head == strlen(CALLS[i]) && memcmp(data, CALLS[i], head) == 0)
-      call = i;
-  size_t skip = nl ? head + 1 : size;
+  size_t skip;
+  int call = fuzz_pick(data, size, CALLS, NCALLS, &skip);
   fuzz_script s;
   fuzz_script_start(&s, data + skip, size - skip);
   rt_err err = {0};
