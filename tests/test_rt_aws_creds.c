@@ -443,15 +443,21 @@ static void test_no_secret_in_messages(void) {
   clear_env();
 }
 
-/* A web identity token the STS endpoint refuses: the message says so, and
- * holds neither the token nor any of it. */
-static void test_web_identity_token_not_shown(void) {
+/* A clean environment whose web identity token file holds token, for the
+ * role arn:aws:iam::1:role/Web. */
+static void web_identity_env(const char *token) {
   clear_env();
-  write_home("token", "SECRETjwt-someone-else-0123456789\n");
+  write_home("token", token);
   char tok[512];
   snprintf(tok, sizeof(tok), "%s/token", home);
   setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tok, 1);
   setenv("AWS_ROLE_ARN", "arn:aws:iam::1:role/Web", 1);
+}
+
+/* A web identity token the STS endpoint refuses: the message says so, and
+ * holds neither the token nor any of it. */
+static void test_web_identity_token_not_shown(void) {
+  web_identity_env("SECRETjwt-someone-else-0123456789\n");
   rt_aws_creds_value v;
   rt_err err;
   ASSERT_EQ(chain(NULL, 0, &v, &err), RT_EAUTH);
@@ -464,12 +470,7 @@ static void test_web_identity_token_not_shown(void) {
 /* ---- every network source against the scripted server --------------------- */
 
 static void test_web_identity(void) {
-  clear_env();
-  write_home("token", "web-identity-token\n");
-  char tok[512];
-  snprintf(tok, sizeof(tok), "%s/token", home);
-  setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tok, 1);
-  setenv("AWS_ROLE_ARN", "arn:aws:iam::1:role/Web", 1);
+  web_identity_env("web-identity-token\n");
   setenv("AWS_ROLE_SESSION_NAME", "eddy-test", 1);
   rt_aws_creds_value v;
   rt_err err;
