@@ -221,7 +221,7 @@ static void fill_desc(rt_query *q) {
   q->info = (rt_query_info){.id = q->o.id, .cell = q->cell, .index = q->o.index,
                             .text = q->text, .source = p->source_desc,
                             .bounded = p->bounded, .refresh_ms = q->o.refresh_ms,
-                            .output = d};
+                            .batch_ms = q->o.batch_ms, .output = d};
 }
 
 static void opts_defaults(rt_query_opts *o) {

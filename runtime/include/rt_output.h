@@ -64,6 +64,9 @@ typedef struct rt_query_info {
   bool bounded;           /* ends by itself */
   int64_t refresh_ms;     /* on_status comes this often (the session's
                            * `refresh`); a display redraws at most as often */
+  int64_t batch_ms;       /* the query ticks this often (`batch`): results and
+                           * on_status come on this grid, a few ms late when
+                           * the machine is busy */
   const rt_output_desc *output;
 } rt_query_info;
 
